@@ -1,0 +1,134 @@
+//! The outer layer every request passes: request id, tracing span, body-size limit,
+//! problem+json for any error, security headers and request metrics.
+
+use std::time::Instant;
+
+use futures::StreamExt;
+use poem::http::{HeaderValue, header};
+use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
+use poem_openapi::OperationId;
+use tracing::Instrument;
+
+use super::problem::{ApiError, into_problem_response};
+use super::request_context::{accept_request_id, with_request_id};
+
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+pub struct RequestLayer {
+    pub max_body_bytes: usize,
+}
+
+impl<E: Endpoint> Middleware<E> for RequestLayer {
+    type Output = RequestEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        RequestEndpoint {
+            inner,
+            max_body_bytes: self.max_body_bytes,
+        }
+    }
+}
+
+pub struct RequestEndpoint<E> {
+    inner: E,
+    max_body_bytes: usize,
+}
+
+impl<E: Endpoint> Endpoint for RequestEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, mut req: Request) -> poem::Result<Response> {
+        let started = Instant::now();
+        let request_id = accept_request_id(
+            req.headers()
+                .get(REQUEST_ID_HEADER)
+                .and_then(|v| v.to_str().ok()),
+        );
+        let method = req.method().to_string();
+        let path = req.uri().path().to_owned();
+        let span = tracing::info_span!(
+            "http_request",
+            %method,
+            %path,
+            request_id = %request_id,
+            status = tracing::field::Empty,
+        );
+
+        let handled = async {
+            if let Err(err) = limit_body(&mut req, self.max_body_bytes).await {
+                return err.into_response();
+            }
+            match self.inner.call(req).await {
+                Ok(output) => output.into_response(),
+                Err(err) => into_problem_response(err),
+            }
+        };
+        let mut response =
+            with_request_id(request_id.clone(), handled.instrument(span.clone())).await;
+
+        let headers = response.headers_mut();
+        if let Ok(value) = HeaderValue::from_str(&request_id) {
+            headers.insert(REQUEST_ID_HEADER, value);
+        }
+        headers.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        headers.remove(header::SERVER);
+
+        let status = response.status().as_u16();
+        let route = route_label(&response, &path);
+        let elapsed = started.elapsed().as_secs_f64();
+        let labels = [
+            ("method", method),
+            ("route", route),
+            ("status", status.to_string()),
+        ];
+        metrics::counter!("http_requests_total", &labels).increment(1);
+        metrics::histogram!("http_request_duration_seconds", &labels).record(elapsed);
+        span.record("status", status);
+        tracing::debug!(parent: &span, status, elapsed_ms = elapsed * 1e3, "request finished");
+        Ok(response)
+    }
+}
+
+/// A bounded label for metrics: the OpenAPI operation id, the fixed operations paths, or
+/// `unmatched` (never the raw path, whose ids would explode the label set).
+fn route_label(response: &Response, path: &str) -> String {
+    if let Some(operation) = response.data::<OperationId>() {
+        return operation.0.to_owned();
+    }
+    match path {
+        "/health/live" | "/health/ready" | "/metrics" | "/openapi.json" => path.to_owned(),
+        p if p.starts_with("/docs") => "/docs".to_owned(),
+        _ => "unmatched".to_owned(),
+    }
+}
+
+/// Refuses bodies over the limit: at once when `Content-Length` says so, and while
+/// reading when no length is declared (hyper itself holds a body to its declared length).
+async fn limit_body(req: &mut Request, max_body_bytes: usize) -> Result<(), ApiError> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(length) if length > max_body_bytes as u64 => return Err(ApiError::PayloadTooLarge),
+        Some(_) => return Ok(()),
+        // Chunked, HTTP/2 without a length, or no body at all: count while reading.
+        None => {}
+    }
+    let mut stream = req.take_body().into_bytes_stream();
+    let mut buffered = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk
+            .map_err(|_| ApiError::BadRequest("The request body could not be read.".to_owned()))?;
+        if buffered.len() + chunk.len() > max_body_bytes {
+            return Err(ApiError::PayloadTooLarge);
+        }
+        buffered.extend_from_slice(&chunk);
+    }
+    req.set_body(buffered);
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! HTTP: poem-openapi operations, the OpenAPI document, and the outer request layer.
+
+pub mod body;
+pub mod middleware;
+pub mod operations;
+pub mod problem;
+pub mod request_context;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use poem::middleware::Cors;
+use poem::{Endpoint, EndpointExt, Route};
+use poem_openapi::{OpenApiService, Tags};
+
+use crate::service::health::HealthService;
+use middleware::RequestLayer;
+use operations::OperationsApi;
+
+#[derive(Tags)]
+pub enum ApiTags {
+    /// Health, readiness and metrics.
+    Operations,
+}
+
+/// Everything the operations need, built once at start-up.
+pub struct ApiState {
+    pub health: HealthService,
+    pub metrics: PrometheusHandle,
+}
+
+pub struct HttpSettings {
+    pub max_body_bytes: usize,
+    pub cors_allowed_origins: Vec<String>,
+}
+
+const DESCRIPTION: &str = "\
+Stockroom keeps a shop back office's users, roles, catalogue and stock in PostgreSQL and its \
+audit trail and activity events in MongoDB.\n\n\
+Errors are `application/problem+json` (RFC 9457) with `type`, `title`, `status`, `detail`, \
+`request_id` and, for 422, `errors: [{field, message}]`. Malformed JSON is 400; well-formed \
+requests with invalid values (body, query or path, including unknown body fields) are 422. \
+Every response carries `X-Request-Id` (echoed when the client sends a plain one of at most \
+128 characters, generated otherwise).";
+
+pub fn openapi_service(state: ApiState) -> OpenApiService<OperationsApi, ()> {
+    OpenApiService::new(
+        OperationsApi {
+            health: state.health,
+            metrics: state.metrics,
+        },
+        "Stockroom",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(DESCRIPTION)
+}
+
+/// The whole HTTP application: API, `/openapi.json`, `/docs`, and the outer layers.
+pub fn app(
+    state: ApiState,
+    settings: HttpSettings,
+) -> impl Endpoint<Output = poem::Response> + 'static {
+    let service = openapi_service(state);
+    let spec = service.spec_endpoint();
+    let docs = service.swagger_ui();
+    let cors = (!settings.cors_allowed_origins.is_empty()).then(|| {
+        Cors::new()
+            .allow_origins(settings.cors_allowed_origins.iter().map(String::as_str))
+            .allow_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+            .allow_headers(["authorization", "content-type", "if-match", "x-request-id"])
+            .expose_headers(["etag", "location", "retry-after", "x-request-id"])
+            .max_age(600)
+    });
+    Route::new()
+        .at("/openapi.json", spec)
+        .nest("/docs", docs)
+        .nest("/", service)
+        .with_if(cors.is_some(), cors.unwrap_or_default())
+        .with(RequestLayer {
+            max_body_bytes: settings.max_body_bytes,
+        })
+}

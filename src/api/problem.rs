@@ -1,0 +1,286 @@
+//! Errors as RFC 9457 problem documents (`application/problem+json`), everywhere.
+//!
+//! `ApiError` is what operations return; `into_problem_response` turns *any* poem error
+//! (parse failures, unknown routes, wrong methods) into the same shape, so no path answers
+//! plain text and none leaks internals.
+
+use poem::error::{MethodNotAllowedError, NotFoundError, ResponseError};
+use poem::http::{StatusCode, header};
+use poem::{IntoResponse, Response};
+use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registry};
+use poem_openapi::types::ToJSON;
+use poem_openapi::{ApiResponse, Object};
+
+use super::request_context;
+
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Clone, Object)]
+pub struct Problem {
+    /// A URI reference naming the problem type (`about:blank` or a `/problems/...` path).
+    #[oai(rename = "type")]
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    /// Human-readable explanation. Never contains internals (SQL, driver text, stacks).
+    pub detail: String,
+    /// The `X-Request-Id` of the request, for support and log correlation.
+    pub request_id: Option<String>,
+    /// Per-field problems, for 422 responses.
+    #[oai(skip_serializing_if_is_none)]
+    pub errors: Option<Vec<FieldError>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Object)]
+pub struct FieldError {
+    /// The body property, query or path parameter at fault (dotted path for nested values).
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Errors an operation can answer with. Each maps to one status of the contract.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("malformed request: {0}")]
+    BadRequest(String),
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("precondition failed: {0}")]
+    PreconditionFailed(String),
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(String),
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("rate limited")]
+    TooManyRequests { retry_after_secs: u64 },
+    #[error("service unavailable: {0}")]
+    ServiceUnavailable(String),
+    /// Anything unexpected: logged with its cause, answered as a bare 500.
+    #[error("internal error: {0:#}")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn problem(&self) -> Problem {
+        let status = self.status();
+        let (problem_type, detail, errors) = match self {
+            ApiError::BadRequest(d) => ("/problems/malformed-request", d.clone(), None),
+            ApiError::Unauthorized(d) => ("/problems/unauthorized", d.clone(), None),
+            ApiError::Forbidden(d) => ("/problems/forbidden", d.clone(), None),
+            ApiError::NotFound(d) => ("/problems/not-found", d.clone(), None),
+            ApiError::Conflict(d) => ("/problems/conflict", d.clone(), None),
+            ApiError::PreconditionFailed(d) => ("/problems/precondition-failed", d.clone(), None),
+            ApiError::PayloadTooLarge => (
+                "/problems/payload-too-large",
+                "The request body is larger than this service accepts.".to_owned(),
+                None,
+            ),
+            ApiError::UnsupportedMediaType(d) => {
+                ("/problems/unsupported-media-type", d.clone(), None)
+            }
+            ApiError::Validation(errors) => (
+                "/problems/validation",
+                "The request has invalid values; see `errors`.".to_owned(),
+                Some(errors.clone()),
+            ),
+            ApiError::TooManyRequests { retry_after_secs } => (
+                "/problems/rate-limited",
+                format!("Too many requests; retry after {retry_after_secs} seconds."),
+                None,
+            ),
+            ApiError::ServiceUnavailable(d) => ("/problems/unavailable", d.clone(), None),
+            ApiError::Internal(_) => (
+                "about:blank",
+                "An unexpected error occurred; it has been logged with this request id.".to_owned(),
+                None,
+            ),
+        };
+        Problem {
+            problem_type: problem_type.to_owned(),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail,
+            request_id: request_context::current_request_id(),
+            errors,
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status(&self) -> StatusCode {
+        ApiError::status(self)
+    }
+
+    fn as_response(&self) -> Response {
+        if let ApiError::Internal(cause) = self {
+            tracing::error!(error = format!("{cause:#}"), "internal error");
+        }
+        let mut response = problem_response(&self.problem());
+        match self {
+            ApiError::Unauthorized(_) => {
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, "Bearer".parse().unwrap());
+            }
+            ApiError::TooManyRequests { retry_after_secs } => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, (*retry_after_secs).into());
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+pub fn problem_response(problem: &Problem) -> Response {
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    Response::builder()
+        .status(status)
+        .content_type(PROBLEM_CONTENT_TYPE)
+        .body(problem.to_json_string())
+}
+
+/// Turns any error that reached the top of the router into a problem response.
+pub fn into_problem_response(err: poem::Error) -> Response {
+    use poem_openapi::error::{
+        AuthorizationError, ContentTypeError, ParseParamError, ParsePathError,
+        ParseRequestPayloadError,
+    };
+    if let Some(api_error) = err.downcast_ref::<ApiError>() {
+        return api_error.as_response();
+    }
+    let api_error = if let Some(e) = err.downcast_ref::<ParseParamError>() {
+        ApiError::validation(e.name, clean_reason(&e.reason))
+    } else if let Some(e) = err.downcast_ref::<ParsePathError>() {
+        ApiError::validation(e.name, clean_reason(&e.reason))
+    } else if err.is::<ParseRequestPayloadError>() {
+        ApiError::BadRequest("The request body is not valid JSON for this operation.".to_owned())
+    } else if let Some(e) = err.downcast_ref::<ContentTypeError>() {
+        ApiError::UnsupportedMediaType(e.to_string())
+    } else if err.is::<AuthorizationError>() {
+        ApiError::Unauthorized("A valid bearer token is required.".to_owned())
+    } else if err.is::<NotFoundError>() {
+        ApiError::NotFound("No resource at this path.".to_owned())
+    } else if err.is::<MethodNotAllowedError>() {
+        return generic_problem(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "This method is not allowed on this path.",
+        );
+    } else if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::PayloadTooLarge
+    } else if err.status().is_server_error() {
+        ApiError::Internal(anyhow::anyhow!("{err}"))
+    } else {
+        // A client error from a layer we do not know by type: keep its status, not its text.
+        return generic_problem(err.status(), "The request could not be processed.");
+    };
+    api_error.as_response()
+}
+
+fn generic_problem(status: StatusCode, detail: &str) -> Response {
+    problem_response(&Problem {
+        problem_type: "about:blank".to_owned(),
+        title: status.canonical_reason().unwrap_or("Error").to_owned(),
+        status: status.as_u16(),
+        detail: detail.to_owned(),
+        request_id: request_context::current_request_id(),
+        errors: None,
+    })
+}
+
+/// poem-openapi reasons name Rust types (`failed to parse "integer(int32)": ...`); keep the
+/// part after the last colon, which says what was wrong with the value.
+fn clean_reason(reason: &str) -> String {
+    let tail = reason.rsplit(": ").next().unwrap_or(reason).trim();
+    if tail.is_empty() {
+        "invalid value".to_owned()
+    } else {
+        tail.to_owned()
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.as_response()
+    }
+}
+
+/// The statuses every operation may answer with, documented as problem documents.
+const DOCUMENTED: &[(u16, &str)] = &[
+    (400, "Malformed request (e.g. invalid JSON)"),
+    (401, "Missing, invalid or expired bearer token"),
+    (403, "Authenticated but lacking the permission"),
+    (404, "Not found"),
+    (409, "Conflict with the current state"),
+    (412, "If-Match version mismatch"),
+    (413, "Request body too large"),
+    (415, "Unsupported content type"),
+    (422, "Invalid values in body, query or path"),
+    (429, "Rate limited; see Retry-After"),
+    (500, "Unexpected error"),
+    (503, "A dependency is unavailable"),
+];
+
+impl ApiResponse for ApiError {
+    fn meta() -> MetaResponses {
+        MetaResponses {
+            responses: DOCUMENTED
+                .iter()
+                .map(|(status, description)| MetaResponse {
+                    description,
+                    status: Some(*status),
+                    status_range: None,
+                    content: vec![MetaMediaType {
+                        content_type: PROBLEM_CONTENT_TYPE,
+                        schema: <Problem as poem_openapi::types::Type>::schema_ref(),
+                    }],
+                    headers: vec![],
+                })
+                .collect(),
+        }
+    }
+
+    fn register(registry: &mut Registry) {
+        <Problem as poem_openapi::types::Type>::register(registry);
+    }
+}

@@ -1,0 +1,54 @@
+//! The command line: `serve`, `migrate`, `check-config`.
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "stockroom",
+    version,
+    about = "Shop back-office service (PostgreSQL + MongoDB)"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply pending migrations and MongoDB index specs, then serve HTTP until SIGTERM/Ctrl-C.
+    Serve,
+    /// Apply pending database migrations (or revert the last one) and exit.
+    Migrate {
+        /// Revert the most recently applied migration instead.
+        #[arg(long)]
+        revert_last: bool,
+    },
+    /// Validate the configuration and print it (secrets redacted); exit non-zero when invalid.
+    CheckConfig,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_each_subcommand() {
+        assert!(matches!(
+            Cli::try_parse_from(["stockroom", "serve"]).unwrap().command,
+            Command::Serve
+        ));
+        assert!(matches!(
+            Cli::try_parse_from(["stockroom", "migrate", "--revert-last"])
+                .unwrap()
+                .command,
+            Command::Migrate { revert_last: true }
+        ));
+        assert!(matches!(
+            Cli::try_parse_from(["stockroom", "check-config"])
+                .unwrap()
+                .command,
+            Command::CheckConfig
+        ));
+        assert!(Cli::try_parse_from(["stockroom", "launch"]).is_err());
+    }
+}

@@ -1,0 +1,201 @@
+//! Configuration from the environment (and `.env`), validated once at start-up.
+//!
+//! Every problem names the variable it comes from, so a bad deployment fails with one clear line.
+
+mod env;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use env::EnvReader;
+pub use env::{ConfigError, TrustedProxies};
+
+/// Values a JWT secret must never be: the placeholders people copy from examples.
+const PLACEHOLDER_SECRETS: &[&str] = &["change-me", "changeme", "secret", "your-secret", "example"];
+const MIN_JWT_SECRET_BYTES: usize = 32;
+
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub mongodb_url: String,
+    pub mongodb_database: String,
+    pub jwt: JwtConfig,
+    pub bind_addr: SocketAddr,
+    pub database_pool_size: usize,
+    pub database_pool_timeout: Duration,
+    pub database_statement_timeout: Duration,
+    pub mongodb_timeout: Duration,
+    pub max_body_bytes: usize,
+    pub cors_allowed_origins: Vec<String>,
+    pub trusted_proxies: TrustedProxies,
+    pub rate_limit_register_per_minute: u32,
+    pub rate_limit_login_per_minute: u32,
+    pub outbox: OutboxConfig,
+    pub activity: ActivityConfig,
+    pub mongo_indexes_dir: String,
+    pub shutdown_timeout: Duration,
+    pub log_format: LogFormat,
+}
+
+#[derive(Clone)]
+pub struct JwtConfig {
+    pub secret: String,
+    pub issuer: String,
+    pub audience: String,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+}
+
+impl std::fmt::Debug for JwtConfig {
+    // The secret never reaches a log line, even through `{:?}`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtConfig")
+            .field("secret", &"<redacted>")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("access_token_ttl", &self.access_token_ttl)
+            .field("refresh_token_ttl", &self.refresh_token_ttl)
+            .finish()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct OutboxConfig {
+    pub batch_size: usize,
+    pub poll_interval: Duration,
+    pub retention: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct ActivityConfig {
+    pub channel_capacity: usize,
+    pub batch_size: usize,
+    pub flush_interval: Duration,
+    pub retention: Duration,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+impl Config {
+    /// Reads the process environment (after loading `.env` when present).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let _ = dotenvy::dotenv();
+        Self::from_reader(&EnvReader::process())
+    }
+
+    fn from_reader(env: &EnvReader) -> Result<Self, ConfigError> {
+        Ok(Self {
+            database_url: env.url("DATABASE_URL", &["postgres", "postgresql"])?,
+            mongodb_url: env.url("MONGODB_URL", &["mongodb", "mongodb+srv"])?,
+            mongodb_database: env.name_or("MONGODB_DATABASE", "stockroom")?,
+            jwt: JwtConfig {
+                secret: jwt_secret(env)?,
+                issuer: env.string_or("JWT_ISSUER", "stockroom")?,
+                audience: env.string_or("JWT_AUDIENCE", "stockroom-api")?,
+                access_token_ttl: env.seconds_or("ACCESS_TOKEN_TTL_SECONDS", 900, 30..=86_400)?,
+                refresh_token_ttl: env.seconds_or(
+                    "REFRESH_TOKEN_TTL_SECONDS",
+                    1_209_600,
+                    300..=31_536_000,
+                )?,
+            },
+            bind_addr: env.socket_addr_or("BIND_ADDR", "127.0.0.1:8080")?,
+            database_pool_size: env.number_or("DATABASE_POOL_SIZE", 16, 1..=1_000)?,
+            database_pool_timeout: env.millis_or(
+                "DATABASE_POOL_TIMEOUT_MS",
+                3_000,
+                10..=600_000,
+            )?,
+            database_statement_timeout: env.millis_or(
+                "DATABASE_STATEMENT_TIMEOUT_MS",
+                5_000,
+                10..=3_600_000,
+            )?,
+            mongodb_timeout: env.millis_or("MONGODB_TIMEOUT_MS", 3_000, 10..=600_000)?,
+            max_body_bytes: env.number_or("MAX_BODY_BYTES", 1_048_576, 1_024..=67_108_864)?,
+            cors_allowed_origins: env.list("CORS_ALLOWED_ORIGINS")?,
+            trusted_proxies: env.trusted_proxies("TRUSTED_PROXIES")?,
+            rate_limit_register_per_minute: env.number_or(
+                "RATE_LIMIT_REGISTER_PER_MINUTE",
+                5,
+                0..=1_000_000,
+            )?,
+            rate_limit_login_per_minute: env.number_or(
+                "RATE_LIMIT_LOGIN_PER_MINUTE",
+                10,
+                0..=1_000_000,
+            )?,
+            outbox: OutboxConfig {
+                batch_size: env.number_or("OUTBOX_BATCH_SIZE", 200, 1..=10_000)?,
+                poll_interval: env.millis_or("OUTBOX_POLL_INTERVAL_MS", 250, 10..=60_000)?,
+                retention: env.hours_or("OUTBOX_RETENTION_HOURS", 168, 1..=87_600)?,
+            },
+            activity: ActivityConfig {
+                channel_capacity: env.number_or(
+                    "ACTIVITY_CHANNEL_CAPACITY",
+                    10_000,
+                    1..=10_000_000,
+                )?,
+                batch_size: env.number_or("ACTIVITY_BATCH_SIZE", 500, 1..=10_000)?,
+                flush_interval: env.millis_or("ACTIVITY_FLUSH_INTERVAL_MS", 100, 1..=60_000)?,
+                retention: env.days_or("ACTIVITY_RETENTION_DAYS", 90, 1..=3_650)?,
+            },
+            mongo_indexes_dir: env.string_or("MONGO_INDEXES_DIR", "mongo_indexes")?,
+            shutdown_timeout: env.seconds_or("SHUTDOWN_TIMEOUT_SECONDS", 20, 1..=600)?,
+            log_format: log_format(env)?,
+        })
+    }
+}
+
+fn jwt_secret(env: &EnvReader) -> Result<String, ConfigError> {
+    let secret = env.required("JWT_SECRET")?;
+    let lowered = secret.trim().to_ascii_lowercase();
+    if PLACEHOLDER_SECRETS.iter().any(|p| lowered.contains(p)) {
+        return Err(ConfigError::new(
+            "JWT_SECRET",
+            "is a placeholder; generate one, e.g. `openssl rand -hex 32`",
+        ));
+    }
+    if secret.len() < MIN_JWT_SECRET_BYTES {
+        return Err(ConfigError::new(
+            "JWT_SECRET",
+            format!(
+                "must be at least {MIN_JWT_SECRET_BYTES} bytes (got {})",
+                secret.len()
+            ),
+        ));
+    }
+    let distinct = secret
+        .bytes()
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    if distinct < 8 {
+        return Err(ConfigError::new(
+            "JWT_SECRET",
+            "is too repetitive to be a secret; generate a random one",
+        ));
+    }
+    Ok(secret)
+}
+
+fn log_format(env: &EnvReader) -> Result<LogFormat, ConfigError> {
+    match env
+        .string_or("LOG_FORMAT", "pretty")?
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "pretty" => Ok(LogFormat::Pretty),
+        "json" => Ok(LogFormat::Json),
+        other => Err(ConfigError::new(
+            "LOG_FORMAT",
+            format!("must be `pretty` or `json` (got `{other}`)"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,94 @@
+use super::*;
+
+const GOOD_SECRET: &str = "0f9c2a7be41d4c8a9b3e6f1d2c5a8b7e4d1f0a9c";
+
+fn base() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("DATABASE_URL", "postgres://u:p@127.0.0.1:5432/db"),
+        ("MONGODB_URL", "mongodb://127.0.0.1:27017"),
+        ("JWT_SECRET", GOOD_SECRET),
+    ]
+}
+
+fn load(overrides: &[(&'static str, &'static str)]) -> Result<Config, ConfigError> {
+    let mut pairs = base();
+    for (k, v) in overrides {
+        pairs.retain(|(name, _)| name != k);
+        pairs.push((k, v));
+    }
+    Config::from_reader(&EnvReader::from_pairs(&pairs))
+}
+
+#[test]
+fn defaults_apply_when_only_required_variables_are_set() {
+    let config = load(&[]).expect("valid config");
+    assert_eq!(config.mongodb_database, "stockroom");
+    assert_eq!(config.jwt.access_token_ttl, Duration::from_secs(900));
+    assert_eq!(config.rate_limit_register_per_minute, 5);
+    assert_eq!(config.rate_limit_login_per_minute, 10);
+    assert_eq!(config.bind_addr.port(), 8080);
+    assert_eq!(config.log_format, LogFormat::Pretty);
+}
+
+#[test]
+fn missing_jwt_secret_names_the_variable() {
+    let err = load(&[("JWT_SECRET", "")]).err().expect("must fail");
+    assert_eq!(err.variable, "JWT_SECRET");
+}
+
+#[test]
+fn short_placeholder_and_repetitive_secrets_are_refused() {
+    for weak in [
+        "short-but-random-9f8e",
+        "change-me-change-me-change-me-change-me",
+        &"a".repeat(64),
+    ] {
+        let err = Config::from_reader(&EnvReader::from_pairs(&[
+            ("DATABASE_URL", "postgres://127.0.0.1/db"),
+            ("MONGODB_URL", "mongodb://127.0.0.1"),
+            ("JWT_SECRET", weak),
+        ]))
+        .err()
+        .expect("weak secret must be refused");
+        assert_eq!(err.variable, "JWT_SECRET", "{weak}");
+    }
+}
+
+#[test]
+fn bad_urls_and_numbers_name_their_variable() {
+    let cases: &[(&'static str, &'static str)] = &[
+        ("DATABASE_URL", "not a url"),
+        ("DATABASE_URL", "mysql://127.0.0.1/db"),
+        ("MONGODB_URL", "http://127.0.0.1"),
+        ("DATABASE_POOL_SIZE", "many"),
+        ("DATABASE_POOL_SIZE", "0"),
+        ("BIND_ADDR", "localhost"),
+        ("LOG_FORMAT", "xml"),
+        ("TRUSTED_PROXIES", "10.0.0.0/33"),
+        ("MONGODB_DATABASE", "bad name"),
+    ];
+    for (variable, value) in cases {
+        let err = load(&[(variable, value)]).err().expect("must fail");
+        assert_eq!(err.variable, *variable, "{variable}={value}");
+        assert!(err.to_string().contains(variable), "{err}");
+    }
+}
+
+#[test]
+fn debug_output_redacts_the_jwt_secret() {
+    let config = load(&[]).expect("valid config");
+    let printed = format!("{:?}", config.jwt);
+    assert!(!printed.contains(GOOD_SECRET));
+    assert!(printed.contains("redacted"));
+}
+
+#[test]
+fn trusted_proxies_match_addresses_and_blocks() {
+    let config = load(&[("TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7, ::1")]).expect("valid");
+    let proxies = &config.trusted_proxies;
+    assert!(proxies.contains("10.20.30.40".parse().unwrap()));
+    assert!(proxies.contains("192.168.1.7".parse().unwrap()));
+    assert!(!proxies.contains("192.168.1.8".parse().unwrap()));
+    assert!(proxies.contains("::1".parse().unwrap()));
+    assert!(!proxies.contains("11.0.0.1".parse().unwrap()));
+}

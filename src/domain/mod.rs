@@ -1,0 +1,4 @@
+//! Domain types shared by the services and the repositories.
+
+pub mod activity;
+pub mod audit;

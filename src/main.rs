@@ -1,0 +1,66 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use stockroom::cli::{Cli, Command};
+use stockroom::config::{Config, LogFormat};
+use stockroom::repo::pg;
+use stockroom::startup::{Application, shutdown_signal};
+use stockroom::telemetry;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("stockroom: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init_tracing(config.log_format);
+    match run(cli.command, config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = format!("{err:#}"), "stockroom failed");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => {
+            let app = Application::build(config).await?;
+            app.run_until_stopped(shutdown_signal()).await
+        }
+        Command::Migrate { revert_last: false } => {
+            let applied = pg::run_pending_migrations(&config.database_url).await?;
+            println!("applied {} migration(s): {applied:?}", applied.len());
+            Ok(())
+        }
+        Command::Migrate { revert_last: true } => {
+            let reverted = pg::revert_last_migration(&config.database_url).await?;
+            println!("reverted migration {reverted}");
+            Ok(())
+        }
+        Command::CheckConfig => {
+            println!("configuration OK");
+            println!("  bind address:        {}", config.bind_addr);
+            println!("  MongoDB database:    {}", config.mongodb_database);
+            println!("  database pool size:  {}", config.database_pool_size);
+            println!(
+                "  JWT issuer/audience: {} / {}",
+                config.jwt.issuer, config.jwt.audience
+            );
+            println!(
+                "  log format:          {}",
+                if config.log_format == LogFormat::Json {
+                    "json"
+                } else {
+                    "pretty"
+                }
+            );
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! Declarative index specs (`mongo_indexes/*.json`, one file per collection), applied
+//! idempotently at start-up: creating an index that exists with the same options is a no-op.
+
+use std::path::Path;
+use std::time::Duration;
+
+use bson::{Document, doc};
+use mongodb::{Database, IndexModel, options::IndexOptions};
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollectionIndexes {
+    pub collection: String,
+    pub indexes: Vec<IndexSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexSpec {
+    pub name: String,
+    /// Ordered key fields; order matters for compound indexes.
+    pub keys: Vec<IndexKey>,
+    #[serde(default)]
+    pub unique: bool,
+    /// A TTL index whose lifetime comes from configuration, named here (`activity_retention`).
+    #[serde(default)]
+    pub ttl_from: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexKey {
+    pub field: String,
+    pub order: i32,
+}
+
+/// Lifetimes a spec may refer to with `ttl_from`.
+pub struct TtlSettings {
+    pub activity_retention: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexSpecError {
+    #[error("reading index specs in {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("index spec {path} is invalid: {message}")]
+    Invalid { path: String, message: String },
+    #[error("applying index `{index}` on `{collection}`: {source}")]
+    Apply {
+        collection: String,
+        index: String,
+        source: Box<mongodb::error::Error>,
+    },
+}
+
+/// Loads every `*.json` spec in `dir`, sorted by file name.
+pub fn load_specs(dir: &Path) -> Result<Vec<CollectionIndexes>, IndexSpecError> {
+    let read_err = |source| IndexSpecError::Read {
+        path: dir.display().to_string(),
+        source,
+    };
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .map_err(read_err)?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|ext| ext == "json"))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|path| {
+            let invalid = |message: String| IndexSpecError::Invalid {
+                path: path.display().to_string(),
+                message,
+            };
+            let text = std::fs::read_to_string(path).map_err(|e| invalid(e.to_string()))?;
+            let spec: CollectionIndexes =
+                serde_json::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+            for index in &spec.indexes {
+                if index.keys.is_empty() || index.keys.iter().any(|k| k.order != 1 && k.order != -1)
+                {
+                    return Err(invalid(format!(
+                        "index `{}` needs keys with order 1 or -1",
+                        index.name
+                    )));
+                }
+            }
+            Ok(spec)
+        })
+        .collect()
+}
+
+fn index_model(spec: &IndexSpec, ttl: &TtlSettings) -> Result<IndexModel, String> {
+    let mut keys = Document::new();
+    for key in &spec.keys {
+        keys.insert(key.field.clone(), key.order);
+    }
+    let expire_after = match spec.ttl_from.as_deref() {
+        None => None,
+        Some("activity_retention") => Some(ttl.activity_retention),
+        Some(other) => return Err(format!("unknown ttl_from `{other}`")),
+    };
+    let options = IndexOptions::builder()
+        .name(spec.name.clone())
+        .unique(spec.unique.then_some(true))
+        .expire_after(expire_after)
+        .build();
+    Ok(IndexModel::builder().keys(keys).options(options).build())
+}
+
+/// Creates the indexes each spec lists. A TTL index whose lifetime changed in configuration
+/// is updated in place with `collMod` instead of failing with an options conflict.
+pub async fn apply_specs(
+    db: &Database,
+    specs: &[CollectionIndexes],
+    ttl: &TtlSettings,
+) -> Result<usize, IndexSpecError> {
+    let mut applied = 0;
+    for spec in specs {
+        let collection = db.collection::<Document>(&spec.collection);
+        for index in &spec.indexes {
+            let apply_err = |source| IndexSpecError::Apply {
+                collection: spec.collection.clone(),
+                index: index.name.clone(),
+                source: Box::new(source),
+            };
+            let model = index_model(index, ttl).map_err(|message| IndexSpecError::Invalid {
+                path: spec.collection.clone(),
+                message,
+            })?;
+            let expire_after = model.options.as_ref().and_then(|o| o.expire_after);
+            match collection.create_index(model).await {
+                Ok(_) => {}
+                Err(err) if is_options_conflict(&err) && expire_after.is_some() => {
+                    let seconds = expire_after.map(|d| d.as_secs() as i64).unwrap_or_default();
+                    db.run_command(doc! {
+                        "collMod": &spec.collection,
+                        "index": { "name": &index.name, "expireAfterSeconds": seconds },
+                    })
+                    .await
+                    .map_err(apply_err)?;
+                }
+                Err(err) => return Err(apply_err(err)),
+            }
+            applied += 1;
+        }
+    }
+    Ok(applied)
+}
+
+fn is_options_conflict(err: &mongodb::error::Error) -> bool {
+    // 85 IndexOptionsConflict, 86 IndexKeySpecsConflict.
+    matches!(err.kind.as_ref(), mongodb::error::ErrorKind::Command(c) if c.code == 85 || c.code == 86)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_specs_load_and_build() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("mongo_indexes");
+        let specs = load_specs(&dir).expect("specs load");
+        let names: Vec<_> = specs.iter().map(|s| s.collection.as_str()).collect();
+        assert!(
+            names.contains(&"audit_events") && names.contains(&"activity_events"),
+            "{names:?}"
+        );
+        let ttl = TtlSettings {
+            activity_retention: Duration::from_secs(86_400),
+        };
+        let ttl_indexes: Vec<_> = specs
+            .iter()
+            .flat_map(|s| &s.indexes)
+            .map(|i| index_model(i, &ttl).expect("valid spec"))
+            .filter(|m| m.options.as_ref().and_then(|o| o.expire_after).is_some())
+            .collect();
+        assert_eq!(
+            ttl_indexes.len(),
+            1,
+            "exactly one TTL index (activity retention)"
+        );
+    }
+
+    #[test]
+    fn unknown_ttl_source_is_refused() {
+        let spec = IndexSpec {
+            name: "x".into(),
+            keys: vec![IndexKey {
+                field: "a".into(),
+                order: 1,
+            }],
+            unique: false,
+            ttl_from: Some("forever".into()),
+        };
+        let ttl = TtlSettings {
+            activity_retention: Duration::from_secs(1),
+        };
+        assert!(index_model(&spec, &ttl).is_err());
+    }
+}

@@ -1,0 +1,200 @@
+//! The transactional outbox: audit events are appended inside the caller's transaction and
+//! later claimed, delivered and marked by the relay.
+
+use std::collections::HashMap;
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::schema::outbox;
+use super::{DbError, PgPool};
+use crate::domain::audit::AuditEvent;
+
+#[derive(Insertable)]
+#[diesel(table_name = outbox)]
+struct NewOutboxRow {
+    event_id: Uuid,
+    occurred_at: DateTime<Utc>,
+    payload: serde_json::Value,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = outbox)]
+struct ClaimedRow {
+    seq: i64,
+    event_id: Uuid,
+    payload: serde_json::Value,
+}
+
+/// What the delivery callback reports, by event id.
+#[derive(Debug, Default)]
+pub struct DeliveryOutcome {
+    /// Stored in the event store now or before (a duplicate key counts as delivered).
+    pub delivered: Vec<Uuid>,
+    /// Not stored, with the reason; they stay pending and are retried.
+    pub failed: Vec<(Uuid, String)>,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct BatchResult {
+    pub claimed: usize,
+    pub delivered: usize,
+    pub failed: usize,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PgOutbox;
+
+impl PgOutbox {
+    /// Appends `event` in the caller's transaction: it is relayed if and only if that
+    /// transaction commits.
+    pub async fn append(
+        &self,
+        conn: &mut AsyncPgConnection,
+        event: &AuditEvent,
+    ) -> Result<(), DbError> {
+        self.append_all(conn, std::slice::from_ref(event)).await
+    }
+
+    pub async fn append_all(
+        &self,
+        conn: &mut AsyncPgConnection,
+        events: &[AuditEvent],
+    ) -> Result<(), DbError> {
+        let rows = events
+            .iter()
+            .map(|event| {
+                Ok(NewOutboxRow {
+                    event_id: event.id,
+                    occurred_at: event.occurred_at,
+                    payload: serde_json::to_value(event)
+                        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?,
+                })
+            })
+            .collect::<Result<Vec<_>, diesel::result::Error>>()?;
+        diesel::insert_into(outbox::table)
+            .values(&rows)
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Events committed but not yet delivered.
+    pub async fn backlog(&self, pool: &PgPool) -> Result<i64, DbError> {
+        let mut conn = pool.get().await?;
+        Ok(outbox::table
+            .filter(outbox::delivered_at.is_null())
+            .count()
+            .get_result(&mut conn)
+            .await?)
+    }
+
+    /// Claims up to `limit` pending events (`FOR UPDATE SKIP LOCKED`: concurrent relays
+    /// never claim the same row), hands them to `deliver`, then marks what was delivered and
+    /// counts an attempt on what failed, all in one transaction. Should the process die
+    /// before the commit, the rows are claimed again later; delivery being idempotent by
+    /// event id, nothing is stored twice.
+    pub async fn deliver_batch<F, Fut>(
+        &self,
+        pool: &PgPool,
+        limit: usize,
+        deliver: F,
+    ) -> Result<BatchResult, DbError>
+    where
+        F: FnOnce(Vec<AuditEvent>) -> Fut + Send,
+        Fut: Future<Output = DeliveryOutcome> + Send,
+    {
+        let mut conn = pool.get().await?;
+        conn.transaction::<_, DbError, _>(async |conn| {
+            let rows: Vec<ClaimedRow> = outbox::table
+                .filter(outbox::delivered_at.is_null())
+                .order(outbox::seq.asc())
+                .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+                .for_update()
+                .skip_locked()
+                .select(ClaimedRow::as_select())
+                .load(conn)
+                .await?;
+            if rows.is_empty() {
+                return Ok(BatchResult::default());
+            }
+            let seq_by_event: HashMap<Uuid, i64> =
+                rows.iter().map(|r| (r.event_id, r.seq)).collect();
+            let mut failures: HashMap<String, Vec<i64>> = HashMap::new();
+            let mut events = Vec::with_capacity(rows.len());
+            for row in rows {
+                match serde_json::from_value::<AuditEvent>(row.payload) {
+                    Ok(event) => events.push(event),
+                    Err(e) => failures
+                        .entry(format!("unreadable payload: {e}"))
+                        .or_default()
+                        .push(row.seq),
+                }
+            }
+            let claimed = seq_by_event.len();
+
+            let outcome = if events.is_empty() {
+                DeliveryOutcome::default()
+            } else {
+                deliver(events).await
+            };
+            let delivered: Vec<i64> = outcome
+                .delivered
+                .iter()
+                .filter_map(|id| seq_by_event.get(id).copied())
+                .collect();
+            for (id, reason) in &outcome.failed {
+                if let Some(seq) = seq_by_event.get(id) {
+                    failures.entry(reason.clone()).or_default().push(*seq);
+                }
+            }
+
+            if !delivered.is_empty() {
+                diesel::update(outbox::table.filter(outbox::seq.eq_any(&delivered)))
+                    .set(outbox::delivered_at.eq(diesel::dsl::now))
+                    .execute(conn)
+                    .await?;
+            }
+            let mut failed = 0;
+            for (reason, seqs) in &failures {
+                failed += seqs.len();
+                diesel::update(outbox::table.filter(outbox::seq.eq_any(seqs)))
+                    .set((
+                        outbox::attempts.eq(outbox::attempts + 1),
+                        outbox::last_error.eq(reason),
+                    ))
+                    .execute(conn)
+                    .await?;
+            }
+            Ok(BatchResult {
+                claimed,
+                delivered: delivered.len(),
+                failed,
+            })
+        })
+        .await
+    }
+
+    /// Deletes up to `limit` rows delivered before `delivered_before`; returns how many.
+    pub async fn prune_delivered(
+        &self,
+        pool: &PgPool,
+        delivered_before: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<usize, DbError> {
+        let mut conn = pool.get().await?;
+        // Oldest first and bounded, so one prune never holds a long lock on a large table.
+        let pruned = diesel::sql_query(
+            "DELETE FROM outbox WHERE seq IN \
+             (SELECT seq FROM outbox WHERE delivered_at < $1 ORDER BY delivered_at LIMIT $2)",
+        )
+        .bind::<diesel::sql_types::Timestamptz, _>(delivered_before)
+        .bind::<diesel::sql_types::BigInt, _>(limit)
+        .execute(&mut conn)
+        .await?;
+        Ok(pruned)
+    }
+}

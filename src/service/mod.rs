@@ -1,0 +1,3 @@
+//! Services: business rules. Each holds the repositories it needs.
+
+pub mod health;

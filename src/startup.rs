@@ -1,0 +1,204 @@
+//! Builds the application from configuration and runs it until a shutdown signal.
+
+use std::future::Future;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
+use poem::{EndpointExt, Server};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::{self, ApiState, HttpSettings};
+use crate::config::Config;
+use crate::repo::mongo::indexes::{self, CollectionIndexes, TtlSettings};
+use crate::repo::mongo::{self, EventStore};
+use crate::repo::pg::{self, PgPool, PoolSettings};
+use crate::service::health::HealthService;
+use crate::telemetry;
+use crate::worker::activity::{ActivitySink, activity_pipeline};
+use crate::worker::relay::OutboxRelay;
+
+const HEALTH_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+const INDEX_RETRY: Duration = Duration::from_secs(5);
+
+/// Handles on the stores and pipelines, for the CLI and the test harness.
+#[derive(Clone)]
+pub struct Handles {
+    pub pool: PgPool,
+    pub events: EventStore,
+    pub activity: ActivitySink,
+}
+
+pub struct Application {
+    acceptor: TcpAcceptor,
+    port: u16,
+    endpoint: poem::endpoint::BoxEndpoint<'static>,
+    handles: Handles,
+    shutdown_timeout: Duration,
+    background: CancellationToken,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Application {
+    /// Applies pending migrations and the MongoDB index specs, builds the pools, binds the
+    /// listener (port 0 picks a free one) and starts the background workers.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let applied = pg::run_pending_migrations(&config.database_url)
+            .await
+            .context("applying database migrations")?;
+        if !applied.is_empty() {
+            tracing::info!(?applied, "applied database migrations");
+        }
+        let pool = pg::build_pool(
+            &config.database_url,
+            &PoolSettings {
+                max_size: config.database_pool_size,
+                wait_timeout: config.database_pool_timeout,
+                statement_timeout: config.database_statement_timeout,
+            },
+        )
+        .context("building the PostgreSQL pool")?;
+        let db = mongo::connect(
+            &config.mongodb_url,
+            &config.mongodb_database,
+            config.mongodb_timeout,
+        )
+        .await
+        .context("configuring the MongoDB client")?;
+        let events = EventStore::new(db);
+
+        let background = CancellationToken::new();
+        let mut tasks = Vec::new();
+        let specs = indexes::load_specs(Path::new(&config.mongo_indexes_dir))
+            .context("loading MongoDB index specs")?;
+        let ttl = TtlSettings {
+            activity_retention: config.activity.retention,
+        };
+        if let Err(err) = indexes::apply_specs(events.database(), &specs, &ttl).await {
+            // MongoDB down at start-up must not stop the service (audit events wait in the
+            // outbox); keep trying in the background.
+            tracing::warn!(error = %err, "MongoDB index specs not applied yet; retrying in the background");
+            tasks.push(tokio::spawn(retry_index_specs(
+                events.clone(),
+                specs,
+                ttl,
+                background.clone(),
+            )));
+        }
+
+        let relay = OutboxRelay::new(pool.clone(), events.clone(), config.outbox.clone());
+        tasks.push(tokio::spawn(relay.run(background.clone())));
+        let (activity, writer) = activity_pipeline(events.clone(), &config.activity);
+        tasks.push(tokio::spawn(writer.run(background.clone())));
+
+        let state = ApiState {
+            health: HealthService::new(pool.clone(), events.clone(), HEALTH_CHECK_TIMEOUT),
+            metrics: telemetry::metrics_handle(),
+        };
+        let endpoint = api::app(
+            state,
+            HttpSettings {
+                max_body_bytes: config.max_body_bytes,
+                cors_allowed_origins: config.cors_allowed_origins.clone(),
+            },
+        )
+        .boxed();
+
+        let acceptor = TcpListener::bind(config.bind_addr)
+            .into_acceptor()
+            .await
+            .with_context(|| format!("binding {}", config.bind_addr))?;
+        let port = acceptor
+            .local_addr()
+            .first()
+            .and_then(|addr| addr.as_socket_addr().map(|a| a.port()))
+            .context("reading the bound port")?;
+
+        Ok(Self {
+            acceptor,
+            port,
+            endpoint,
+            handles: Handles {
+                pool,
+                events,
+                activity,
+            },
+            shutdown_timeout: config.shutdown_timeout,
+            background,
+            tasks,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn handles(&self) -> Handles {
+        self.handles.clone()
+    }
+
+    /// Serves until `shutdown` resolves, drains in-flight requests (bounded by the shutdown
+    /// timeout), then stops the workers, which flush what they hold.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        tracing::info!(port = self.port, "serving");
+        let result = Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(self.endpoint, shutdown, Some(self.shutdown_timeout))
+            .await;
+        tracing::info!("HTTP server stopped; flushing background workers");
+        drop(self.handles);
+        self.background.cancel();
+        for task in self.tasks {
+            let _ = task.await;
+        }
+        result.context("serving HTTP")
+    }
+}
+
+async fn retry_index_specs(
+    events: EventStore,
+    specs: Vec<CollectionIndexes>,
+    ttl: TtlSettings,
+    stop: CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(INDEX_RETRY) => {}
+        }
+        match indexes::apply_specs(events.database(), &specs, &ttl).await {
+            Ok(count) => {
+                tracing::info!(count, "MongoDB index specs applied");
+                return;
+            }
+            Err(err) => tracing::warn!(error = %err, "MongoDB index specs still not applied"),
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutdown signal received");
+}

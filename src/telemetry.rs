@@ -1,0 +1,85 @@
+//! Logging (tracing, pretty or JSON) and the Prometheus metrics recorder, set up once.
+
+use std::sync::OnceLock;
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use tracing_subscriber::EnvFilter;
+
+use crate::config::LogFormat;
+
+const LATENCY_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// Installs the global subscriber; a second call (tests) is a no-op.
+pub fn init_tracing(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = match format {
+        LogFormat::Pretty => builder.with_target(false).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
+    };
+}
+
+/// The process-wide Prometheus recorder (installed on first use). Several servers in one
+/// process (the test suite) share it.
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Suffix("duration_seconds".to_owned()),
+                    LATENCY_BUCKETS,
+                )
+                .expect("non-empty bucket list")
+                .build_recorder();
+            let handle = recorder.handle();
+            if metrics::set_global_recorder(recorder).is_err() {
+                tracing::warn!("a metrics recorder was already installed; /metrics may be empty");
+            }
+            describe_metrics();
+            handle
+        })
+        .clone()
+}
+
+fn describe_metrics() {
+    metrics::describe_counter!(
+        "http_requests_total",
+        "HTTP requests by operation, method and status"
+    );
+    metrics::describe_histogram!("http_request_duration_seconds", "HTTP request latency");
+    metrics::describe_gauge!(
+        "outbox_backlog",
+        "Audit events committed but not yet in MongoDB"
+    );
+    metrics::describe_counter!(
+        "outbox_delivered_total",
+        "Audit events delivered to MongoDB"
+    );
+    metrics::describe_counter!(
+        "outbox_redelivered_total",
+        "Deliveries that found the event already stored"
+    );
+    metrics::describe_counter!(
+        "outbox_delivery_failures_total",
+        "Audit event delivery attempts that failed"
+    );
+    metrics::describe_counter!(
+        "activity_events_written_total",
+        "Activity events written to MongoDB"
+    );
+    metrics::describe_counter!(
+        "activity_events_dropped_total",
+        "Activity events dropped, by reason"
+    );
+    metrics::describe_gauge!(
+        "db_pool_connections",
+        "PostgreSQL pool connections, by state"
+    );
+}

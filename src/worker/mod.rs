@@ -1,0 +1,4 @@
+//! Background tasks that run beside the HTTP server in the same binary.
+
+pub mod activity;
+pub mod relay;

@@ -1,0 +1,104 @@
+//! Every error path answers problem+json with a request id, never plain text.
+
+use serde_json::Value;
+
+use crate::helpers::TestApp;
+
+const PROBLEM: &str = "application/problem+json";
+
+async fn assert_problem(response: reqwest::Response, status: u16) -> Value {
+    assert_eq!(response.status(), status);
+    assert_eq!(response.headers()["content-type"], PROBLEM);
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], status);
+    assert!(body["title"].is_string() && body["detail"].is_string() && body["type"].is_string());
+    assert_eq!(
+        body["request_id"],
+        request_id.as_str(),
+        "problem names the request id"
+    );
+    body
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_routes_are_404_problems() {
+    let app = TestApp::spawn().await;
+    assert_problem(app.get("/api/v1/nothing-here").await, 404).await;
+    assert_problem(app.get("/").await, 404).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_methods_are_405_problems() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .client
+        .delete(app.url("/health/live"))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 405).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn oversized_bodies_are_413_problems_whether_declared_or_chunked() {
+    let app = TestApp::spawn().await;
+    let declared = app
+        .client
+        .post(app.url("/health/live"))
+        .body(vec![b'x'; 100 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_problem(declared, 413).await;
+
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        (0..20).map(|_| Ok(vec![b'y'; 8 * 1024])).collect();
+    let chunked = app
+        .client
+        .post(app.url("/health/live"))
+        .body(reqwest::Body::wrap_stream(futures::stream::iter(chunks)))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(chunked, 413).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn request_ids_are_echoed_generated_or_replaced() {
+    let app = TestApp::spawn().await;
+    let echoed = app
+        .client
+        .get(app.url("/health/live"))
+        .header("x-request-id", "client-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(echoed.headers()["x-request-id"], "client-42");
+
+    let generated = app.get("/health/live").await;
+    let id = generated.headers()["x-request-id"].to_str().unwrap();
+    assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
+
+    let hostile = app
+        .client
+        .get(app.url("/health/live"))
+        .header("x-request-id", "a b<script>")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(hostile.headers()["x-request-id"], "a b<script>");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn responses_carry_nosniff_and_no_server_banner() {
+    let app = TestApp::spawn().await;
+    for path in ["/health/live", "/missing"] {
+        let response = app.get(path).await;
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+        assert!(response.headers().get("server").is_none());
+    }
+}

@@ -1,0 +1,115 @@
+use std::time::Duration;
+
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use serde_json::Value;
+
+use crate::helpers::{TestApp, TestOptions, admin_url, eventually};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn liveness_answers_ok() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/health/live").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.json::<Value>().await.unwrap()["status"], "ok");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn readiness_is_200_with_both_stores_up() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/health/ready").await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["postgres"], "up");
+    assert_eq!(body["mongodb"], "up");
+    assert_eq!(body["outbox_backlog"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn readiness_is_503_while_mongodb_is_unreachable_and_recovers() {
+    let app = TestApp::spawn_with(TestOptions {
+        mongo_proxy: true,
+        ..TestOptions::default()
+    })
+    .await;
+    let proxy = app.mongo_proxy.as_ref().unwrap();
+    proxy.cut();
+    let response = app.get("/health/ready").await;
+    assert_eq!(response.status(), 503);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/json; charset=utf-8"
+    );
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["postgres"], "up");
+    assert_eq!(body["mongodb"], "down");
+    assert!(body["outbox_backlog"].is_i64());
+
+    proxy.restore();
+    eventually("readiness back to 200", Duration::from_secs(20), || async {
+        (app.get("/health/ready").await.status() == 200).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn readiness_is_503_when_postgres_is_unreachable() {
+    let mut app = TestApp::spawn().await;
+    // Make every pooled connection and every new one fail: the database disappears.
+    let name = app.db.name.clone();
+    let mut admin = <AsyncPgConnection as AsyncConnection>::establish(&admin_url())
+        .await
+        .unwrap();
+    admin
+        .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .await
+        .unwrap();
+    let response = app.get("/health/ready").await;
+    assert_eq!(response.status(), 503);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["postgres"], "down");
+    assert_eq!(body["mongodb"], "up");
+    assert!(body["outbox_backlog"].is_null());
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_are_prometheus_text_with_request_and_outbox_series() {
+    let app = TestApp::spawn().await;
+    app.get("/health/live").await;
+    app.get("/health/ready").await;
+    let response = app.get("/metrics").await;
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = response.text().await.unwrap();
+    assert!(text.contains("http_requests_total{"), "{text}");
+    assert!(text.contains(r#"route="health_live""#), "{text}");
+    assert!(
+        text.contains("http_request_duration_seconds_bucket"),
+        "{text}"
+    );
+    assert!(text.contains("outbox_backlog"), "{text}");
+    assert!(
+        text.contains(r#"db_pool_connections{state="max"}"#),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_openapi_document_and_docs_are_served() {
+    let app = TestApp::spawn().await;
+    let spec: Value = app.get("/openapi.json").await.json().await.unwrap();
+    assert!(spec["openapi"].as_str().unwrap().starts_with("3."));
+    for path in ["/health/live", "/health/ready", "/metrics"] {
+        assert!(spec["paths"][path]["get"].is_object(), "{path} documented");
+    }
+    let ready = &spec["paths"]["/health/ready"]["get"]["responses"];
+    assert!(ready["200"].is_object() && ready["503"].is_object());
+    let docs = app.get("/docs").await;
+    assert_eq!(docs.status(), 200);
+    assert!(docs.text().await.unwrap().contains("swagger"));
+}

@@ -1,0 +1,204 @@
+//! The test harness: `TestApp::spawn()` runs the real server on a free port with a fresh
+//! PostgreSQL database (copied from a template migrated once) and a fresh MongoDB database.
+
+mod databases;
+mod proxy;
+
+use std::time::Duration;
+
+use stockroom::config::{
+    ActivityConfig, Config, JwtConfig, LogFormat, OutboxConfig, TrustedProxies,
+};
+use stockroom::startup::{Application, Handles};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use databases::{TestDatabase, TestMongo, admin_url, mongo_url};
+pub use proxy::TcpProxy;
+
+/// Knobs a test may turn before the server starts.
+pub struct TestOptions {
+    /// Route the service's MongoDB traffic through a proxy the test can cut.
+    pub mongo_proxy: bool,
+    pub max_body_bytes: usize,
+    /// How long the activity writer may hold a partial batch.
+    pub activity_flush_interval: Duration,
+}
+
+impl Default for TestOptions {
+    fn default() -> Self {
+        Self {
+            mongo_proxy: false,
+            max_body_bytes: 64 * 1024,
+            activity_flush_interval: Duration::from_millis(50),
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub handles: Handles,
+    pub db: TestDatabase,
+    pub mongo: TestMongo,
+    pub mongo_proxy: Option<TcpProxy>,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(TestOptions::default()).await
+    }
+
+    pub async fn spawn_with(options: TestOptions) -> TestApp {
+        // Server logs only on request (`TEST_LOG=1`), so test output stays readable.
+        if std::env::var_os("TEST_LOG").is_some() {
+            stockroom::telemetry::init_tracing(LogFormat::Pretty);
+        }
+        let db = TestDatabase::create().await;
+        let mongo = TestMongo::create();
+        let mongo_proxy = if options.mongo_proxy {
+            Some(TcpProxy::start(mongo.upstream_addr()).await)
+        } else {
+            None
+        };
+        let mongodb_url = match &mongo_proxy {
+            Some(proxy) => format!("mongodb://{}/?directConnection=true", proxy.addr()),
+            None => mongo_url(),
+        };
+        let mut config = test_config(
+            db.url.clone(),
+            mongodb_url,
+            mongo.name.clone(),
+            options.max_body_bytes,
+        );
+        config.activity.flush_interval = options.activity_flush_interval;
+        let app = Application::build(config)
+            .await
+            .expect("application builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let handles = app.handles();
+        let (shutdown, signal) = oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until_stopped(async move {
+            let _ = signal.await;
+        }));
+        TestApp {
+            address,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            handles,
+            db,
+            mongo,
+            mongo_proxy,
+            shutdown: Some(shutdown),
+            server: Some(server),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Graceful shutdown, as on SIGTERM; waits for the workers to flush.
+    pub async fn stop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server
+                .await
+                .expect("server task")
+                .expect("server stopped cleanly");
+        }
+    }
+}
+
+impl Drop for TestApp {
+    // Stop the server before its databases are dropped (the fields drop after this), so no
+    // worker writes into a database that is going away.
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let (Some(server), Ok(runtime)) =
+            (self.server.take(), tokio::runtime::Handle::try_current())
+        {
+            tokio::task::block_in_place(|| {
+                let _ = runtime.block_on(tokio::time::timeout(Duration::from_secs(10), server));
+            });
+        }
+    }
+}
+
+pub fn test_config(
+    database_url: String,
+    mongodb_url: String,
+    mongodb_database: String,
+    max_body_bytes: usize,
+) -> Config {
+    Config {
+        database_url,
+        mongodb_url,
+        mongodb_database,
+        jwt: JwtConfig {
+            secret: "test-secret-0123456789abcdefghijklmnopqrstuvwxyz".to_owned(),
+            issuer: "stockroom".to_owned(),
+            audience: "stockroom-api".to_owned(),
+            access_token_ttl: Duration::from_secs(900),
+            refresh_token_ttl: Duration::from_secs(3_600),
+        },
+        bind_addr: "127.0.0.1:0".parse().unwrap(),
+        database_pool_size: 8,
+        database_pool_timeout: Duration::from_secs(5),
+        database_statement_timeout: Duration::from_secs(10),
+        mongodb_timeout: Duration::from_millis(1_500),
+        max_body_bytes,
+        cors_allowed_origins: vec![],
+        trusted_proxies: TrustedProxies::default(),
+        rate_limit_register_per_minute: 0,
+        rate_limit_login_per_minute: 0,
+        outbox: OutboxConfig {
+            batch_size: 100,
+            poll_interval: Duration::from_millis(50),
+            retention: Duration::from_secs(3_600),
+        },
+        activity: ActivityConfig {
+            channel_capacity: 1_000,
+            batch_size: 100,
+            flush_interval: Duration::from_millis(50),
+            retention: Duration::from_secs(86_400),
+        },
+        mongo_indexes_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/mongo_indexes").to_owned(),
+        shutdown_timeout: Duration::from_secs(5),
+        log_format: LogFormat::Pretty,
+    }
+}
+
+/// Polls `check` until it returns `Some`, or panics after `deadline` naming `what`.
+pub async fn eventually<T, F, Fut>(what: &str, deadline: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let started = tokio::time::Instant::now();
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        if started.elapsed() > deadline {
+            panic!("timed out after {deadline:?} waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

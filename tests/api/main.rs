@@ -1,0 +1,9 @@
+//! Integration tests: the real server over HTTP, a real PostgreSQL, and the MongoDB wire
+//! protocol (a real MongoDB or the project's stand-in; see scripts/test.sh).
+
+mod helpers;
+
+mod errors;
+mod health;
+mod outbox;
+mod shutdown;

@@ -1,0 +1,272 @@
+//! The audit pipeline: an event exists in MongoDB if and only if its transaction committed,
+//! stored exactly once however often it is delivered.
+
+use std::time::Duration;
+
+use bson::doc;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use stockroom::config::OutboxConfig;
+use stockroom::domain::audit::{Actor, AuditEvent, Outcome, Target};
+use stockroom::repo::mongo::EventStore;
+use stockroom::repo::pg::{self, DbError, PgOutbox, PgPool, PoolSettings};
+use stockroom::worker::relay::OutboxRelay;
+use uuid::Uuid;
+
+use crate::helpers::{TestApp, TestDatabase, TestMongo, TestOptions, eventually, mongo_url};
+
+fn event(n: usize) -> AuditEvent {
+    AuditEvent::new(
+        "test.recorded",
+        Outcome::Success,
+        Actor {
+            user_id: Some(Uuid::new_v4()),
+            email: Some(format!("user{n}@example.com")),
+            ..Actor::default()
+        },
+        Target {
+            target_type: "test".into(),
+            id: Some(n.to_string()),
+        },
+    )
+    .with_change("n", serde_json::Value::Null, serde_json::json!(n))
+}
+
+/// Stores without a running server, so the test alone drives the relay.
+struct Stores {
+    _db: TestDatabase,
+    mongo: TestMongo,
+    pool: PgPool,
+    events: EventStore,
+}
+
+impl Stores {
+    async fn new() -> Self {
+        let db = TestDatabase::create().await;
+        let mongo = TestMongo::create();
+        let settings = PoolSettings {
+            max_size: 8,
+            wait_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(10),
+        };
+        let pool = pg::build_pool(&db.url, &settings).unwrap();
+        let database =
+            stockroom::repo::mongo::connect(&mongo_url(), &mongo.name, Duration::from_secs(2))
+                .await
+                .unwrap();
+        Self {
+            _db: db,
+            mongo,
+            pool,
+            events: EventStore::new(database),
+        }
+    }
+
+    fn relay(&self, batch_size: usize) -> OutboxRelay {
+        let config = OutboxConfig {
+            batch_size,
+            poll_interval: Duration::from_millis(20),
+            retention: Duration::from_secs(3_600),
+        };
+        OutboxRelay::new(self.pool.clone(), self.events.clone(), config)
+    }
+
+    async fn commit(&self, events: &[AuditEvent]) {
+        let mut conn = self.pool.get().await.unwrap();
+        conn.transaction::<_, DbError, _>(async |conn| PgOutbox.append_all(conn, events).await)
+            .await
+            .unwrap();
+    }
+
+    async fn stored_count(&self, ids: &[Uuid]) -> u64 {
+        let ids: Vec<bson::Uuid> = ids.iter().copied().map(bson::Uuid::from).collect();
+        self.mongo
+            .database()
+            .await
+            .collection::<bson::Document>("audit_events")
+            .count_documents(doc! { "_id": { "$in": ids } })
+            .await
+            .unwrap()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_committed_event_is_stored_once_even_when_delivered_twice() {
+    let stores = Stores::new().await;
+    let committed = event(1);
+    stores.commit(std::slice::from_ref(&committed)).await;
+    let relay = stores.relay(10);
+
+    let first = relay.run_once().await.unwrap();
+    assert_eq!((first.claimed, first.delivered, first.failed), (1, 1, 0));
+    // The relay dies after MongoDB stored the batch but before PostgreSQL marked it.
+    let mut conn = stores.pool.get().await.unwrap();
+    diesel::sql_query("UPDATE outbox SET delivered_at = NULL")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let second = relay.run_once().await.unwrap();
+    assert_eq!(
+        (second.claimed, second.delivered, second.failed),
+        (1, 1, 0),
+        "a replay counts as delivered"
+    );
+
+    assert_eq!(stores.stored_count(&[committed.id]).await, 1);
+    assert_eq!(PgOutbox.backlog(&stores.pool).await.unwrap(), 0);
+    let stored = stores
+        .events
+        .get_audit_event(committed.id)
+        .await
+        .unwrap()
+        .expect("stored");
+    assert_eq!(
+        stored, committed,
+        "the stored event is the committed one, field for field"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_event_in_a_rolled_back_transaction_never_appears() {
+    let stores = Stores::new().await;
+    let rolled_back = event(2);
+    let mut conn = stores.pool.get().await.unwrap();
+    let result = conn
+        .transaction::<(), DbError, _>(async |conn| {
+            PgOutbox.append(conn, &rolled_back).await?;
+            Err(DbError::Query(diesel::result::Error::RollbackTransaction))
+        })
+        .await;
+    assert!(result.is_err());
+    let committed = event(3);
+    stores.commit(std::slice::from_ref(&committed)).await;
+
+    stores.relay(10).drain().await.unwrap();
+    assert_eq!(stores.stored_count(&[committed.id]).await, 1);
+    assert_eq!(stores.stored_count(&[rolled_back.id]).await, 0);
+    assert!(
+        stores
+            .events
+            .get_audit_event(rolled_back.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_relays_at_once_deliver_each_event_once() {
+    let stores = Stores::new().await;
+    let events: Vec<AuditEvent> = (0..600).map(event).collect();
+    stores.commit(&events).await;
+    let (a, b) = (stores.relay(20), stores.relay(20));
+
+    let (from_a, from_b) = tokio::join!(a.drain(), b.drain());
+    let (from_a, from_b) = (from_a.unwrap(), from_b.unwrap());
+    assert_eq!(
+        from_a + from_b,
+        600,
+        "no event delivered by both relays (a={from_a}, b={from_b})"
+    );
+    let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
+    assert_eq!(stores.stored_count(&ids).await, 600);
+    assert_eq!(PgOutbox.backlog(&stores.pool).await.unwrap(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_mongodb_unreachable_changes_commit_the_backlog_grows_and_then_drains() {
+    let app = TestApp::spawn_with(TestOptions {
+        mongo_proxy: true,
+        ..TestOptions::default()
+    })
+    .await;
+    let proxy = app.mongo_proxy.as_ref().unwrap();
+    proxy.cut();
+
+    let events: Vec<AuditEvent> = (0..50).map(event).collect();
+    let mut conn = app.handles.pool.get().await.unwrap();
+    for chunk in events.chunks(10) {
+        conn.transaction::<_, DbError, _>(async |conn| PgOutbox.append_all(conn, chunk).await)
+            .await
+            .expect("commits with MongoDB down");
+    }
+    drop(conn);
+    let ready: serde_json::Value = app.get("/health/ready").await.json().await.unwrap();
+    assert_eq!(ready["mongodb"], "down");
+    assert_eq!(
+        ready["outbox_backlog"], 50,
+        "the backlog is visible in readiness"
+    );
+
+    proxy.restore();
+    let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
+    let collection = app
+        .mongo
+        .database()
+        .await
+        .collection::<bson::Document>("audit_events");
+    let bson_ids: Vec<bson::Uuid> = ids.iter().copied().map(bson::Uuid::from).collect();
+    eventually(
+        "every event delivered after MongoDB returns",
+        Duration::from_secs(30),
+        || {
+            let collection = collection.clone();
+            let filter = doc! { "_id": { "$in": bson_ids.clone() } };
+            async move { (collection.count_documents(filter).await.ok()? == 50).then_some(()) }
+        },
+    )
+    .await;
+    let pool = app.handles.pool.clone();
+    eventually(
+        "the backlog drains to zero",
+        Duration::from_secs(10),
+        || {
+            let pool = pool.clone();
+            async move { (PgOutbox.backlog(&pool).await.ok()? == 0).then_some(()) }
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn index_specs_are_applied_idempotently() {
+    let app = TestApp::spawn().await;
+    let database = app.mongo.database().await;
+    let names = database
+        .collection::<bson::Document>("audit_events")
+        .list_index_names()
+        .await
+        .unwrap();
+    for expected in [
+        "occurred_at_id",
+        "actor_occurred_at",
+        "target_occurred_at",
+        "action_occurred_at",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} in {names:?}"
+        );
+    }
+    // A second start over the same database applies the same specs again without error.
+    let specs = stockroom::repo::mongo::indexes::load_specs(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/mongo_indexes"
+    )))
+    .unwrap();
+    let ttl = stockroom::repo::mongo::indexes::TtlSettings {
+        activity_retention: Duration::from_secs(86_400),
+    };
+    let applied = stockroom::repo::mongo::indexes::apply_specs(&database, &specs, &ttl)
+        .await
+        .unwrap();
+    assert_eq!(applied, 8);
+    let activity = database
+        .collection::<bson::Document>("activity_events")
+        .list_index_names()
+        .await
+        .unwrap();
+    assert!(
+        activity.iter().any(|n| n == "occurred_at_ttl"),
+        "{activity:?}"
+    );
+}
