@@ -1,0 +1,132 @@
+"""The engine: one mongomock client plus open cursors, driven by ONE thread.
+
+``Engine.run(db_name, cmd)`` validates a command, dispatches it to a handler
+from the command modules and turns every failure into an ``ok: 0`` reply.
+"""
+
+import logging
+
+import mongomock
+
+import aggregation
+import commands_admin  # noqa: F401  (registers commands)
+import commands_read  # noqa: F401
+import commands_write  # noqa: F401
+import compat
+import perf
+from cursors import CursorRegistry
+from errors import CommandError, error_from_exception, not_implemented
+from registry import COMMANDS, check_collation, check_fields
+
+log = logging.getLogger('stand-in.engine')
+
+# Real MongoDB commands the stand-in does not implement: NotImplemented (238),
+# unlike names no MongoDB knows: CommandNotFound (59).
+KNOWN_UNSUPPORTED = frozenset({
+    'abortTransaction', 'commitTransaction', 'explain', 'mapReduce', 'mapreduce', 'bulkWrite',
+    'collMod', 'renameCollection', 'validate', 'startSession', 'refreshSessions', 'killSessions',
+    'killAllSessions', 'killAllSessionsByPattern', 'serverStatus', 'dbStats', 'collStats',
+    'dataSize', 'currentOp', 'killOp', 'getParameter', 'setParameter', 'hostInfo', 'listCommands',
+    'getCmdLineOpts', 'getLog', 'replSetGetStatus', 'replSetGetConfig', 'createUser', 'dropUser',
+    'updateUser', 'usersInfo', 'createRole', 'saslStart', 'saslContinue', 'authenticate',
+    'logout', 'getnonce', 'compact', 'reIndex', 'cloneCollectionAsCapped', 'convertToCapped',
+    'shardCollection', 'fsync', 'fsyncUnlock', 'profile', 'top', 'geoSearch', 'geoNear',
+    'createSearchIndexes', 'listSearchIndexes', 'dropSearchIndex',
+    'updateSearchIndex', 'setFeatureCompatibilityVersion', 'shutdown', 'getLastError',
+    'resetError', 'eval', 'cleanupOrphaned', 'analyze', 'checkMetadataConsistency',
+    'getClusterParameter', 'setClusterParameter', 'lockInfo', 'whatsmyuri', 'features',
+    'getDefaultRWConcern', 'setDefaultRWConcern', 'rotateCertificates', 'logRotate',
+})
+
+_ALLOWED_READ_CONCERNS = {None, 'local', 'available', 'majority'}
+
+
+def check_version():
+    if mongomock.__version__ != '4.3.0':
+        raise SystemExit(
+            f'mongo-stand-in: mongomock {mongomock.__version__} found, but its patches are written '
+            'for mongomock 4.3.0 exactly; run setup.sh to install the pinned requirements')
+
+
+_installed = False
+
+
+def install_patches():
+    global _installed  # pylint: disable=global-statement
+    check_version()
+    if not _installed:
+        perf.install()
+        compat.install()
+        aggregation.install()
+        _installed = True
+
+
+class Engine:
+    def __init__(self):
+        install_patches()
+        self.client = mongomock.MongoClient()
+        self.cursors = CursorRegistry()
+
+    # -- helpers for the command modules
+    def database(self, db_name):
+        return self.client.get_database(db_name)
+
+    def collection(self, db_name, coll_name):
+        return self.client.get_database(db_name).get_collection(coll_name)
+
+    def collection_store(self, db_name, coll_name):
+        """The store of an existing collection, or None (never creates one)."""
+        db_store = self.client._store._databases.get(db_name)
+        if db_store is None:
+            return None
+        coll_store = db_store._collections.get(coll_name)
+        if coll_store is None or not coll_store.is_created:
+            return None
+        return coll_store
+
+    def collection_names(self, db_name):
+        db_store = self.client._store._databases.get(db_name)
+        if db_store is None:
+            return []
+        return db_store.list_created_collection_names()
+
+    def drop_database(self, db_name):
+        self.client._store._databases.pop(db_name, None)
+        self.client._database_accesses.pop(db_name, None)
+        self.cursors.kill_namespace(db_name)
+
+    # -- entry point (engine thread)
+    def run(self, db_name, cmd):
+        name = next(iter(cmd), None)
+        try:
+            if not isinstance(db_name, str) or not db_name:
+                raise CommandError(40571, 'OP_MSG requests require a $db argument')
+            if any(ch in db_name for ch in '/\\. "$\x00'):
+                raise CommandError(73, f"Invalid namespace specified '{db_name}'")
+            spec = COMMANDS.get(name)
+            if spec is None:
+                if name in KNOWN_UNSUPPORTED:
+                    raise not_implemented(f"the '{name}' command")
+                raise CommandError(59, f"no such command: '{name}'")
+            if 'startTransaction' in cmd or 'autocommit' in cmd:
+                raise not_implemented('multi-document transactions')
+            if 'txnNumber' in cmd:
+                raise CommandError(20, 'Transaction numbers are only allowed on a replica set '
+                                       'member or mongos', code_name='IllegalOperation')
+            read_concern = cmd.get('readConcern') or {}
+            if read_concern.get('level') not in _ALLOWED_READ_CONCERNS or \
+                    set(read_concern) - {'level'}:
+                raise not_implemented(f'readConcern {read_concern!r}')
+            check_collation(cmd.get('collation'))
+            check_fields(spec, cmd)
+            return spec.handler(self, db_name, cmd)
+        except Exception as exc:  # pylint: disable=broad-except
+            error = error_from_exception(exc)
+            if error is None:
+                log.exception('internal error in command %r on db %r', name, db_name)
+                error = CommandError(1, f'{type(exc).__name__}: {exc}')
+            elif error.code in (1, 238):
+                log.warning('%s: %s', name, error.errmsg)
+            else:
+                log.debug('%s failed: %s (%s)', name, error.errmsg, error.code)
+            return error.to_reply()
