@@ -25,6 +25,15 @@ pub enum Command {
     },
     /// Validate the configuration and print it (secrets redacted); exit non-zero when invalid.
     CheckConfig,
+    /// Create the first administrator (or give an existing account the admin role).
+    /// The password comes from STOCKROOM_ADMIN_PASSWORD or the first line of standard
+    /// input, never from an argument. Idempotent.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "Administrator")]
+        full_name: String,
+    },
 }
 
 #[cfg(test)]
@@ -50,5 +59,20 @@ mod tests {
             Command::CheckConfig
         ));
         assert!(Cli::try_parse_from(["stockroom", "launch"]).is_err());
+        assert!(matches!(
+            Cli::try_parse_from(["stockroom", "create-admin", "--email", "a@b.io"]).unwrap().command,
+            Command::CreateAdmin { email, .. } if email == "a@b.io"
+        ));
+        assert!(
+            Cli::try_parse_from([
+                "stockroom",
+                "create-admin",
+                "--email",
+                "a@b.io",
+                "--password",
+                "x"
+            ])
+            .is_err()
+        );
     }
 }

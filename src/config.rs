@@ -32,6 +32,7 @@ pub struct Config {
     pub rate_limit_login_per_minute: u32,
     pub outbox: OutboxConfig,
     pub activity: ActivityConfig,
+    pub password_hash: PasswordHashConfig,
     pub mongo_indexes_dir: String,
     pub shutdown_timeout: Duration,
     pub log_format: LogFormat,
@@ -72,6 +73,14 @@ pub struct ActivityConfig {
     pub batch_size: usize,
     pub flush_interval: Duration,
     pub retention: Duration,
+}
+
+/// argon2id cost; the minimums are OWASP's floor (19 MiB, 2 iterations, 1 lane).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PasswordHashConfig {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,6 +152,15 @@ impl Config {
                 batch_size: env.number_or("ACTIVITY_BATCH_SIZE", 500, 1..=10_000)?,
                 flush_interval: env.millis_or("ACTIVITY_FLUSH_INTERVAL_MS", 100, 1..=60_000)?,
                 retention: env.days_or("ACTIVITY_RETENTION_DAYS", 90, 1..=3_650)?,
+            },
+            password_hash: PasswordHashConfig {
+                memory_kib: env.number_or(
+                    "PASSWORD_HASH_MEMORY_KIB",
+                    19_456,
+                    19_456..=4_194_304,
+                )?,
+                iterations: env.number_or("PASSWORD_HASH_ITERATIONS", 2, 2..=20)?,
+                parallelism: env.number_or("PASSWORD_HASH_PARALLELISM", 1, 1..=16)?,
             },
             mongo_indexes_dir: env.string_or("MONGO_INDEXES_DIR", "mongo_indexes")?,
             shutdown_timeout: env.seconds_or("SHUTDOWN_TIMEOUT_SECONDS", 20, 1..=600)?,

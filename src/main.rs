@@ -4,7 +4,8 @@ use clap::Parser;
 use stockroom::cli::{Cli, Command};
 use stockroom::config::{Config, LogFormat};
 use stockroom::repo::pg;
-use stockroom::startup::{Application, shutdown_signal};
+use stockroom::service::auth::Provisioned;
+use stockroom::startup::{Application, create_admin, shutdown_signal};
 use stockroom::telemetry;
 
 #[tokio::main]
@@ -43,6 +44,19 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("reverted migration {reverted}");
             Ok(())
         }
+        Command::CreateAdmin { email, full_name } => {
+            let password = admin_password()?;
+            match create_admin(config, &email, &password, &full_name).await? {
+                Provisioned::Created(id) => println!("created admin {email} ({id})"),
+                Provisioned::Promoted(id) => {
+                    println!("gave the admin role to the existing account {email} ({id})")
+                }
+                Provisioned::AlreadyAdmin(id) => {
+                    println!("{email} ({id}) is already an admin; nothing changed")
+                }
+            }
+            Ok(())
+        }
         Command::CheckConfig => {
             println!("configuration OK");
             println!("  bind address:        {}", config.bind_addr);
@@ -63,4 +77,19 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// The admin password: `STOCKROOM_ADMIN_PASSWORD`, or the first line of standard input.
+fn admin_password() -> anyhow::Result<String> {
+    if let Ok(password) = std::env::var("STOCKROOM_ADMIN_PASSWORD") {
+        return Ok(password);
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    anyhow::ensure!(
+        !password.is_empty(),
+        "no password: set STOCKROOM_ADMIN_PASSWORD or pipe it on standard input"
+    );
+    Ok(password)
 }

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -15,9 +16,16 @@ use crate::config::Config;
 use crate::repo::mongo::indexes::{self, CollectionIndexes, TtlSettings};
 use crate::repo::mongo::{self, EventStore};
 use crate::repo::pg::{self, PgPool, PoolSettings};
+use crate::service::account::AccountService;
+use crate::service::auth::{AuthService, Provisioned};
+use crate::service::error::ServiceError;
 use crate::service::health::HealthService;
+use crate::service::passwords::{HashCost, PasswordHasher};
+use crate::service::rate_limit::RateLimits;
+use crate::service::tokens::AccessTokens;
 use crate::telemetry;
 use crate::worker::activity::{ActivitySink, activity_pipeline};
+use crate::worker::cleanup;
 use crate::worker::relay::OutboxRelay;
 
 const HEALTH_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
@@ -29,6 +37,7 @@ pub struct Handles {
     pub pool: PgPool,
     pub events: EventStore,
     pub activity: ActivitySink,
+    pub auth: AuthService,
 }
 
 pub struct Application {
@@ -93,15 +102,26 @@ impl Application {
         let (activity, writer) = activity_pipeline(events.clone(), &config.activity);
         tasks.push(tokio::spawn(writer.run(background.clone())));
 
+        let identity = Identity::build(&config, pool.clone(), activity.clone()).await?;
+        tasks.push(tokio::spawn(cleanup::run(
+            pool.clone(),
+            identity.limits.clone(),
+            background.clone(),
+        )));
+
+        let auth_handle = identity.auth.clone();
         let state = ApiState {
             health: HealthService::new(pool.clone(), events.clone(), HEALTH_CHECK_TIMEOUT),
             metrics: telemetry::metrics_handle(),
+            auth: identity.auth,
+            accounts: identity.accounts,
         };
         let endpoint = api::app(
             state,
             HttpSettings {
                 max_body_bytes: config.max_body_bytes,
                 cors_allowed_origins: config.cors_allowed_origins.clone(),
+                trusted_proxies: config.trusted_proxies.clone(),
             },
         )
         .boxed();
@@ -124,6 +144,7 @@ impl Application {
                 pool,
                 events,
                 activity,
+                auth: auth_handle,
             },
             shutdown_timeout: config.shutdown_timeout,
             background,
@@ -159,6 +180,45 @@ impl Application {
     }
 }
 
+/// The identity services, shared by the HTTP server and the command line.
+pub struct Identity {
+    pub auth: AuthService,
+    pub accounts: AccountService,
+    pub limits: Arc<RateLimits>,
+}
+
+impl Identity {
+    pub async fn build(
+        config: &Config,
+        pool: PgPool,
+        activity: ActivitySink,
+    ) -> anyhow::Result<Self> {
+        let cost = HashCost {
+            memory_kib: config.password_hash.memory_kib,
+            iterations: config.password_hash.iterations,
+            parallelism: config.password_hash.parallelism,
+        };
+        let passwords = PasswordHasher::new(cost).await?;
+        let limits = Arc::new(RateLimits::new(
+            config.rate_limit_register_per_minute,
+            config.rate_limit_login_per_minute,
+        ));
+        let auth = AuthService::new(
+            pool.clone(),
+            passwords.clone(),
+            Arc::new(AccessTokens::new(&config.jwt)),
+            limits.clone(),
+            activity,
+            config.jwt.refresh_token_ttl,
+        );
+        Ok(Self {
+            auth,
+            accounts: AccountService::new(pool, passwords),
+            limits,
+        })
+    }
+}
+
 async fn retry_index_specs(
     events: EventStore,
     specs: Vec<CollectionIndexes>,
@@ -178,6 +238,47 @@ async fn retry_index_specs(
             Err(err) => tracing::warn!(error = %err, "MongoDB index specs still not applied"),
         }
     }
+}
+
+/// `stockroom create-admin`: migrations, then the idempotent provisioning (recorded with
+/// actor "system"; the relay of a running server delivers the event).
+pub async fn create_admin(
+    config: Config,
+    email: &str,
+    password: &str,
+    full_name: &str,
+) -> anyhow::Result<Provisioned> {
+    pg::run_pending_migrations(&config.database_url)
+        .await
+        .context("applying database migrations")?;
+    let settings = PoolSettings {
+        max_size: 2,
+        wait_timeout: config.database_pool_timeout,
+        statement_timeout: config.database_statement_timeout,
+    };
+    let pool = pg::build_pool(&config.database_url, &settings)?;
+    let db = mongo::connect(
+        &config.mongodb_url,
+        &config.mongodb_database,
+        config.mongodb_timeout,
+    )
+    .await?;
+    let (activity, _writer) = activity_pipeline(EventStore::new(db), &config.activity);
+    let identity = Identity::build(&config, pool, activity).await?;
+    identity
+        .auth
+        .provision_admin(email, password, full_name)
+        .await
+        .map_err(|err| match err {
+            ServiceError::Validation(issues) => {
+                let problems: Vec<String> = issues
+                    .iter()
+                    .map(|i| format!("{} {}", i.field, i.message))
+                    .collect();
+                anyhow::anyhow!("invalid input: {}", problems.join("; "))
+            }
+            other => anyhow::Error::new(other),
+        })
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -9,13 +9,16 @@ use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 use poem_openapi::OperationId;
 use tracing::Instrument;
 
+use super::client_ip::{self, ClientIp};
 use super::problem::{ApiError, into_problem_response};
 use super::request_context::{accept_request_id, with_request_id};
+use crate::config::TrustedProxies;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
 pub struct RequestLayer {
     pub max_body_bytes: usize,
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl<E: Endpoint> Middleware<E> for RequestLayer {
@@ -25,6 +28,7 @@ impl<E: Endpoint> Middleware<E> for RequestLayer {
         RequestEndpoint {
             inner,
             max_body_bytes: self.max_body_bytes,
+            trusted_proxies: self.trusted_proxies.clone(),
         }
     }
 }
@@ -32,6 +36,7 @@ impl<E: Endpoint> Middleware<E> for RequestLayer {
 pub struct RequestEndpoint<E> {
     inner: E,
     max_body_bytes: usize,
+    trusted_proxies: TrustedProxies,
 }
 
 impl<E: Endpoint> Endpoint for RequestEndpoint<E> {
@@ -44,6 +49,14 @@ impl<E: Endpoint> Endpoint for RequestEndpoint<E> {
                 .get(REQUEST_ID_HEADER)
                 .and_then(|v| v.to_str().ok()),
         );
+        let peer = req.remote_addr().as_socket_addr().map(|addr| addr.ip());
+        let forwarded_for = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok());
+        if let Some(ip) = client_ip::resolve(peer, forwarded_for, &self.trusted_proxies) {
+            req.extensions_mut().insert(ClientIp(ip));
+        }
         let method = req.method().to_string();
         let path = req.uri().path().to_owned();
         let span = tracing::info_span!(
@@ -75,6 +88,11 @@ impl<E: Endpoint> Endpoint for RequestEndpoint<E> {
             HeaderValue::from_static("nosniff"),
         );
         headers.remove(header::SERVER);
+        // Responses carry account data and tokens: no cache may keep them unless an
+        // operation says otherwise.
+        if !headers.contains_key(header::CACHE_CONTROL) {
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
 
         let status = response.status().as_u16();
         let route = route_label(&response, &path);

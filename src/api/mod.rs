@@ -1,22 +1,36 @@
 //! HTTP: poem-openapi operations, the OpenAPI document, and the outer request layer.
 
+pub mod auth;
 pub mod body;
+pub mod client_ip;
+pub mod me;
 pub mod middleware;
 pub mod operations;
 pub mod problem;
 pub mod request_context;
+pub mod security;
+pub mod views;
 
 use metrics_exporter_prometheus::PrometheusHandle;
 use poem::middleware::Cors;
 use poem::{Endpoint, EndpointExt, Route};
 use poem_openapi::{OpenApiService, Tags};
 
+use crate::config::TrustedProxies;
+use crate::service::account::AccountService;
+use crate::service::auth::AuthService;
 use crate::service::health::HealthService;
+use auth::AuthApi;
+use me::MeApi;
 use middleware::RequestLayer;
 use operations::OperationsApi;
 
 #[derive(Tags)]
 pub enum ApiTags {
+    /// Registration, login, token refresh and logout.
+    Auth,
+    /// The caller's own account.
+    Me,
     /// Health, readiness and metrics.
     Operations,
 }
@@ -25,12 +39,17 @@ pub enum ApiTags {
 pub struct ApiState {
     pub health: HealthService,
     pub metrics: PrometheusHandle,
+    pub auth: AuthService,
+    pub accounts: AccountService,
 }
 
 pub struct HttpSettings {
     pub max_body_bytes: usize,
     pub cors_allowed_origins: Vec<String>,
+    pub trusted_proxies: TrustedProxies,
 }
+
+type Apis = (AuthApi, MeApi, OperationsApi);
 
 const DESCRIPTION: &str = "\
 Stockroom keeps a shop back office's users, roles, catalogue and stock in PostgreSQL and its \
@@ -41,16 +60,18 @@ requests with invalid values (body, query or path, including unknown body fields
 Every response carries `X-Request-Id` (echoed when the client sends a plain one of at most \
 128 characters, generated otherwise).";
 
-pub fn openapi_service(state: ApiState) -> OpenApiService<OperationsApi, ()> {
-    OpenApiService::new(
+pub fn openapi_service(state: ApiState) -> OpenApiService<Apis, ()> {
+    let apis = (
+        AuthApi { auth: state.auth },
+        MeApi {
+            accounts: state.accounts,
+        },
         OperationsApi {
             health: state.health,
             metrics: state.metrics,
         },
-        "Stockroom",
-        env!("CARGO_PKG_VERSION"),
-    )
-    .description(DESCRIPTION)
+    );
+    OpenApiService::new(apis, "Stockroom", env!("CARGO_PKG_VERSION")).description(DESCRIPTION)
 }
 
 /// The whole HTTP application: API, `/openapi.json`, `/docs`, and the outer layers.
@@ -58,6 +79,7 @@ pub fn app(
     state: ApiState,
     settings: HttpSettings,
 ) -> impl Endpoint<Output = poem::Response> + 'static {
+    let auth = state.auth.clone();
     let service = openapi_service(state);
     let spec = service.spec_endpoint();
     let docs = service.swagger_ui();
@@ -74,7 +96,9 @@ pub fn app(
         .nest("/docs", docs)
         .nest("/", service)
         .with_if(cors.is_some(), cors.unwrap_or_default())
+        .data(auth)
         .with(RequestLayer {
             max_body_bytes: settings.max_body_bytes,
+            trusted_proxies: settings.trusted_proxies,
         })
 }

@@ -12,6 +12,7 @@ use poem_openapi::types::ToJSON;
 use poem_openapi::{ApiResponse, Object};
 
 use super::request_context;
+use crate::service::error::ServiceError;
 
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 
@@ -192,7 +193,7 @@ pub fn into_problem_response(err: poem::Error) -> Response {
     let api_error = if let Some(e) = err.downcast_ref::<ParseParamError>() {
         ApiError::validation(e.name, clean_reason(&e.reason))
     } else if let Some(e) = err.downcast_ref::<ParsePathError>() {
-        ApiError::validation(e.name, clean_reason(&e.reason))
+        ApiError::validation(path_param_name(e.name), clean_reason(&e.reason))
     } else if err.is::<ParseRequestPayloadError>() {
         ApiError::BadRequest("The request body is not valid JSON for this operation.".to_owned())
     } else if let Some(e) = err.downcast_ref::<ContentTypeError>() {
@@ -217,6 +218,16 @@ pub fn into_problem_response(err: poem::Error) -> Response {
     api_error.as_response()
 }
 
+/// poem-openapi extracts path parameters as `param0`, `param1`, ...; every path of this API
+/// has exactly one, `{id}`.
+fn path_param_name(extracted: &str) -> &str {
+    if extracted == "param0" {
+        "id"
+    } else {
+        extracted
+    }
+}
+
 fn generic_problem(status: StatusCode, detail: &str) -> Response {
     problem_response(&Problem {
         problem_type: "about:blank".to_owned(),
@@ -236,6 +247,29 @@ fn clean_reason(reason: &str) -> String {
         "invalid value".to_owned()
     } else {
         tail.to_owned()
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(err: ServiceError) -> Self {
+        match err {
+            ServiceError::Validation(issues) => ApiError::Validation(
+                issues
+                    .into_iter()
+                    .map(|i| FieldError::new(i.field, i.message))
+                    .collect(),
+            ),
+            ServiceError::Unauthorized(detail) => ApiError::Unauthorized(detail.to_owned()),
+            ServiceError::Forbidden(detail) => ApiError::Forbidden(detail),
+            ServiceError::NotFound(what) => ApiError::NotFound(format!("No such {what}.")),
+            ServiceError::Conflict(detail) => ApiError::Conflict(detail),
+            ServiceError::PreconditionFailed(detail) => ApiError::PreconditionFailed(detail),
+            ServiceError::RateLimited { retry_after_secs } => {
+                ApiError::TooManyRequests { retry_after_secs }
+            }
+            ServiceError::Unavailable(detail) => ApiError::ServiceUnavailable(detail.to_owned()),
+            ServiceError::Internal(cause) => ApiError::Internal(cause),
+        }
     }
 }
 
@@ -284,3 +318,6 @@ impl ApiResponse for ApiError {
         <Problem as poem_openapi::types::Type>::register(registry);
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -214,6 +214,17 @@ pub struct TrustedProxies {
 }
 
 impl TrustedProxies {
+    /// Parses a comma-separated list of addresses and CIDR blocks.
+    pub fn parse_list(raw: &str) -> Option<Self> {
+        let networks = raw
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(IpNetwork::parse)
+            .collect::<Option<Vec<_>>>()?;
+        Some(Self { networks })
+    }
+
     pub fn contains(&self, ip: IpAddr) -> bool {
         self.networks.iter().any(|n| n.contains(ip))
     }

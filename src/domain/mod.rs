@@ -2,3 +2,4 @@
 
 pub mod activity;
 pub mod audit;
+pub mod identity;

@@ -1,3 +1,9 @@
-//! Services: business rules. Each holds the repositories it needs.
+//! Services: business rules and permission checks. Each holds the repositories it needs.
 
+pub mod account;
+pub mod auth;
+pub mod error;
 pub mod health;
+pub mod passwords;
+pub mod rate_limit;
+pub mod tokens;

@@ -56,7 +56,9 @@ async fn oversized_bodies_are_413_problems_whether_declared_or_chunked() {
     assert_problem(declared, 413).await;
 
     let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
-        (0..20).map(|_| Ok(vec![b'y'; 8 * 1024])).collect();
+        // Just over the 64 KiB limit, so the client has sent it all before the server
+        // answers (a much larger body may meet a closed connection instead).
+        (0..9).map(|_| Ok(vec![b'y'; 8 * 1024])).collect();
     let chunked = app
         .client
         .post(app.url("/health/live"))
@@ -101,4 +103,36 @@ async fn responses_carry_nosniff_and_no_server_banner() {
         assert_eq!(response.headers()["x-content-type-options"], "nosniff");
         assert!(response.headers().get("server").is_none());
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cors_allows_only_the_configured_origins() {
+    let app = TestApp::spawn_with(crate::helpers::TestOptions {
+        cors_allowed_origins: vec!["https://admin.example.com".to_owned()],
+        ..Default::default()
+    })
+    .await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, app.url("/health/ready"))
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .send()
+    };
+    let allowed = preflight("https://admin.example.com").await.unwrap();
+    assert!(allowed.status().is_success());
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://admin.example.com"
+    );
+
+    let refused = preflight("https://evil.example.net").await.unwrap();
+    assert!(
+        refused
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+    assert!(refused.status().is_client_error());
+    assert_eq!(refused.headers()["content-type"], PROBLEM);
 }

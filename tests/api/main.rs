@@ -3,7 +3,9 @@
 
 mod helpers;
 
+mod auth;
 mod errors;
 mod health;
+mod me;
 mod outbox;
 mod shutdown;

@@ -1,7 +1,9 @@
 //! PostgreSQL through diesel-async: the pool, migrations and the repositories.
 
 pub mod outbox;
+pub mod refresh_tokens;
 pub mod schema;
+pub mod users;
 
 use std::time::Duration;
 
@@ -17,6 +19,8 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use futures::FutureExt;
 
 pub use outbox::PgOutbox;
+pub use refresh_tokens::PgRefreshTokenRepo;
+pub use users::PgUserRepo;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("diesel_migrations");
 
@@ -39,6 +43,27 @@ impl From<PoolError> for DbError {
 }
 
 impl DbError {
+    /// The constraint a unique violation hit (e.g. `users_email_key`), for 409 mapping.
+    pub fn unique_violation(&self) -> Option<&str> {
+        self.violation(diesel::result::DatabaseErrorKind::UniqueViolation)
+    }
+
+    /// The constraint a foreign-key violation hit.
+    pub fn foreign_key_violation(&self) -> Option<&str> {
+        self.violation(diesel::result::DatabaseErrorKind::ForeignKeyViolation)
+    }
+
+    fn violation(&self, wanted: diesel::result::DatabaseErrorKind) -> Option<&str> {
+        match self {
+            DbError::Query(diesel::result::Error::DatabaseError(kind, info))
+                if std::mem::discriminant(kind) == std::mem::discriminant(&wanted) =>
+            {
+                Some(info.constraint_name().unwrap_or(""))
+            }
+            _ => None,
+        }
+    }
+
     /// True when the statement failed because the connection went away mid-flight.
     pub fn is_connection_lost(&self) -> bool {
         match self {

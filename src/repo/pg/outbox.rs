@@ -82,6 +82,13 @@ impl PgOutbox {
         Ok(())
     }
 
+    /// Records events that accompany no other change (a failed login, a denied request),
+    /// in a transaction of their own.
+    pub async fn record(&self, pool: &PgPool, events: &[AuditEvent]) -> Result<(), DbError> {
+        let mut conn = pool.get().await?;
+        self.append_all(&mut conn, events).await
+    }
+
     /// Events committed but not yet delivered.
     pub async fn backlog(&self, pool: &PgPool) -> Result<i64, DbError> {
         let mut conn = pool.get().await?;

@@ -11,3 +11,77 @@ diesel::table! {
         delivered_at -> Nullable<Timestamptz>,
     }
 }
+
+diesel::table! {
+    permissions (name) {
+        name -> Text,
+        description -> Text,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Uuid,
+        family_id -> Uuid,
+        user_id -> Uuid,
+        token_hash -> Bytea,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    role_permissions (role_id, permission) {
+        role_id -> Uuid,
+        permission -> Text,
+    }
+}
+
+diesel::table! {
+    roles (id) {
+        id -> Uuid,
+        name -> Text,
+        description -> Nullable<Text>,
+        is_builtin -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    user_roles (user_id, role_id) {
+        user_id -> Uuid,
+        role_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Uuid,
+        email -> Text,
+        full_name -> Text,
+        password_hash -> Text,
+        is_active -> Bool,
+        last_login_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(role_permissions -> permissions (permission));
+diesel::joinable!(role_permissions -> roles (role_id));
+diesel::joinable!(user_roles -> roles (role_id));
+diesel::joinable!(user_roles -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    outbox,
+    permissions,
+    refresh_tokens,
+    role_permissions,
+    roles,
+    user_roles,
+    users,
+);

@@ -164,12 +164,17 @@ impl TestMongo {
         }
     }
 
-    /// A client straight to MongoDB (never through a test's proxy), for assertions.
+    /// A client straight to MongoDB (never through a test's proxy), for assertions; it
+    /// fails fast when MongoDB is not there. (A client per call: a client's background
+    /// tasks live on the runtime that made it, and each test has its own runtime.)
     pub async fn database(&self) -> mongodb::Database {
-        let client = mongodb::Client::with_uri_str(mongo_url())
+        let mut options = mongodb::options::ClientOptions::parse(mongo_url())
             .await
-            .expect("MongoDB URL");
-        client.database(&self.name)
+            .expect("TEST_MONGODB_URL");
+        options.server_selection_timeout = Some(std::time::Duration::from_secs(5));
+        mongodb::Client::with_options(options)
+            .expect("MongoDB client")
+            .database(&self.name)
     }
 
     pub fn upstream_addr(&self) -> SocketAddr {

@@ -3,11 +3,12 @@
 
 mod databases;
 mod proxy;
+mod users;
 
 use std::time::Duration;
 
 use stockroom::config::{
-    ActivityConfig, Config, JwtConfig, LogFormat, OutboxConfig, TrustedProxies,
+    ActivityConfig, Config, JwtConfig, LogFormat, OutboxConfig, PasswordHashConfig, TrustedProxies,
 };
 use stockroom::startup::{Application, Handles};
 use tokio::sync::oneshot;
@@ -15,6 +16,7 @@ use tokio::task::JoinHandle;
 
 pub use databases::{TestDatabase, TestMongo, admin_url, mongo_url};
 pub use proxy::TcpProxy;
+pub use users::{PASSWORD, unique_email};
 
 /// Knobs a test may turn before the server starts.
 pub struct TestOptions {
@@ -23,6 +25,10 @@ pub struct TestOptions {
     pub max_body_bytes: usize,
     /// How long the activity writer may hold a partial batch.
     pub activity_flush_interval: Duration,
+    pub cors_allowed_origins: Vec<String>,
+    /// Rate limits per minute (0 = off, the default in tests).
+    pub register_per_minute: u32,
+    pub login_per_minute: u32,
 }
 
 impl Default for TestOptions {
@@ -31,6 +37,9 @@ impl Default for TestOptions {
             mongo_proxy: false,
             max_body_bytes: 64 * 1024,
             activity_flush_interval: Duration::from_millis(50),
+            cors_allowed_origins: vec![],
+            register_per_minute: 0,
+            login_per_minute: 0,
         }
     }
 }
@@ -74,6 +83,9 @@ impl TestApp {
             options.max_body_bytes,
         );
         config.activity.flush_interval = options.activity_flush_interval;
+        config.cors_allowed_origins = options.cors_allowed_origins;
+        config.rate_limit_register_per_minute = options.register_per_minute;
+        config.rate_limit_login_per_minute = options.login_per_minute;
         let app = Application::build(config)
             .await
             .expect("application builds");
@@ -179,10 +191,45 @@ pub fn test_config(
             flush_interval: Duration::from_millis(50),
             retention: Duration::from_secs(86_400),
         },
+        password_hash: PasswordHashConfig {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+        },
         mongo_indexes_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/mongo_indexes").to_owned(),
         shutdown_timeout: Duration::from_secs(5),
         log_format: LogFormat::Pretty,
     }
+}
+
+/// The stored audit events matching `filter`, read straight from MongoDB.
+pub async fn stored_audit_events(app: &TestApp, filter: bson::Document) -> Vec<bson::Document> {
+    use futures::TryStreamExt;
+    let collection = app
+        .mongo
+        .database()
+        .await
+        .collection::<bson::Document>("audit_events");
+    collection
+        .find(filter)
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap()
+}
+
+/// Waits until at least one audit event matches `filter` (the relay runs every 50 ms).
+pub async fn wait_for_audit_event(app: &TestApp, filter: bson::Document) -> bson::Document {
+    eventually(
+        &format!("an audit event matching {filter}"),
+        Duration::from_secs(15),
+        || {
+            let filter = filter.clone();
+            async move { stored_audit_events(app, filter).await.into_iter().next() }
+        },
+    )
+    .await
 }
 
 /// Polls `check` until it returns `Some`, or panics after `deadline` naming `what`.

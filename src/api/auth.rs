@@ -1,0 +1,154 @@
+//! `/api/v1/auth/*`: registration, login, token refresh, logout.
+
+use poem::Request;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+
+use super::ApiTags;
+use super::body::JsonBody;
+use super::problem::ApiError;
+use super::security::request_meta;
+use super::views::UserView;
+use crate::service::auth::{AuthService, Registration, TokenPair};
+
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct RegisterRequest {
+    /// Stored trimmed and lowercased; unique case-insensitively.
+    #[oai(validator(max_length = 254))]
+    pub email: String,
+    #[oai(validator(min_length = 8, max_length = 128))]
+    pub password: String,
+    /// 1 to 255 characters after trimming.
+    #[oai(validator(min_length = 1, max_length = 255))]
+    pub full_name: String,
+}
+
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct LoginRequest {
+    #[oai(validator(max_length = 254))]
+    pub email: String,
+    #[oai(validator(min_length = 1, max_length = 128))]
+    pub password: String,
+}
+
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct RefreshTokenRequest {
+    #[oai(validator(min_length = 1, max_length = 512))]
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Object)]
+pub struct TokenPairView {
+    /// JWT (HS256) for `Authorization: Bearer`.
+    pub access_token: String,
+    /// Opaque, single use: each refresh returns a new one.
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+}
+
+impl From<TokenPair> for TokenPairView {
+    fn from(pair: TokenPair) -> Self {
+        Self {
+            access_token: pair.access_token,
+            refresh_token: pair.refresh_token,
+            token_type: "Bearer".to_owned(),
+            expires_in: pair.expires_in,
+        }
+    }
+}
+
+#[derive(ApiResponse)]
+pub enum RegisterResponse {
+    /// The account, with the `user` role.
+    #[oai(status = 201)]
+    Created(Json<UserView>, #[oai(header = "Location")] String),
+}
+
+#[derive(ApiResponse)]
+pub enum TokenResponse {
+    #[oai(status = 200)]
+    Ok(Json<TokenPairView>),
+}
+
+#[derive(ApiResponse)]
+pub enum LogoutResponse {
+    /// The refresh token's whole family is revoked.
+    #[oai(status = 204)]
+    LoggedOut,
+}
+
+pub struct AuthApi {
+    pub auth: AuthService,
+}
+
+#[OpenApi(prefix_path = "/api/v1/auth", tag = "ApiTags::Auth")]
+impl AuthApi {
+    /// Create an account (rate limited per client IP). The account gets the `user` role.
+    #[oai(path = "/register", method = "post", operation_id = "register")]
+    async fn register(
+        &self,
+        req: &Request,
+        body: JsonBody<RegisterRequest>,
+    ) -> Result<RegisterResponse, ApiError> {
+        let body = body.0;
+        let registration = Registration {
+            email: body.email,
+            password: body.password,
+            full_name: body.full_name,
+        };
+        let user = self.auth.register(registration, &request_meta(req)).await?;
+        let location = format!("/api/v1/users/{}", user.id);
+        Ok(RegisterResponse::Created(Json(user.into()), location))
+    }
+
+    /// Exchange email and password for a token pair. An unknown email, a wrong password and
+    /// a deactivated account all answer the same 401. Rate limited per client IP and per
+    /// email.
+    #[oai(path = "/login", method = "post", operation_id = "login")]
+    async fn login(
+        &self,
+        req: &Request,
+        body: JsonBody<LoginRequest>,
+    ) -> Result<TokenResponse, ApiError> {
+        let pair = self
+            .auth
+            .login(&body.0.email, &body.0.password, &request_meta(req))
+            .await?;
+        Ok(TokenResponse::Ok(Json(pair.into())))
+    }
+
+    /// Rotate a refresh token: the presented one is used up and a new pair is returned.
+    /// Presenting an already-used token is reuse: 401, and its whole family is revoked.
+    #[oai(path = "/refresh", method = "post", operation_id = "refresh")]
+    async fn refresh(
+        &self,
+        req: &Request,
+        body: JsonBody<RefreshTokenRequest>,
+    ) -> Result<TokenResponse, ApiError> {
+        let pair = self
+            .auth
+            .refresh(&body.0.refresh_token, &request_meta(req))
+            .await?;
+        Ok(TokenResponse::Ok(Json(pair.into())))
+    }
+
+    /// Revoke the refresh token's family (this session's tokens). Unknown or already
+    /// revoked tokens are 401.
+    #[oai(path = "/logout", method = "post", operation_id = "logout")]
+    async fn logout(
+        &self,
+        req: &Request,
+        body: JsonBody<RefreshTokenRequest>,
+    ) -> Result<LogoutResponse, ApiError> {
+        self.auth
+            .logout(&body.0.refresh_token, &request_meta(req))
+            .await?;
+        Ok(LogoutResponse::LoggedOut)
+    }
+}

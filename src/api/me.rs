@@ -1,0 +1,81 @@
+//! `/api/v1/users/me`: the caller's own account.
+
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+
+use super::ApiTags;
+use super::body::JsonBody;
+use super::problem::ApiError;
+use super::security::BearerAuth;
+use super::views::UserView;
+use crate::service::account::AccountService;
+
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct UpdateMeRequest {
+    #[oai(validator(min_length = 1, max_length = 255))]
+    pub full_name: Option<String>,
+    #[oai(validator(max_length = 254))]
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    #[oai(validator(min_length = 1, max_length = 128))]
+    pub current_password: String,
+    #[oai(validator(min_length = 8, max_length = 128))]
+    pub new_password: String,
+}
+
+#[derive(ApiResponse)]
+pub enum PasswordChanged {
+    /// Changed; every refresh token of the account is revoked.
+    #[oai(status = 204)]
+    Changed,
+}
+
+pub struct MeApi {
+    pub accounts: AccountService,
+}
+
+#[OpenApi(prefix_path = "/api/v1/users", tag = "ApiTags::Me")]
+impl MeApi {
+    /// The caller's account, with roles and effective permissions.
+    #[oai(path = "/me", method = "get", operation_id = "get_me")]
+    async fn get_me(&self, auth: BearerAuth) -> Result<Json<UserView>, ApiError> {
+        Ok(Json(auth.0.user.into()))
+    }
+
+    /// Change the caller's name and/or email (recorded as `user.updated`).
+    #[oai(path = "/me", method = "patch", operation_id = "update_me")]
+    async fn update_me(
+        &self,
+        auth: BearerAuth,
+        body: JsonBody<UpdateMeRequest>,
+    ) -> Result<Json<UserView>, ApiError> {
+        let body = body.0;
+        let user = self
+            .accounts
+            .update_me(&auth.0, body.full_name.as_deref(), body.email.as_deref())
+            .await?;
+        Ok(Json(user.into()))
+    }
+
+    /// Change the caller's password; all their refresh tokens are revoked.
+    #[oai(
+        path = "/me/password",
+        method = "post",
+        operation_id = "change_password"
+    )]
+    async fn change_password(
+        &self,
+        auth: BearerAuth,
+        body: JsonBody<ChangePasswordRequest>,
+    ) -> Result<PasswordChanged, ApiError> {
+        self.accounts
+            .change_password(&auth.0, &body.0.current_password, &body.0.new_password)
+            .await?;
+        Ok(PasswordChanged::Changed)
+    }
+}

@@ -1,0 +1,231 @@
+//! Identity: permissions and the validated values accounts are made of.
+//!
+//! Each newtype has a private field and a `parse` constructor, so a value of the type is
+//! valid by construction (zero-to-production style).
+
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Permission {
+    UsersRead,
+    UsersWrite,
+    RolesRead,
+    RolesWrite,
+    CategoriesWrite,
+    ProductsRead,
+    ProductsWrite,
+    ProductsDelete,
+    AuditRead,
+    AnalyticsRead,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 10] = [
+        Permission::UsersRead,
+        Permission::UsersWrite,
+        Permission::RolesRead,
+        Permission::RolesWrite,
+        Permission::CategoriesWrite,
+        Permission::ProductsRead,
+        Permission::ProductsWrite,
+        Permission::ProductsDelete,
+        Permission::AuditRead,
+        Permission::AnalyticsRead,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::UsersRead => "users:read",
+            Permission::UsersWrite => "users:write",
+            Permission::RolesRead => "roles:read",
+            Permission::RolesWrite => "roles:write",
+            Permission::CategoriesWrite => "categories:write",
+            Permission::ProductsRead => "products:read",
+            Permission::ProductsWrite => "products:write",
+            Permission::ProductsDelete => "products:delete",
+            Permission::AuditRead => "audit:read",
+            Permission::AnalyticsRead => "analytics:read",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == raw)
+    }
+}
+
+impl fmt::Display for Permission {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The built-in role registration gives.
+pub const DEFAULT_ROLE: &str = "user";
+pub const ADMIN_ROLE: &str = "admin";
+
+/// A value that failed validation: which rule, in words for the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid(pub &'static str);
+
+/// An email address, trimmed and lowercased (stored and compared that way).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let email = raw.trim().to_lowercase();
+        let shaped = email.len() <= 254
+            && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+            && email.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty()
+                    && local.len() <= 64
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+            });
+        if shaped && email_address::EmailAddress::is_valid(&email) {
+            Ok(Self(email))
+        } else {
+            Err(Invalid("must be a valid email address"))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A password as typed: 8..=128 characters. Never logged, stored or put in an event.
+#[derive(Clone)]
+pub struct Password(String);
+
+impl Password {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let chars = raw.chars().count();
+        if (8..=128).contains(&chars) {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(Invalid("must be 8 to 128 characters"))
+        }
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+/// A person's name: 1..=255 characters after trimming, no control characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FullName(String);
+
+impl FullName {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let name = raw.trim();
+        let chars = name.chars().count();
+        if !(1..=255).contains(&chars) {
+            Err(Invalid("must be 1 to 255 characters after trimming"))
+        } else if name.chars().any(char::is_control) {
+            Err(Invalid("must not contain control characters"))
+        } else {
+            Ok(Self(name.to_owned()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A role name: lowercase letter first, then 1..=49 of `[a-z0-9_-]`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RoleName(String);
+
+impl RoleName {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let valid = (2..=50).contains(&raw.len())
+            && raw.starts_with(|c: char| c.is_ascii_lowercase())
+            && raw
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+        if valid {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(Invalid("must match ^[a-z][a-z0-9_-]{1,49}$"))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_trimmed_lowercased_and_validated() {
+        assert_eq!(
+            Email::parse("  Alice@Example.COM ").unwrap().as_str(),
+            "alice@example.com"
+        );
+        for bad in [
+            "",
+            "alice",
+            "alice@",
+            "@example.com",
+            "a b@example.com",
+            "alice@localhost",
+            "alice@example.com\n.x",
+            "a@.com",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(Email::parse(&format!("{}@example.com", "a".repeat(65))).is_err());
+    }
+
+    #[test]
+    fn passwords_are_8_to_128_characters_and_never_printed() {
+        assert!(Password::parse("1234567").is_err());
+        assert!(Password::parse("12345678").is_ok());
+        assert!(
+            Password::parse(&"é".repeat(128)).is_ok(),
+            "characters, not bytes"
+        );
+        assert!(Password::parse(&"x".repeat(129)).is_err());
+        assert!(!format!("{:?}", Password::parse("hunter22!").unwrap()).contains("hunter"));
+    }
+
+    #[test]
+    fn full_names_are_trimmed_and_bounded() {
+        assert_eq!(
+            FullName::parse("  Ada Lovelace ").unwrap().as_str(),
+            "Ada Lovelace"
+        );
+        assert!(FullName::parse("   ").is_err());
+        assert!(FullName::parse(&"x".repeat(256)).is_err());
+        assert!(FullName::parse("bad\u{0}name").is_err());
+    }
+
+    #[test]
+    fn permissions_round_trip_by_name() {
+        for permission in Permission::ALL {
+            assert_eq!(Permission::parse(permission.as_str()), Some(permission));
+        }
+        assert_eq!(Permission::parse("users:delete"), None);
+    }
+
+    #[test]
+    fn role_names_follow_the_pattern() {
+        assert!(RoleName::parse("support-team_2").is_ok());
+        for bad in ["A", "x", "Admin", "1role", "role!", &"r".repeat(51)] {
+            assert!(RoleName::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! The caller's own account: profile changes and password change.
+
+use super::auth::{Caller, parse_fields, user_target};
+use super::error::{ServiceError, ServiceResult};
+use super::passwords::PasswordHasher;
+use crate::domain::audit::{AuditEvent, Outcome};
+use crate::domain::identity::{Email, FullName, Password};
+use crate::repo::pg::users::{ProfileChanges, UserRecord};
+use crate::repo::pg::{PgPool, PgUserRepo};
+
+/// The `changes` of a user update: each field that differs, from/to (never secrets).
+pub fn user_changes(
+    event: AuditEvent,
+    before: &UserRecord,
+    after: &UserRecord,
+) -> Option<AuditEvent> {
+    let mut event = event;
+    let mut changed = false;
+    if before.email != after.email {
+        event = event.with_change(
+            "email",
+            before.email.clone().into(),
+            after.email.clone().into(),
+        );
+        changed = true;
+    }
+    if before.full_name != after.full_name {
+        event = event.with_change(
+            "full_name",
+            before.full_name.clone().into(),
+            after.full_name.clone().into(),
+        );
+        changed = true;
+    }
+    if before.is_active != after.is_active {
+        event = event.with_change("is_active", before.is_active.into(), after.is_active.into());
+        changed = true;
+    }
+    changed.then_some(event)
+}
+
+#[derive(Clone)]
+pub struct AccountService {
+    pool: PgPool,
+    users: PgUserRepo,
+    passwords: PasswordHasher,
+}
+
+impl AccountService {
+    pub fn new(pool: PgPool, passwords: PasswordHasher) -> Self {
+        Self {
+            pool,
+            users: PgUserRepo,
+            passwords,
+        }
+    }
+
+    /// Changes the caller's name and/or email; records `user.updated` with what changed.
+    pub async fn update_me(
+        &self,
+        caller: &Caller,
+        full_name: Option<&str>,
+        email: Option<&str>,
+    ) -> ServiceResult<UserRecord> {
+        let mut issues = Vec::new();
+        let full_name =
+            full_name.and_then(|raw| parse_fields(&mut issues, "full_name", FullName::parse(raw)));
+        let email = email.and_then(|raw| parse_fields(&mut issues, "email", Email::parse(raw)));
+        if !issues.is_empty() {
+            return Err(ServiceError::Validation(issues));
+        }
+        let changes = ProfileChanges {
+            email: email.map(|e| e.as_str().to_owned()),
+            full_name: full_name.map(|n| n.as_str().to_owned()),
+            is_active: None,
+        };
+        let event = caller.event("user.updated", Outcome::Success, user_target(caller.id()));
+        self.users
+            .update_profile(&self.pool, caller.id(), changes, |before, after| {
+                user_changes(event, before, after).into_iter().collect()
+            })
+            .await
+            .map_err(|err| match err.unique_violation() {
+                Some("users_email_key") => {
+                    ServiceError::Conflict("An account with this email already exists.".to_owned())
+                }
+                _ => err.into(),
+            })?
+            .ok_or(ServiceError::NotFound("user"))
+    }
+
+    /// Verifies the current password, stores the new one and revokes every refresh token
+    /// of the caller (other sessions end at their next refresh).
+    pub async fn change_password(
+        &self,
+        caller: &Caller,
+        current: &str,
+        new: &str,
+    ) -> ServiceResult<()> {
+        let new = Password::parse(new)
+            .map_err(|invalid| ServiceError::invalid("new_password", invalid.0))?;
+        let credentials = self
+            .users
+            .find_credentials_by_id(&self.pool, caller.id())
+            .await?
+            .ok_or(ServiceError::NotFound("user"))?;
+        if !self
+            .passwords
+            .verify(current, &credentials.password_hash)
+            .await?
+            .valid
+        {
+            return Err(ServiceError::invalid(
+                "current_password",
+                "is not the current password",
+            ));
+        }
+        let hash = self.passwords.hash(&new).await?;
+        let event = caller.event(
+            "user.password_changed",
+            Outcome::Success,
+            user_target(caller.id()),
+        );
+        self.users
+            .set_password(&self.pool, caller.id(), &hash, &[event])
+            .await?;
+        Ok(())
+    }
+}

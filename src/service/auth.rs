@@ -1,0 +1,409 @@
+//! Accounts and sessions: registration, login, token refresh and logout, and turning a
+//! bearer token into a `Caller` with its permissions.
+
+mod provision;
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use uuid::Uuid;
+
+use super::error::{FieldIssue, ServiceError, ServiceResult};
+use super::passwords::PasswordHasher;
+use super::rate_limit::RateLimits;
+use super::tokens::{AccessTokens, hash_refresh_token, new_refresh_token};
+use crate::domain::activity::ActivityEvent;
+use crate::domain::audit::{Actor, AuditEvent, Outcome, Target};
+use crate::domain::identity::{DEFAULT_ROLE, Email, FullName, Password, Permission};
+use crate::repo::pg::refresh_tokens::{NewRefreshToken, Rotation};
+use crate::repo::pg::users::{NewUser, UserRecord};
+use crate::repo::pg::{PgOutbox, PgPool, PgRefreshTokenRepo, PgUserRepo};
+use crate::worker::activity::ActivitySink;
+pub use provision::Provisioned;
+
+/// Where a request came from, for audit events and rate limits.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl RequestMeta {
+    pub fn actor(&self, user_id: Option<Uuid>, email: Option<&str>) -> Actor {
+        Actor {
+            user_id,
+            email: email.map(str::to_owned),
+            ip: self.ip.map(|ip| ip.to_string()),
+            user_agent: self.user_agent.clone(),
+        }
+    }
+}
+
+/// An authenticated, active user making this request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: UserRecord,
+    pub permissions: BTreeSet<Permission>,
+    pub meta: RequestMeta,
+}
+
+impl Caller {
+    pub fn id(&self) -> Uuid {
+        self.user.id
+    }
+
+    pub fn actor(&self) -> Actor {
+        self.meta.actor(Some(self.user.id), Some(&self.user.email))
+    }
+
+    /// An audit event by this caller, carrying the request id.
+    pub fn event(&self, action: &str, outcome: Outcome, target: Target) -> AuditEvent {
+        AuditEvent::new(action, outcome, self.actor(), target)
+            .with_request_id(self.meta.request_id.clone())
+    }
+}
+
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: u64,
+}
+
+pub struct Registration {
+    pub email: String,
+    pub password: String,
+    pub full_name: String,
+}
+
+pub fn user_target(id: Uuid) -> Target {
+    Target {
+        target_type: "user".to_owned(),
+        id: Some(id.to_string()),
+    }
+}
+
+/// Collects the field problems of several parses at once.
+pub fn parse_fields<T>(
+    issues: &mut Vec<FieldIssue>,
+    field: &str,
+    parsed: Result<T, crate::domain::identity::Invalid>,
+) -> Option<T> {
+    parsed
+        .map_err(|invalid| issues.push(FieldIssue::new(field, invalid.0)))
+        .ok()
+}
+
+#[derive(Clone)]
+pub struct AuthService {
+    pool: PgPool,
+    users: PgUserRepo,
+    tokens: PgRefreshTokenRepo,
+    outbox: PgOutbox,
+    passwords: PasswordHasher,
+    access_tokens: Arc<AccessTokens>,
+    limits: Arc<RateLimits>,
+    activity: ActivitySink,
+    refresh_ttl: Duration,
+}
+
+impl AuthService {
+    pub fn new(
+        pool: PgPool,
+        passwords: PasswordHasher,
+        access_tokens: Arc<AccessTokens>,
+        limits: Arc<RateLimits>,
+        activity: ActivitySink,
+        refresh_ttl: Duration,
+    ) -> Self {
+        Self {
+            pool,
+            users: PgUserRepo,
+            tokens: PgRefreshTokenRepo,
+            outbox: PgOutbox,
+            passwords,
+            access_tokens,
+            limits,
+            activity,
+            refresh_ttl,
+        }
+    }
+
+    pub fn passwords(&self) -> &PasswordHasher {
+        &self.passwords
+    }
+
+    pub async fn register(
+        &self,
+        input: Registration,
+        meta: &RequestMeta,
+    ) -> ServiceResult<UserRecord> {
+        self.limits.check_register(meta.ip)?;
+        let mut issues = Vec::new();
+        let email = parse_fields(&mut issues, "email", Email::parse(&input.email));
+        let password = parse_fields(&mut issues, "password", Password::parse(&input.password));
+        let full_name = parse_fields(&mut issues, "full_name", FullName::parse(&input.full_name));
+        let (Some(email), Some(password), Some(full_name)) = (email, password, full_name) else {
+            return Err(ServiceError::Validation(issues));
+        };
+        let id = Uuid::now_v7();
+        let event = AuditEvent::new(
+            "user.registered",
+            Outcome::Success,
+            meta.actor(Some(id), Some(email.as_str())),
+            user_target(id),
+        )
+        .with_request_id(meta.request_id.clone())
+        .with_change("email", serde_json::Value::Null, email.as_str().into())
+        .with_change(
+            "full_name",
+            serde_json::Value::Null,
+            full_name.as_str().into(),
+        )
+        .with_change(
+            "roles",
+            serde_json::Value::Null,
+            serde_json::json!([DEFAULT_ROLE]),
+        );
+        let new_user = NewUser {
+            id,
+            email: email.as_str().to_owned(),
+            full_name: full_name.as_str().to_owned(),
+            password_hash: self.passwords.hash(&password).await?,
+        };
+        self.users
+            .create(&self.pool, &new_user, DEFAULT_ROLE, &[event])
+            .await
+            .map_err(|err| match err.unique_violation() {
+                Some("users_email_key") => {
+                    ServiceError::Conflict("An account with this email already exists.".to_owned())
+                }
+                _ => err.into(),
+            })
+    }
+
+    /// Same answer, in about the same time, for an unknown email, a wrong password and a
+    /// deactivated account.
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        meta: &RequestMeta,
+    ) -> ServiceResult<TokenPair> {
+        let email =
+            Email::parse(email).map_err(|invalid| ServiceError::invalid("email", invalid.0))?;
+        if password.is_empty() || password.chars().count() > 128 {
+            return Err(ServiceError::invalid(
+                "password",
+                "must be 1 to 128 characters",
+            ));
+        }
+        self.limits.check_login(meta.ip, email.as_str())?;
+        let credentials = self
+            .users
+            .find_credentials(&self.pool, email.as_str())
+            .await?;
+        let (user_id, verification, reason) = match &credentials {
+            None => {
+                self.passwords.verify_dummy(password).await;
+                (None, None, "unknown_email")
+            }
+            Some(user) => {
+                let verification = self.passwords.verify(password, &user.password_hash).await?;
+                let reason = match (verification.valid, user.is_active) {
+                    (true, true) => "",
+                    (_, false) => "inactive",
+                    (false, true) => "wrong_password",
+                };
+                (Some(user.id), Some(verification), reason)
+            }
+        };
+        let target = |id: Option<Uuid>| Target {
+            target_type: "user".to_owned(),
+            id: id.map(|id| id.to_string()),
+        };
+        let Some(verification) = verification.filter(|_| reason.is_empty()) else {
+            let failed = AuditEvent::new(
+                "auth.login_failed",
+                Outcome::Failure,
+                meta.actor(user_id, Some(email.as_str())),
+                target(user_id),
+            )
+            .with_request_id(meta.request_id.clone())
+            .with_metadata("reason", reason.into());
+            self.outbox.record(&self.pool, &[failed]).await?;
+            return Err(ServiceError::Unauthorized("Invalid email or password."));
+        };
+        let user_id = user_id.expect("a verified user has an id");
+        let succeeded = AuditEvent::new(
+            "auth.login_succeeded",
+            Outcome::Success,
+            meta.actor(Some(user_id), Some(email.as_str())),
+            target(Some(user_id)),
+        )
+        .with_request_id(meta.request_id.clone());
+        let pair = self
+            .open_session(user_id, verification.upgraded_hash.as_deref(), &[succeeded])
+            .await?;
+        self.activity.record(ActivityEvent::new(
+            "auth.login_succeeded",
+            Some(user_id),
+            "user",
+            Some(user_id.to_string()),
+        ));
+        Ok(pair)
+    }
+
+    async fn open_session(
+        &self,
+        user_id: Uuid,
+        upgraded_hash: Option<&str>,
+        events: &[AuditEvent],
+    ) -> ServiceResult<TokenPair> {
+        let (refresh_token, token_hash) = new_refresh_token()?;
+        let token = NewRefreshToken {
+            id: Uuid::now_v7(),
+            family_id: Uuid::now_v7(),
+            user_id,
+            token_hash,
+            expires_at: self.refresh_expiry(),
+        };
+        self.tokens
+            .open_session(&self.pool, &token, upgraded_hash, events)
+            .await?;
+        let access = self.access_tokens.issue(user_id)?;
+        Ok(TokenPair {
+            access_token: access.token,
+            refresh_token,
+            expires_in: access.expires_in,
+        })
+    }
+
+    fn refresh_expiry(&self) -> chrono::DateTime<Utc> {
+        Utc::now()
+            + chrono::Duration::from_std(self.refresh_ttl).unwrap_or(chrono::Duration::days(14))
+    }
+
+    /// Rotates a refresh token. Presenting a used one is reuse: 401, and the family is revoked.
+    pub async fn refresh(&self, presented: &str, meta: &RequestMeta) -> ServiceResult<TokenPair> {
+        let (next_token, next_hash) = new_refresh_token()?;
+        let expires_at = self.refresh_expiry();
+        let rotation = self
+            .tokens
+            .rotate(
+                &self.pool,
+                &hash_refresh_token(presented),
+                |user_id, family_id| NewRefreshToken {
+                    id: Uuid::now_v7(),
+                    family_id,
+                    user_id,
+                    token_hash: next_hash,
+                    expires_at,
+                },
+                |user_id| {
+                    AuditEvent::new(
+                        "auth.refresh_reuse_detected",
+                        Outcome::Denied,
+                        meta.actor(Some(user_id), None),
+                        user_target(user_id),
+                    )
+                    .with_request_id(meta.request_id.clone())
+                },
+            )
+            .await?;
+        match rotation {
+            Rotation::Rotated { user_id } => {
+                let access = self.access_tokens.issue(user_id)?;
+                Ok(TokenPair {
+                    access_token: access.token,
+                    refresh_token: next_token,
+                    expires_in: access.expires_in,
+                })
+            }
+            Rotation::Reused { user_id } => {
+                tracing::warn!(%user_id, "refresh token reuse detected; token family revoked");
+                Err(ServiceError::Unauthorized("The refresh token is invalid."))
+            }
+            Rotation::Rejected => Err(ServiceError::Unauthorized("The refresh token is invalid.")),
+        }
+    }
+
+    /// Revokes the token's family. An unknown or revoked token is 401.
+    pub async fn logout(&self, presented: &str, meta: &RequestMeta) -> ServiceResult<()> {
+        let revoked = self
+            .tokens
+            .revoke_family(&self.pool, &hash_refresh_token(presented), |user_id| {
+                vec![
+                    AuditEvent::new(
+                        "auth.logout",
+                        Outcome::Success,
+                        meta.actor(Some(user_id), None),
+                        user_target(user_id),
+                    )
+                    .with_request_id(meta.request_id.clone()),
+                ]
+            })
+            .await?;
+        revoked
+            .map(|_| ())
+            .ok_or(ServiceError::Unauthorized("The refresh token is invalid."))
+    }
+
+    /// A bearer token to the active user behind it: one PostgreSQL round trip, so a
+    /// deactivation or a role change applies to the very next request.
+    pub async fn authenticate(&self, bearer: &str, meta: RequestMeta) -> ServiceResult<Caller> {
+        let user_id = self
+            .access_tokens
+            .verify(bearer)
+            .ok_or(ServiceError::Unauthorized(
+                "The access token is invalid or expired.",
+            ))?;
+        let user = self
+            .users
+            .get_with_access(&self.pool, user_id)
+            .await?
+            .filter(|user| user.is_active)
+            .ok_or(ServiceError::Unauthorized(
+                "The access token is invalid or expired.",
+            ))?;
+        let permissions = user
+            .permissions
+            .iter()
+            .filter_map(|p| Permission::parse(p))
+            .collect();
+        Ok(Caller {
+            user,
+            permissions,
+            meta,
+        })
+    }
+
+    /// Deny by default: without `permission` the caller gets 403, recorded as `access.denied`.
+    pub async fn authorize(
+        &self,
+        caller: &Caller,
+        permission: Permission,
+        operation: &str,
+    ) -> ServiceResult<()> {
+        if caller.permissions.contains(&permission) {
+            return Ok(());
+        }
+        let denied = caller
+            .event(
+                "access.denied",
+                Outcome::Denied,
+                Target {
+                    target_type: "operation".to_owned(),
+                    id: Some(operation.to_owned()),
+                },
+            )
+            .with_metadata("permission", permission.as_str().into());
+        self.outbox.record(&self.pool, &[denied]).await?;
+        Err(ServiceError::Forbidden(format!(
+            "This operation needs the `{permission}` permission."
+        )))
+    }
+}

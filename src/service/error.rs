@@ -1,0 +1,59 @@
+//! What a service call can fail with, in business terms; the API maps each to a status.
+
+use crate::repo::pg::DbError;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldIssue {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldIssue {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("invalid input")]
+    Validation(Vec<FieldIssue>),
+    #[error("unauthorized: {0}")]
+    Unauthorized(&'static str),
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("not found: {0}")]
+    NotFound(&'static str),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("precondition failed: {0}")]
+    PreconditionFailed(String),
+    #[error("rate limited")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("unavailable: {0}")]
+    Unavailable(&'static str),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ServiceError {
+    pub fn invalid(field: &str, message: &str) -> Self {
+        Self::Validation(vec![FieldIssue::new(field, message)])
+    }
+}
+
+impl From<DbError> for ServiceError {
+    fn from(err: DbError) -> Self {
+        if err.is_connection_lost() {
+            tracing::warn!(error = %err, "database unavailable");
+            ServiceError::Unavailable("The database is unavailable; retry shortly.")
+        } else {
+            ServiceError::Internal(anyhow::Error::new(err))
+        }
+    }
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;

@@ -1,0 +1,149 @@
+//! Access tokens (JWT, HS256 pinned) and opaque refresh tokens.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::config::JwtConfig;
+
+/// Clock skew tolerated on `exp`/`nbf`, in seconds.
+const LEEWAY_SECS: u64 = 5;
+const REFRESH_TOKEN_BYTES: usize = 32;
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub exp: i64,
+    pub iat: i64,
+    pub nbf: i64,
+    pub iss: String,
+    pub aud: String,
+    pub jti: String,
+}
+
+pub struct IssuedToken {
+    pub token: String,
+    pub expires_in: u64,
+}
+
+pub struct AccessTokens {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    issuer: String,
+    audience: String,
+    ttl: Duration,
+}
+
+impl AccessTokens {
+    pub fn new(config: &JwtConfig) -> Self {
+        // Only HS256 is accepted: `alg: none`, other HMACs and asymmetric algorithms
+        // (HS/RS confusion) all fail validation.
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[&config.issuer]);
+        validation.set_audience(&[&config.audience]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub", "jti"]);
+        validation.validate_nbf = true;
+        validation.leeway = LEEWAY_SECS;
+        Self {
+            encoding: EncodingKey::from_secret(config.secret.as_bytes()),
+            decoding: DecodingKey::from_secret(config.secret.as_bytes()),
+            validation,
+            issuer: config.issuer.clone(),
+            audience: config.audience.clone(),
+            ttl: config.access_token_ttl,
+        }
+    }
+
+    pub fn issue(&self, user_id: Uuid) -> anyhow::Result<IssuedToken> {
+        let now = chrono::Utc::now().timestamp();
+        let claims = Claims {
+            sub: user_id.to_string(),
+            exp: now + self.ttl.as_secs() as i64,
+            iat: now,
+            nbf: now,
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            jti: Uuid::new_v4().to_string(),
+        };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
+        Ok(IssuedToken {
+            token,
+            expires_in: self.ttl.as_secs(),
+        })
+    }
+
+    /// The user id of a valid token; `None` for anything else (forged, expired, not yet
+    /// valid, wrong issuer or audience, another algorithm).
+    pub fn verify(&self, token: &str) -> Option<Uuid> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok()?;
+        Uuid::parse_str(&data.claims.sub).ok()
+    }
+}
+
+/// A new opaque refresh token (256 random bits, URL-safe) and the hash that is stored.
+pub fn new_refresh_token() -> anyhow::Result<(String, Vec<u8>)> {
+    let mut bytes = [0u8; REFRESH_TOKEN_BYTES];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("random source: {e}"))?;
+    let token = URL_SAFE_NO_PAD.encode(bytes);
+    let hash = hash_refresh_token(&token);
+    Ok((token, hash))
+}
+
+pub fn hash_refresh_token(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> JwtConfig {
+        JwtConfig {
+            secret: "k".repeat(16) + "0123456789abcdef",
+            issuer: "stockroom".into(),
+            audience: "stockroom-api".into(),
+            access_token_ttl: Duration::from_secs(900),
+            refresh_token_ttl: Duration::from_secs(3_600),
+        }
+    }
+
+    #[test]
+    fn issued_tokens_verify_to_their_user() {
+        let tokens = AccessTokens::new(&config());
+        let user = Uuid::new_v4();
+        let issued = tokens.issue(user).unwrap();
+        assert_eq!(issued.expires_in, 900);
+        assert_eq!(tokens.verify(&issued.token), Some(user));
+    }
+
+    #[test]
+    fn tokens_for_another_audience_issuer_or_key_are_refused() {
+        let user = Uuid::new_v4();
+        let issued = AccessTokens::new(&config()).issue(user).unwrap().token;
+        let mut other = config();
+        other.audience = "other".into();
+        assert_eq!(AccessTokens::new(&other).verify(&issued), None);
+        let mut other = config();
+        other.issuer = "other".into();
+        assert_eq!(AccessTokens::new(&other).verify(&issued), None);
+        let mut other = config();
+        other.secret = "z".repeat(32);
+        assert_eq!(AccessTokens::new(&other).verify(&issued), None);
+    }
+
+    #[test]
+    fn refresh_tokens_are_random_and_only_their_hash_is_kept() {
+        let (a, hash_a) = new_refresh_token().unwrap();
+        let (b, _) = new_refresh_token().unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43, "256 bits, base64url without padding");
+        assert_eq!(hash_a, hash_refresh_token(&a));
+        assert_eq!(hash_a.len(), 32);
+    }
+}
