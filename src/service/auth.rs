@@ -3,69 +3,25 @@
 
 mod provision;
 
-use std::collections::BTreeSet;
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
 use uuid::Uuid;
 
+pub use super::caller::{Caller, RequestMeta};
 use super::error::{FieldIssue, ServiceError, ServiceResult};
 use super::passwords::PasswordHasher;
 use super::rate_limit::RateLimits;
 use super::tokens::{AccessTokens, hash_refresh_token, new_refresh_token};
 use crate::domain::activity::ActivityEvent;
-use crate::domain::audit::{Actor, AuditEvent, Outcome, Target};
+use crate::domain::audit::{AuditEvent, Outcome, Target};
 use crate::domain::identity::{DEFAULT_ROLE, Email, FullName, Password, Permission};
 use crate::repo::pg::refresh_tokens::{NewRefreshToken, Rotation};
 use crate::repo::pg::users::{NewUser, UserRecord};
 use crate::repo::pg::{PgOutbox, PgPool, PgRefreshTokenRepo, PgUserRepo};
 use crate::worker::activity::ActivitySink;
 pub use provision::Provisioned;
-
-/// Where a request came from, for audit events and rate limits.
-#[derive(Debug, Clone, Default)]
-pub struct RequestMeta {
-    pub ip: Option<IpAddr>,
-    pub user_agent: Option<String>,
-    pub request_id: Option<String>,
-}
-
-impl RequestMeta {
-    pub fn actor(&self, user_id: Option<Uuid>, email: Option<&str>) -> Actor {
-        Actor {
-            user_id,
-            email: email.map(str::to_owned),
-            ip: self.ip.map(|ip| ip.to_string()),
-            user_agent: self.user_agent.clone(),
-        }
-    }
-}
-
-/// An authenticated, active user making this request.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub user: UserRecord,
-    pub permissions: BTreeSet<Permission>,
-    pub meta: RequestMeta,
-}
-
-impl Caller {
-    pub fn id(&self) -> Uuid {
-        self.user.id
-    }
-
-    pub fn actor(&self) -> Actor {
-        self.meta.actor(Some(self.user.id), Some(&self.user.email))
-    }
-
-    /// An audit event by this caller, carrying the request id.
-    pub fn event(&self, action: &str, outcome: Outcome, target: Target) -> AuditEvent {
-        AuditEvent::new(action, outcome, self.actor(), target)
-            .with_request_id(self.meta.request_id.clone())
-    }
-}
 
 pub struct TokenPair {
     pub access_token: String,

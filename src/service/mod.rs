@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod auth;
+pub mod caller;
 pub mod error;
 pub mod health;
 pub mod passwords;

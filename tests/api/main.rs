@@ -9,3 +9,4 @@ mod health;
 mod me;
 mod outbox;
 mod shutdown;
+mod tokens;

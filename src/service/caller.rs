@@ -1,0 +1,53 @@
+//! Who is asking: the request's origin and, once authenticated, the user and permissions.
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+
+use uuid::Uuid;
+
+use crate::domain::audit::{Actor, AuditEvent, Outcome, Target};
+use crate::domain::identity::Permission;
+use crate::repo::pg::users::UserRecord;
+
+/// Where a request came from, for audit events and rate limits.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl RequestMeta {
+    pub fn actor(&self, user_id: Option<Uuid>, email: Option<&str>) -> Actor {
+        Actor {
+            user_id,
+            email: email.map(str::to_owned),
+            ip: self.ip.map(|ip| ip.to_string()),
+            user_agent: self.user_agent.clone(),
+        }
+    }
+}
+
+/// An authenticated, active user making this request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: UserRecord,
+    pub permissions: BTreeSet<Permission>,
+    pub meta: RequestMeta,
+}
+
+impl Caller {
+    pub fn id(&self) -> Uuid {
+        self.user.id
+    }
+
+    pub fn actor(&self) -> Actor {
+        self.meta.actor(Some(self.user.id), Some(&self.user.email))
+    }
+
+    /// An audit event by this caller, carrying the request id.
+    pub fn event(&self, action: &str, outcome: Outcome, target: Target) -> AuditEvent {
+        AuditEvent::new(action, outcome, self.actor(), target)
+            .with_request_id(self.meta.request_id.clone())
+    }
+}
