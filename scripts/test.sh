@@ -22,6 +22,15 @@ LOG_TAG="test"
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$ROOT_DIR"
 
+# CI clones afresh every run; a build cache outside the clone keeps each run from
+# recompiling every dependency (like any CI cache). A new machine simply starts cold.
+if [[ "${CI:-}" == "true" && -z "${CARGO_TARGET_DIR:-}" ]]; then
+    export CARGO_TARGET_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/stockroom/ci-target"
+    mkdir -p "$CARGO_TARGET_DIR"
+fi
+# A hung test must fail the run, not eat CI's budget.
+TEST_TIMEOUT="${TEST_TIMEOUT:-20m}"
+
 SKIP_LINT="${SKIP_LINT:-0}"
 CARGO_TEST_ARGS=("$@")
 
@@ -144,7 +153,7 @@ else
     run_phase "cargo clippy" cargo clippy --all-targets --locked -- -D warnings || true
 fi
 
-run_phase "cargo test" cargo test --locked "${CARGO_TEST_ARGS[@]}" || true
+run_phase "cargo test" timeout --kill-after=30s "$TEST_TIMEOUT" cargo test --locked "${CARGO_TEST_ARGS[@]}" || true
 
 if ((FAILED != 0)); then
     exit 1
