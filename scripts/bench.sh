@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Benchmarks (never timed tests): builds the release binary, starts the service against a
+# scratch PostgreSQL database and MongoDB (or the stand-in), and measures with wrk on
+# loopback. Results go to stdout; docs/BENCHMARKS.md records them with the machine.
+#
+#   scripts/bench.sh                 # all sections
+#   BENCH_SECONDS=30 scripts/bench.sh
+#
+# Sections: identity (login latency: the argon2id cost; GET /users/me at 64 connections:
+# authentication = one PostgreSQL round trip).
+set -euo pipefail
+
+LOG_TAG="bench"
+# shellcheck source=scripts/lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+cd "$ROOT_DIR"
+
+SECONDS_PER_RUN="${BENCH_SECONDS:-15}"
+CONNECTIONS="${BENCH_CONNECTIONS:-64}"
+PORT="${BENCH_PORT:-18080}"
+BASE="http://127.0.0.1:$PORT"
+PASSWORD="bench password 0123456789"
+
+command -v wrk >/dev/null 2>&1 || { log "installing wrk"; as_root apt-get install -y wrk >/dev/null || { as_root apt-get update && as_root apt-get install -y wrk; }; }
+command -v curl >/dev/null 2>&1 || as_root apt-get install -y curl >/dev/null
+
+ensure_postgres
+ensure_mongodb
+log "building the release binary"
+cargo build --release --locked --quiet
+BIN="${CARGO_TARGET_DIR:-target}/release/stockroom"
+
+DB="stockroom_bench_$$"
+psql "$TEST_DATABASE_URL" -qc "CREATE DATABASE $DB" >/dev/null
+register_cleanup psql "$TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)"
+
+export DATABASE_URL MONGODB_URL MONGODB_DATABASE JWT_SECRET BIND_ADDR LOG_FORMAT RUST_LOG
+DATABASE_URL="$(pg_url_with_db "$TEST_DATABASE_URL" "$DB")"
+MONGODB_URL="$TEST_MONGODB_URL"
+MONGODB_DATABASE="$DB"
+JWT_SECRET="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+BIND_ADDR="127.0.0.1:$PORT"
+LOG_FORMAT=json
+RUST_LOG=warn
+export RATE_LIMIT_REGISTER_PER_MINUTE=0 RATE_LIMIT_LOGIN_PER_MINUTE=0 DATABASE_POOL_SIZE="${BENCH_POOL_SIZE:-32}"
+
+"$BIN" serve >"$TMP_DIR/bench-server.log" 2>&1 &
+SERVER_PID=$!
+register_cleanup kill "$SERVER_PID"
+for _ in $(seq 1 100); do curl -fsS "$BASE/health/ready" >/dev/null 2>&1 && break; sleep 0.2; done
+curl -fsS "$BASE/health/ready" >/dev/null || die "the service did not become ready (see $TMP_DIR/bench-server.log)"
+
+rss_mb() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status"; }
+
+# wrk_summary LABEL wrk-args...: one line with requests/s, p50, p99 and non-2xx count.
+wrk_summary() {
+    local label="$1"
+    shift
+    local out
+    out="$(wrk --latency -t2 "$@")"
+    printf '%-34s %10s req/s  p50 %8s  p99 %8s  errors %s  rss %s MB\n' "$label" \
+        "$(awk '/Requests\/sec/ { print $2 }' <<<"$out")" \
+        "$(awk '$1 == "50%" { print $2 }' <<<"$out")" \
+        "$(awk '$1 == "99%" { print $2 }' <<<"$out")" \
+        "$(awk '/Non-2xx/ { print $5; found = 1 } END { if (!found) print 0 }' <<<"$out")" \
+        "$(rss_mb)"
+}
+
+EMAIL="bench-$$@example.com"
+curl -fsS -X POST "$BASE/api/v1/auth/register" -H 'content-type: application/json' \
+    -d "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\",\"full_name\":\"Bench\"}" >/dev/null
+TOKEN="$(curl -fsS -X POST "$BASE/api/v1/auth/login" -H 'content-type: application/json' \
+    -d "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\"}" | sed -E 's/.*"access_token":"([^"]+)".*/\1/')"
+
+LOGIN_LUA="$TMP_DIR/bench-login.lua"
+cat >"$LOGIN_LUA" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"email":"$EMAIL","password":"$PASSWORD"}'
+LUA
+
+printf '\n== identity (%s s per run, machine: %s cores, %s) ==\n' "$SECONDS_PER_RUN" "$(nproc)" "$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
+wrk_summary "POST /auth/login (2 conns)" -c2 -d"${SECONDS_PER_RUN}s" -s "$LOGIN_LUA" "$BASE/api/v1/auth/login"
+wrk_summary "GET /users/me ($CONNECTIONS conns)" -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/users/me"
+wrk_summary "GET /health/live ($CONNECTIONS conns)" -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" "$BASE/health/live"
+
+# PostgreSQL statements per authenticated request: each statement outside a transaction
+# commits one; pg_stat_database counts them for the scratch database.
+xacts() { psql "$DATABASE_URL" -Atqc "SELECT pg_stat_force_next_flush(); SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()" | tail -1; }
+before="$(xacts)"
+for _ in $(seq 1 200); do curl -fsS -o /dev/null -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/users/me"; done
+sleep 1
+after="$(xacts)"
+# The two psql calls commit a few transactions of their own (measured: 2 per call).
+printf '%-34s %s\n' "PostgreSQL transactions per GET /users/me" "$(awk -v b="$before" -v a="$after" 'BEGIN { printf "%.2f", (a - b - 2) / 200 }')"
