@@ -14,6 +14,11 @@ pub use env::{ConfigError, TrustedProxies};
 const PLACEHOLDER_SECRETS: &[&str] = &["change-me", "changeme", "secret", "your-secret", "example"];
 const MIN_JWT_SECRET_BYTES: usize = 32;
 
+const MILLISECOND: Duration = Duration::from_millis(1);
+const SECOND: Duration = Duration::from_secs(1);
+const HOUR: Duration = Duration::from_secs(3_600);
+const DAY: Duration = Duration::from_secs(86_400);
+
 #[derive(Clone)]
 pub struct Config {
     pub database_url: String,
@@ -105,26 +110,39 @@ impl Config {
                 secret: jwt_secret(env)?,
                 issuer: env.string_or("JWT_ISSUER", "stockroom")?,
                 audience: env.string_or("JWT_AUDIENCE", "stockroom-api")?,
-                access_token_ttl: env.seconds_or("ACCESS_TOKEN_TTL_SECONDS", 900, 30..=86_400)?,
-                refresh_token_ttl: env.seconds_or(
+                access_token_ttl: env.duration_or(
+                    "ACCESS_TOKEN_TTL_SECONDS",
+                    900,
+                    30..=86_400,
+                    SECOND,
+                )?,
+                refresh_token_ttl: env.duration_or(
                     "REFRESH_TOKEN_TTL_SECONDS",
                     1_209_600,
                     300..=31_536_000,
+                    SECOND,
                 )?,
             },
             bind_addr: env.socket_addr_or("BIND_ADDR", "127.0.0.1:8080")?,
             database_pool_size: env.number_or("DATABASE_POOL_SIZE", 16, 1..=1_000)?,
-            database_pool_timeout: env.millis_or(
+            database_pool_timeout: env.duration_or(
                 "DATABASE_POOL_TIMEOUT_MS",
                 3_000,
                 10..=600_000,
+                MILLISECOND,
             )?,
-            database_statement_timeout: env.millis_or(
+            database_statement_timeout: env.duration_or(
                 "DATABASE_STATEMENT_TIMEOUT_MS",
                 5_000,
                 10..=3_600_000,
+                MILLISECOND,
             )?,
-            mongodb_timeout: env.millis_or("MONGODB_TIMEOUT_MS", 3_000, 10..=600_000)?,
+            mongodb_timeout: env.duration_or(
+                "MONGODB_TIMEOUT_MS",
+                3_000,
+                10..=600_000,
+                MILLISECOND,
+            )?,
             max_body_bytes: env.number_or("MAX_BODY_BYTES", 1_048_576, 1_024..=67_108_864)?,
             cors_allowed_origins: env.list("CORS_ALLOWED_ORIGINS")?,
             trusted_proxies: env.trusted_proxies("TRUSTED_PROXIES")?,
@@ -140,8 +158,13 @@ impl Config {
             )?,
             outbox: OutboxConfig {
                 batch_size: env.number_or("OUTBOX_BATCH_SIZE", 200, 1..=10_000)?,
-                poll_interval: env.millis_or("OUTBOX_POLL_INTERVAL_MS", 250, 10..=60_000)?,
-                retention: env.hours_or("OUTBOX_RETENTION_HOURS", 168, 1..=87_600)?,
+                poll_interval: env.duration_or(
+                    "OUTBOX_POLL_INTERVAL_MS",
+                    250,
+                    10..=60_000,
+                    MILLISECOND,
+                )?,
+                retention: env.duration_or("OUTBOX_RETENTION_HOURS", 168, 1..=87_600, HOUR)?,
             },
             activity: ActivityConfig {
                 channel_capacity: env.number_or(
@@ -150,8 +173,13 @@ impl Config {
                     1..=10_000_000,
                 )?,
                 batch_size: env.number_or("ACTIVITY_BATCH_SIZE", 500, 1..=10_000)?,
-                flush_interval: env.millis_or("ACTIVITY_FLUSH_INTERVAL_MS", 100, 1..=60_000)?,
-                retention: env.days_or("ACTIVITY_RETENTION_DAYS", 90, 1..=3_650)?,
+                flush_interval: env.duration_or(
+                    "ACTIVITY_FLUSH_INTERVAL_MS",
+                    100,
+                    1..=60_000,
+                    MILLISECOND,
+                )?,
+                retention: env.duration_or("ACTIVITY_RETENTION_DAYS", 90, 1..=3_650, DAY)?,
             },
             password_hash: PasswordHashConfig {
                 memory_kib: env.number_or(
@@ -163,7 +191,7 @@ impl Config {
                 parallelism: env.number_or("PASSWORD_HASH_PARALLELISM", 1, 1..=16)?,
             },
             mongo_indexes_dir: env.string_or("MONGO_INDEXES_DIR", "mongo_indexes")?,
-            shutdown_timeout: env.seconds_or("SHUTDOWN_TIMEOUT_SECONDS", 20, 1..=600)?,
+            shutdown_timeout: env.duration_or("SHUTDOWN_TIMEOUT_SECONDS", 20, 1..=600, SECOND)?,
             log_format: log_format(env)?,
         })
     }

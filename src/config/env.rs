@@ -124,44 +124,16 @@ impl EnvReader {
         }
     }
 
-    pub fn millis_or(
+    /// A whole number of `unit`s (e.g. `_MS` variables in milliseconds).
+    pub fn duration_or(
         &self,
         name: &'static str,
         default: u64,
         range: RangeInclusive<u64>,
+        unit: Duration,
     ) -> Result<Duration, ConfigError> {
-        self.number_or(name, default, range)
-            .map(Duration::from_millis)
-    }
-
-    pub fn seconds_or(
-        &self,
-        name: &'static str,
-        default: u64,
-        range: RangeInclusive<u64>,
-    ) -> Result<Duration, ConfigError> {
-        self.number_or(name, default, range)
-            .map(Duration::from_secs)
-    }
-
-    pub fn hours_or(
-        &self,
-        name: &'static str,
-        default: u64,
-        range: RangeInclusive<u64>,
-    ) -> Result<Duration, ConfigError> {
-        self.number_or(name, default, range)
-            .map(|h| Duration::from_secs(h * 3_600))
-    }
-
-    pub fn days_or(
-        &self,
-        name: &'static str,
-        default: u64,
-        range: RangeInclusive<u64>,
-    ) -> Result<Duration, ConfigError> {
-        self.number_or(name, default, range)
-            .map(|d| Duration::from_secs(d * 86_400))
+        let count = self.number_or(name, default, range)?;
+        Ok(unit * u32::try_from(count).unwrap_or(u32::MAX))
     }
 
     pub fn socket_addr_or(

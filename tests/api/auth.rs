@@ -156,14 +156,7 @@ async fn unknown_email_wrong_password_and_deactivated_account_look_the_same() {
     app.register(&known, PASSWORD).await;
     let inactive = unique_email("inactive");
     app.register(&inactive, PASSWORD).await;
-    let mut conn = app.handles.pool.get().await.unwrap();
-    diesel_async::RunQueryDsl::execute(
-        diesel::sql_query("UPDATE users SET is_active = false WHERE email = $1")
-            .bind::<diesel::sql_types::Text, _>(&inactive),
-        &mut conn,
-    )
-    .await
-    .unwrap();
+    app.deactivate_in_database(&inactive).await;
 
     let mut bodies = Vec::new();
     for (email, password) in [

@@ -35,14 +35,7 @@ async fn me_requires_a_valid_bearer_token() {
 async fn a_deactivated_user_is_rejected_at_once() {
     let app = TestApp::spawn().await;
     let user = app.new_user().await;
-    let mut conn = app.handles.pool.get().await.unwrap();
-    diesel_async::RunQueryDsl::execute(
-        diesel::sql_query("UPDATE users SET is_active = false WHERE email = $1")
-            .bind::<diesel::sql_types::Text, _>(&user.email),
-        &mut conn,
-    )
-    .await
-    .unwrap();
+    app.deactivate_in_database(&user.email).await;
     assert_eq!(
         app.get_as("/api/v1/users/me", &user.access_token)
             .await

@@ -124,6 +124,29 @@ impl PgUserRepo {
             .optional()?)
     }
 
+    /// Gives `user_id` the role named `role` (a no-op when it has it already).
+    async fn assign_role(
+        &self,
+        conn: &mut AsyncPgConnection,
+        user_id: Uuid,
+        role: &str,
+    ) -> Result<(), DbError> {
+        let role_id: Uuid = roles::table
+            .filter(roles::name.eq(role))
+            .select(roles::id)
+            .first(conn)
+            .await?;
+        diesel::insert_into(user_roles::table)
+            .values((
+                user_roles::user_id.eq(user_id),
+                user_roles::role_id.eq(role_id),
+            ))
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+
     /// Inserts the user with one role (by name) and the audit events, in one transaction.
     pub async fn create(
         &self,
@@ -138,19 +161,7 @@ impl PgUserRepo {
                 .values(user)
                 .execute(conn)
                 .await?;
-            let role_id: Uuid = roles::table
-                .filter(roles::name.eq(role))
-                .select(roles::id)
-                .first(conn)
-                .await?;
-            diesel::insert_into(user_roles::table)
-                .values((
-                    user_roles::user_id.eq(user.id),
-                    user_roles::role_id.eq(role_id),
-                ))
-                .on_conflict_do_nothing()
-                .execute(conn)
-                .await?;
+            self.assign_role(conn, user.id, role).await?;
             PgOutbox.append_all(conn, events).await?;
             Ok(self
                 .find_with_access(conn, user.id)
@@ -170,19 +181,7 @@ impl PgUserRepo {
     ) -> Result<(), DbError> {
         let mut conn = pool.get().await?;
         conn.transaction::<_, DbError, _>(async |conn| {
-            let role_id: Uuid = roles::table
-                .filter(roles::name.eq(role))
-                .select(roles::id)
-                .first(conn)
-                .await?;
-            diesel::insert_into(user_roles::table)
-                .values((
-                    user_roles::user_id.eq(user_id),
-                    user_roles::role_id.eq(role_id),
-                ))
-                .on_conflict_do_nothing()
-                .execute(conn)
-                .await?;
+            self.assign_role(conn, user_id, role).await?;
             PgOutbox.append_all(conn, events).await
         })
         .await

@@ -70,6 +70,19 @@ impl TestApp {
         .await
     }
 
+    /// Deactivates an account behind the API's back, as an operator's SQL would.
+    pub async fn deactivate_in_database(&self, email: &str) {
+        let mut conn = self.handles.pool.get().await.unwrap();
+        let updated = diesel_async::RunQueryDsl::execute(
+            diesel::sql_query("UPDATE users SET is_active = false WHERE email = $1")
+                .bind::<diesel::sql_types::Text, _>(email),
+            &mut conn,
+        )
+        .await
+        .unwrap();
+        assert_eq!(updated, 1, "{email} exists");
+    }
+
     /// Registers a fresh account and logs it in.
     pub async fn new_user(&self) -> TestUser {
         let email = unique_email("user");
