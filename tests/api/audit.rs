@@ -16,7 +16,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, eventually, stored_audit_events};
+use crate::helpers::{TestApp, TestOptions, eventually, stored_audit_events};
 use support::{
     PROBLEM, all_pages, crafted, get_ok, ids, invalid_fields, items, list, newest_first, record,
     wait_listed,
@@ -388,5 +388,37 @@ async fn the_openapi_document_describes_the_audit_operations() {
             .unwrap()
             .iter()
             .any(|t| t["name"] == "Audit")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reads_answer_503_without_driver_text_while_mongodb_is_away() {
+    let app = TestApp::spawn_with(TestOptions {
+        mongo_proxy: true,
+        ..TestOptions::default()
+    })
+    .await;
+    let admin = app.new_admin().await;
+    app.mongo_proxy.as_ref().unwrap().cut();
+    for path in [
+        "/api/v1/audit-events".to_owned(),
+        format!("/api/v1/audit-events/{}", Uuid::new_v4()),
+        "/api/v1/audit-events/export?format=csv".to_owned(),
+        "/api/v1/users/me/activity".to_owned(),
+    ] {
+        let response = app.get_as(&path, &admin.access_token).await;
+        assert_eq!(response.status(), 503, "{path}");
+        assert_eq!(response.headers()["content-type"], PROBLEM);
+        let problem: Value = response.json().await.unwrap();
+        assert_eq!(
+            problem["detail"], "The audit store is unavailable; retry shortly.",
+            "{path}"
+        );
+    }
+    app.mongo_proxy.as_ref().unwrap().restore();
+    let page = list(&app, &admin.access_token, "limit=1").await;
+    assert!(
+        page["items"].is_array(),
+        "answers again once MongoDB is back"
     );
 }
