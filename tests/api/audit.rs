@@ -1,26 +1,21 @@
-//! The audit trail API: permissions, shape, validation, keyset pagination and filters.
+//! The audit trail API: permissions, shape, validation, the OpenAPI description, outages.
+//! Pagination, filters, exports, own activity and the trail of each action have modules.
 
 mod activity;
 mod export;
 mod filters;
+mod paging;
 mod support;
 mod trail;
 
-use std::collections::{BTreeSet, HashSet};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::collections::BTreeSet;
 
-use bson::doc;
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, TestOptions, eventually, stored_audit_events};
-use support::{
-    PROBLEM, all_pages, crafted, get_ok, ids, invalid_fields, items, list, newest_first, record,
-    wait_listed,
-};
+use crate::helpers::{TestApp, TestOptions};
+use support::{PROBLEM, get_ok, invalid_fields, list, wait_listed};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_trail_needs_a_token_and_audit_read_and_each_refusal_is_recorded() {
@@ -250,95 +245,6 @@ async fn invalid_filters_limits_and_cursors_are_422_naming_the_parameter() {
         .get_as("/api/v1/audit-events?limit=0", &user.access_token)
         .await;
     assert_eq!(invalid_fields(response).await, ["limit"]);
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn pages_neither_repeat_nor_skip_while_new_events_arrive() {
-    let app = TestApp::spawn().await;
-    let admin = app.new_admin().await;
-    // Several events share one millisecond, so the id tie-break is exercised too.
-    let tied = (Utc::now() - chrono::Duration::seconds(5)).trunc_subsecs(3);
-    let originals: Vec<_> = (0..23)
-        .map(|n| {
-            let mut event = crafted("test.paged", "paged", &n.to_string());
-            if n % 3 == 0 {
-                event.occurred_at = tied;
-            }
-            event
-        })
-        .collect();
-    record(&app, &originals).await;
-    wait_listed(&app, &admin.access_token, "target_type=paged", 23).await;
-
-    let query = "target_type=paged&limit=5";
-    let first = list(&app, &admin.access_token, query).await;
-    let mut seen = ids(&items(&first));
-    let mut cursor = first["next_cursor"].as_str().unwrap().to_owned();
-
-    // A writer records newer events the whole time the pages are read.
-    let stop = Arc::new(AtomicBool::new(false));
-    let writer = tokio::spawn({
-        let pool = app.handles.pool.clone();
-        let stop = stop.clone();
-        async move {
-            let mut written = 0usize;
-            while !stop.load(Ordering::SeqCst) {
-                let event = crafted("test.paged", "paged", &format!("new-{written}"));
-                stockroom::repo::pg::PgOutbox
-                    .record(&pool, &[event])
-                    .await
-                    .unwrap();
-                written += 1;
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-            written
-        }
-    });
-    let app_ref = &app;
-    let stored = move || async move {
-        stored_audit_events(app_ref, doc! { "target.type": "paged" })
-            .await
-            .len()
-    };
-    loop {
-        // Each page is read only after more new events reached the store.
-        let before = stored().await;
-        eventually(
-            "new events delivered",
-            Duration::from_secs(15),
-            move || async move { (stored().await > before).then_some(()) },
-        )
-        .await;
-        let page = list(
-            &app,
-            &admin.access_token,
-            &format!("{query}&cursor={cursor}"),
-        )
-        .await;
-        let page_items = items(&page);
-        assert!(page_items.len() <= 5);
-        seen.extend(ids(&page_items));
-        match page["next_cursor"].as_str() {
-            Some(next) => cursor = next.to_owned(),
-            None => break,
-        }
-    }
-    stop.store(true, Ordering::SeqCst);
-    let written = writer.await.unwrap();
-    assert!(written > 0);
-
-    let unique: HashSet<&String> = seen.iter().collect();
-    assert_eq!(unique.len(), seen.len(), "no event is listed twice");
-    assert_eq!(
-        seen,
-        newest_first(&originals),
-        "exactly the original events, in order, none skipped, none inserted"
-    );
-    let everything = all_pages(&app, &admin.access_token, "/api/v1/audit-events", query).await;
-    assert!(
-        everything.len() > originals.len(),
-        "the new events are listed on top"
-    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
