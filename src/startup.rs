@@ -14,9 +14,10 @@ use tokio_util::sync::CancellationToken;
 use crate::api::{self, ApiState, HttpSettings};
 use crate::config::Config;
 use crate::repo::mongo::indexes::{self, CollectionIndexes, TtlSettings};
-use crate::repo::mongo::{self, EventStore};
+use crate::repo::mongo::{self, AuditQueryRepo, EventStore};
 use crate::repo::pg::{self, PgPool, PoolSettings};
 use crate::service::account::AccountService;
+use crate::service::audit::AuditService;
 use crate::service::auth::{AuthService, Provisioned};
 use crate::service::error::ServiceError;
 use crate::service::health::HealthService;
@@ -110,11 +111,13 @@ impl Application {
         )));
 
         let auth_handle = identity.auth.clone();
+        let audit = AuditService::new(AuditQueryRepo::new(&events), identity.auth.clone());
         let state = ApiState {
             health: HealthService::new(pool.clone(), events.clone(), HEALTH_CHECK_TIMEOUT),
             metrics: telemetry::metrics_handle(),
             auth: identity.auth,
             accounts: identity.accounts,
+            audit,
         };
         let endpoint = api::app(
             state,

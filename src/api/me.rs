@@ -1,14 +1,18 @@
 //! `/api/v1/users/me`: the caller's own account.
 
+use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::ApiTags;
+use super::audit::default_limit;
+use super::audit::views::AuditEventPage;
 use super::body::JsonBody;
 use super::problem::ApiError;
 use super::security::BearerAuth;
 use super::views::UserView;
 use crate::service::account::AccountService;
+use crate::service::audit::AuditService;
 
 #[derive(Debug, Object)]
 #[oai(deny_unknown_fields)]
@@ -37,6 +41,7 @@ pub enum PasswordChanged {
 
 pub struct MeApi {
     pub accounts: AccountService,
+    pub audit: AuditService,
 }
 
 #[OpenApi(prefix_path = "/api/v1/users", tag = "ApiTags::Me")]
@@ -77,5 +82,34 @@ impl MeApi {
             .change_password(&auth.0, &body.0.current_password, &body.0.new_password)
             .await?;
         Ok(PasswordChanged::Changed)
+    }
+
+    /// The caller's own audit events (those where `actor.user_id` is the caller, including
+    /// failed sign-in attempts on their account), newest first, in the shape and keyset
+    /// pagination of `GET /audit-events`. Needs no permission; events of other users, even
+    /// ones acting on the caller, are never included.
+    #[oai(
+        path = "/me/activity",
+        method = "get",
+        operation_id = "list_my_activity"
+    )]
+    async fn my_activity(
+        &self,
+        auth: BearerAuth,
+        /// Page size, 1 to 100.
+        #[oai(
+            default = "default_limit",
+            validator(minimum(value = "1"), maximum(value = "100"))
+        )]
+        limit: Query<u32>,
+        /// `next_cursor` of the previous page; a cursor this API did not issue is 422.
+        #[oai(validator(max_length = 128))]
+        cursor: Query<Option<String>>,
+    ) -> Result<Json<AuditEventPage>, ApiError> {
+        let page = self
+            .audit
+            .own_activity(&auth.0, limit.0, cursor.0.as_deref())
+            .await?;
+        Ok(Json(page.into()))
     }
 }

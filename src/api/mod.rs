@@ -1,5 +1,6 @@
 //! HTTP: poem-openapi operations, the OpenAPI document, and the outer request layer.
 
+pub mod audit;
 pub mod auth;
 pub mod body;
 pub mod client_ip;
@@ -18,8 +19,10 @@ use poem_openapi::{OpenApiService, Tags};
 
 use crate::config::TrustedProxies;
 use crate::service::account::AccountService;
+use crate::service::audit::AuditService;
 use crate::service::auth::AuthService;
 use crate::service::health::HealthService;
+use audit::AuditApi;
 use auth::AuthApi;
 use me::MeApi;
 use middleware::RequestLayer;
@@ -29,8 +32,10 @@ use operations::OperationsApi;
 pub enum ApiTags {
     /// Registration, login, token refresh and logout.
     Auth,
-    /// The caller's own account.
+    /// The caller's own account and activity.
     Me,
+    /// The audit trail: who did what, when, to what, with which outcome.
+    Audit,
     /// Health, readiness and metrics.
     Operations,
 }
@@ -41,6 +46,7 @@ pub struct ApiState {
     pub metrics: PrometheusHandle,
     pub auth: AuthService,
     pub accounts: AccountService,
+    pub audit: AuditService,
 }
 
 pub struct HttpSettings {
@@ -49,7 +55,7 @@ pub struct HttpSettings {
     pub trusted_proxies: TrustedProxies,
 }
 
-type Apis = (AuthApi, MeApi, OperationsApi);
+type Apis = (AuthApi, MeApi, AuditApi, OperationsApi);
 
 const DESCRIPTION: &str = "\
 Stockroom keeps a shop back office's users, roles, catalogue and stock in PostgreSQL and its \
@@ -65,7 +71,9 @@ pub fn openapi_service(state: ApiState) -> OpenApiService<Apis, ()> {
         AuthApi { auth: state.auth },
         MeApi {
             accounts: state.accounts,
+            audit: state.audit.clone(),
         },
+        AuditApi { audit: state.audit },
         OperationsApi {
             health: state.health,
             metrics: state.metrics,

@@ -239,14 +239,64 @@ fn generic_problem(status: StatusCode, detail: &str) -> Response {
     })
 }
 
-/// poem-openapi reasons name Rust types (`failed to parse "integer(int32)": ...`); keep the
-/// part after the last colon, which says what was wrong with the value.
+/// poem-openapi reasons name schema types (`failed to parse "integer(uint32)": ...`) and
+/// validators (`verification failed. minimum(1, exclusive: false)`); say in words what the
+/// value must be instead.
 fn clean_reason(reason: &str) -> String {
+    let reason = reason
+        .split(" (occurred while parsing")
+        .next()
+        .unwrap_or(reason);
+    if let Some((_, rule)) = reason.split_once("verification failed. ") {
+        return describe_rule(rule.trim());
+    }
+    let parsed_type = reason
+        .strip_prefix("failed to parse \"")
+        .and_then(|rest| rest.split_once('"'))
+        .map(|(ty, _)| ty)
+        .unwrap_or_default();
+    if parsed_type.ends_with("uuid") {
+        return "must be a UUID".to_owned();
+    }
+    if parsed_type.ends_with("date-time") {
+        return "must be an RFC 3339 date-time".to_owned();
+    }
+    if parsed_type.starts_with("integer(uint") {
+        return "must be a non-negative integer".to_owned();
+    }
+    if parsed_type.starts_with("integer") {
+        return "must be an integer".to_owned();
+    }
     let tail = reason.rsplit(": ").next().unwrap_or(reason).trim();
     if tail.is_empty() {
         "invalid value".to_owned()
     } else {
         tail.to_owned()
+    }
+}
+
+/// A poem-openapi validator (`maxLength(64)`, `pattern("^[a-z]+$")`, ...) as a sentence.
+fn describe_rule(rule: &str) -> String {
+    if let Some(pattern) = rule
+        .strip_prefix("pattern(\"")
+        .and_then(|r| r.strip_suffix("\")"))
+    {
+        return format!("must match the pattern {pattern}");
+    }
+    let (name, args) = rule
+        .strip_suffix(')')
+        .and_then(|r| r.split_once('('))
+        .unwrap_or((rule, ""));
+    let bound = args.split(',').next().unwrap_or_default().trim();
+    let exclusive = args.contains("exclusive: true");
+    match name {
+        "minimum" => format!("must be {} {bound}", if exclusive { ">" } else { ">=" }),
+        "maximum" => format!("must be {} {bound}", if exclusive { "<" } else { "<=" }),
+        "minLength" => format!("must be at least {bound} characters"),
+        "maxLength" => format!("must be at most {bound} characters"),
+        "minItems" => format!("must have at least {bound} items"),
+        "maxItems" => format!("must have at most {bound} items"),
+        _ => "invalid value".to_owned(),
     }
 }
 

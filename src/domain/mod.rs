@@ -2,4 +2,5 @@
 
 pub mod activity;
 pub mod audit;
+pub mod audit_query;
 pub mod identity;

@@ -1,5 +1,6 @@
 //! What a service call can fail with, in business terms; the API maps each to a status.
 
+use crate::repo::mongo::EventStoreError;
 use crate::repo::pg::DbError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +53,18 @@ impl From<DbError> for ServiceError {
             ServiceError::Unavailable("The database is unavailable; retry shortly.")
         } else {
             ServiceError::Internal(anyhow::Error::new(err))
+        }
+    }
+}
+
+impl From<EventStoreError> for ServiceError {
+    fn from(err: EventStoreError) -> Self {
+        match err {
+            EventStoreError::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "event store unavailable");
+                ServiceError::Unavailable("The audit store is unavailable; retry shortly.")
+            }
+            EventStoreError::Other(cause) => ServiceError::Internal(anyhow::Error::new(cause)),
         }
     }
 }

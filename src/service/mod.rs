@@ -1,6 +1,7 @@
 //! Services: business rules and permission checks. Each holds the repositories it needs.
 
 pub mod account;
+pub mod audit;
 pub mod auth;
 pub mod caller;
 pub mod error;

@@ -72,6 +72,54 @@ async fn invalid_path_and_query_values_are_422_naming_the_parameter() {
     assert_eq!(body["errors"][0]["field"], "limit");
 }
 
+#[test]
+fn parse_reasons_become_plain_sentences_without_type_names() {
+    for (raw, expected) in [
+        (
+            "verification failed. minimum(1, exclusive: false)",
+            "must be >= 1",
+        ),
+        (
+            "verification failed. maximum(100, exclusive: true)",
+            "must be < 100",
+        ),
+        (
+            "verification failed. maxLength(64)",
+            "must be at most 64 characters",
+        ),
+        (
+            "verification failed. minLength(1)",
+            "must be at least 1 characters",
+        ),
+        (
+            "verification failed. pattern(\"^[a-z0-9_,()]+$\")",
+            "must match the pattern ^[a-z0-9_,()]+$",
+        ),
+        (
+            "failed to parse \"integer(uint32)\": invalid digit found in string",
+            "must be a non-negative integer",
+        ),
+        (
+            "failed to parse \"integer(int32)\": invalid digit found in string",
+            "must be an integer",
+        ),
+        (
+            "failed to parse \"string_uuid\": invalid character: found `x` at 0 (occurred while parsing \"optional_string_uuid\")",
+            "must be a UUID",
+        ),
+        (
+            "failed to parse \"string_date-time\": input contains invalid characters (occurred while parsing \"optional_string_date-time\")",
+            "must be an RFC 3339 date-time",
+        ),
+        (
+            "failed to parse \"Outcome\": Expect a valid enumeration value. (occurred while parsing \"optional_Outcome\")",
+            "Expect a valid enumeration value.",
+        ),
+    ] {
+        assert_eq!(super::clean_reason(raw), expected, "{raw}");
+    }
+}
+
 #[tokio::test]
 async fn valid_parameters_pass() {
     let id = uuid::Uuid::new_v4();

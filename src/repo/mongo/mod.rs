@@ -1,14 +1,38 @@
 //! MongoDB: the event store (audit trail and activity events) and its index specs.
 
+pub mod audit_query;
 pub mod events;
 pub mod indexes;
 
 use std::time::Duration;
 
+use mongodb::error::{Error as MongoError, ErrorKind};
 use mongodb::options::ClientOptions;
 use mongodb::{Client, Database};
 
+pub use audit_query::AuditQueryRepo;
 pub use events::EventStore;
+
+/// Why an event-store read failed, in terms the service layer can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum EventStoreError {
+    /// MongoDB could not be reached (no server selected, connection lost).
+    #[error("event store unavailable: {0}")]
+    Unavailable(MongoError),
+    #[error(transparent)]
+    Other(MongoError),
+}
+
+impl From<MongoError> for EventStoreError {
+    fn from(err: MongoError) -> Self {
+        match err.kind.as_ref() {
+            ErrorKind::ServerSelection { .. }
+            | ErrorKind::Io(_)
+            | ErrorKind::ConnectionPoolCleared { .. } => EventStoreError::Unavailable(err),
+            _ => EventStoreError::Other(err),
+        }
+    }
+}
 
 /// A client for `url` (connections open lazily, so start-up does not need MongoDB up).
 pub async fn connect(

@@ -16,7 +16,7 @@ use tokio::task::JoinHandle;
 
 pub use databases::{TestDatabase, TestMongo, admin_url, mongo_url};
 pub use proxy::TcpProxy;
-pub use users::{PASSWORD, unique_email};
+pub use users::{PASSWORD, TestUser, unique_email};
 
 /// Knobs a test may turn before the server starts.
 pub struct TestOptions {

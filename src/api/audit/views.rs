@@ -1,0 +1,139 @@
+//! The audit event's wire shape (kept apart from the domain type and the BSON document).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use poem_openapi::{Enum, Object};
+use uuid::Uuid;
+
+use crate::domain::audit::{AuditEvent, FieldChange, Outcome};
+use crate::domain::audit_query::AuditPage;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum AuditOutcome {
+    /// The action took place.
+    Success,
+    /// Refused by a permission or security check (every 403 is `access.denied`).
+    Denied,
+    /// Attempted and failed (e.g. a wrong password).
+    Failure,
+}
+
+impl From<Outcome> for AuditOutcome {
+    fn from(outcome: Outcome) -> Self {
+        match outcome {
+            Outcome::Success => AuditOutcome::Success,
+            Outcome::Denied => AuditOutcome::Denied,
+            Outcome::Failure => AuditOutcome::Failure,
+        }
+    }
+}
+
+impl From<AuditOutcome> for Outcome {
+    fn from(outcome: AuditOutcome) -> Self {
+        match outcome {
+            AuditOutcome::Success => Outcome::Success,
+            AuditOutcome::Denied => Outcome::Denied,
+            AuditOutcome::Failure => Outcome::Failure,
+        }
+    }
+}
+
+/// Who acted; fields that are unknown are absent (an anonymous login attempt has no
+/// `user_id`, the command line has no `ip`).
+#[derive(Debug, Object)]
+pub struct AuditActorView {
+    #[oai(skip_serializing_if_is_none)]
+    pub user_id: Option<Uuid>,
+    #[oai(skip_serializing_if_is_none)]
+    pub email: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub ip: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub user_agent: Option<String>,
+}
+
+/// What was acted on: `{type, id?}` (e.g. `user` and its id, `operation` and the
+/// operation id for `access.denied`).
+#[derive(Debug, Object)]
+pub struct AuditTargetView {
+    #[oai(rename = "type")]
+    pub target_type: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub id: Option<String>,
+}
+
+/// One field's change; values keep their JSON type (money as decimal strings). Secrets
+/// never appear.
+#[derive(Debug, Object)]
+pub struct FieldChangeView {
+    pub from: serde_json::Value,
+    pub to: serde_json::Value,
+}
+
+/// An audit event.
+#[derive(Debug, Object)]
+pub struct AuditEventView {
+    pub id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    /// e.g. `user.updated`, `auth.login_failed`, `access.denied`.
+    pub action: String,
+    pub outcome: AuditOutcome,
+    pub actor: AuditActorView,
+    pub target: AuditTargetView,
+    /// Changed fields, for events that change something; absent otherwise.
+    #[oai(skip_serializing_if_is_none)]
+    pub changes: Option<BTreeMap<String, FieldChangeView>>,
+    /// The `X-Request-Id` of the request that caused the event (null for the command line).
+    pub request_id: Option<String>,
+    /// Event-specific details (e.g. the missing `permission` of `access.denied`).
+    pub metadata: BTreeMap<String, serde_json::Value>,
+}
+
+impl From<AuditEvent> for AuditEventView {
+    fn from(event: AuditEvent) -> Self {
+        Self {
+            id: event.id,
+            occurred_at: event.occurred_at,
+            action: event.action,
+            outcome: event.outcome.into(),
+            actor: AuditActorView {
+                user_id: event.actor.user_id,
+                email: event.actor.email,
+                ip: event.actor.ip,
+                user_agent: event.actor.user_agent,
+            },
+            target: AuditTargetView {
+                target_type: event.target.target_type,
+                id: event.target.id,
+            },
+            changes: event.changes.map(|changes| {
+                changes
+                    .into_iter()
+                    .map(|(field, FieldChange { from, to })| (field, FieldChangeView { from, to }))
+                    .collect()
+            }),
+            request_id: event.request_id,
+            metadata: event.metadata.into_iter().collect(),
+        }
+    }
+}
+
+/// A page of audit events, newest first.
+#[derive(Debug, Object)]
+pub struct AuditEventPage {
+    pub items: Vec<AuditEventView>,
+    /// Pass as `cursor` to get the next page; null on the last page. Opaque: its format
+    /// may change.
+    pub next_cursor: Option<String>,
+}
+
+impl From<AuditPage> for AuditEventPage {
+    fn from(page: AuditPage) -> Self {
+        Self {
+            items: page.events.into_iter().map(Into::into).collect(),
+            next_cursor: page.next.map(|cursor| cursor.encode()),
+        }
+    }
+}

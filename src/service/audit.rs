@@ -1,0 +1,129 @@
+//! Reading the audit trail: filtered keyset pages, single events, streamed exports, and each
+//! user's own activity.
+//!
+//! Order of checks: parameters are validated first (422), then the permission (403, recorded
+//! as `access.denied`), then the store is read; so a 404 never tells a caller without
+//! `audit:read` whether an event exists.
+
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use uuid::Uuid;
+
+use super::auth::AuthService;
+use super::caller::Caller;
+use super::error::{FieldIssue, ServiceError, ServiceResult};
+use crate::domain::audit::AuditEvent;
+use crate::domain::audit_query::{AuditCursor, AuditFilter, AuditFilterInput, AuditPage, PageSize};
+use crate::domain::identity::Permission;
+use crate::repo::mongo::AuditQueryRepo;
+
+/// Events in export order; an `Err` item means the read broke off midway.
+pub type AuditEventStream = BoxStream<'static, ServiceResult<AuditEvent>>;
+
+#[derive(Clone)]
+pub struct AuditService {
+    events: AuditQueryRepo,
+    auth: AuthService,
+}
+
+impl AuditService {
+    pub fn new(events: AuditQueryRepo, auth: AuthService) -> Self {
+        Self { events, auth }
+    }
+
+    /// A page of the trail (`audit:read`), newest first.
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        filter: AuditFilterInput,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> ServiceResult<AuditPage> {
+        let mut issues = Vec::new();
+        let filter = parse_filter(filter, &mut issues);
+        let page = parse_page(limit, cursor, &mut issues);
+        let (Some(filter), Some((size, after))) = (filter, page) else {
+            return Err(ServiceError::Validation(issues));
+        };
+        self.auth
+            .authorize(caller, Permission::AuditRead, "list_audit_events")
+            .await?;
+        Ok(self.events.page(&filter, after.as_ref(), size).await?)
+    }
+
+    /// One event by id (`audit:read`).
+    pub async fn get(&self, caller: &Caller, id: Uuid) -> ServiceResult<AuditEvent> {
+        self.auth
+            .authorize(caller, Permission::AuditRead, "get_audit_event")
+            .await?;
+        self.events
+            .find_by_id(id)
+            .await?
+            .ok_or(ServiceError::NotFound("audit event"))
+    }
+
+    /// Every matching event (`audit:read`), newest first, as a stream read from the store
+    /// while the client downloads it.
+    pub async fn export(
+        &self,
+        caller: &Caller,
+        filter: AuditFilterInput,
+    ) -> ServiceResult<AuditEventStream> {
+        let mut issues = Vec::new();
+        let Some(filter) = parse_filter(filter, &mut issues) else {
+            return Err(ServiceError::Validation(issues));
+        };
+        self.auth
+            .authorize(caller, Permission::AuditRead, "export_audit_events")
+            .await?;
+        let stream = self.events.stream(&filter).await?;
+        Ok(stream.map(|item| item.map_err(ServiceError::from)).boxed())
+    }
+
+    /// The caller's own events (those they acted in), for any authenticated user: the
+    /// filter is the caller's id, never a parameter, so nobody reads another's activity.
+    pub async fn own_activity(
+        &self,
+        caller: &Caller,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> ServiceResult<AuditPage> {
+        let mut issues = Vec::new();
+        let Some((size, after)) = parse_page(limit, cursor, &mut issues) else {
+            return Err(ServiceError::Validation(issues));
+        };
+        let filter = AuditFilter::by_actor(caller.id());
+        Ok(self.events.page(&filter, after.as_ref(), size).await?)
+    }
+}
+
+fn parse_filter(input: AuditFilterInput, issues: &mut Vec<FieldIssue>) -> Option<AuditFilter> {
+    AuditFilter::parse(input)
+        .map_err(|invalid| {
+            issues.extend(
+                invalid
+                    .into_iter()
+                    .map(|(field, why)| FieldIssue::new(field, why.0)),
+            )
+        })
+        .ok()
+}
+
+fn parse_page(
+    limit: u32,
+    cursor: Option<&str>,
+    issues: &mut Vec<FieldIssue>,
+) -> Option<(PageSize, Option<AuditCursor>)> {
+    let size = PageSize::parse(limit)
+        .map_err(|why| issues.push(FieldIssue::new("limit", why.0)))
+        .ok();
+    let after = match cursor.map(AuditCursor::decode) {
+        None => Some(None),
+        Some(Ok(cursor)) => Some(Some(cursor)),
+        Some(Err(why)) => {
+            issues.push(FieldIssue::new("cursor", why.0));
+            None
+        }
+    };
+    Some((size?, after?))
+}
