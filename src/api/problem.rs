@@ -242,11 +242,31 @@ fn generic_problem(status: StatusCode, detail: &str) -> Response {
 /// poem-openapi reasons name Rust types (`failed to parse "integer(int32)": ...`); keep the
 /// part after the last colon, which says what was wrong with the value.
 fn clean_reason(reason: &str) -> String {
+    if let Some(rule) = reason.strip_prefix("verification failed. ") {
+        return validator_message(rule);
+    }
     let tail = reason.rsplit(": ").next().unwrap_or(reason).trim();
     if tail.is_empty() {
         "invalid value".to_owned()
     } else {
         tail.to_owned()
+    }
+}
+
+/// A failed parameter validator, as poem-openapi prints it (`minimum(1, exclusive: false)`,
+/// `maxLength(50)`, ...), in words.
+fn validator_message(rule: &str) -> String {
+    let (name, args) = rule.split_once('(').unwrap_or((rule, ""));
+    let args = args.strip_suffix(')').unwrap_or(args);
+    let bound = args.split(',').next().unwrap_or_default().trim();
+    let exclusive = args.contains("exclusive: true");
+    match name {
+        "minimum" => format!("must be {} {bound}", if exclusive { ">" } else { ">=" }),
+        "maximum" => format!("must be {} {bound}", if exclusive { "<" } else { "<=" }),
+        "minLength" => format!("must be at least {bound} characters"),
+        "maxLength" => format!("must be at most {bound} characters"),
+        "pattern" => format!("must match the pattern {}", args.trim_matches('"')),
+        _ => "invalid value".to_owned(),
     }
 }
 
