@@ -8,7 +8,9 @@ pub mod middleware;
 pub mod operations;
 pub mod problem;
 pub mod request_context;
+pub mod roles;
 pub mod security;
+pub mod users;
 pub mod views;
 
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -20,10 +22,14 @@ use crate::config::TrustedProxies;
 use crate::service::account::AccountService;
 use crate::service::auth::AuthService;
 use crate::service::health::HealthService;
+use crate::service::roles::RoleService;
+use crate::service::user_admin::AdminUserService;
 use auth::AuthApi;
 use me::MeApi;
 use middleware::RequestLayer;
 use operations::OperationsApi;
+use roles::RolesApi;
+use users::UsersApi;
 
 #[derive(Tags)]
 pub enum ApiTags {
@@ -31,6 +37,13 @@ pub enum ApiTags {
     Auth,
     /// The caller's own account.
     Me,
+    /// Administration of user accounts: list, read, change, deactivate, assign roles.
+    /// Nobody can deactivate themselves or remove their own `admin` role (409), and nobody
+    /// can grant, or change an account holding, permissions they do not hold (403).
+    Users,
+    /// Roles and the permission catalogue. Built-in roles cannot be renamed or deleted,
+    /// `admin` always keeps every permission, and roles in use cannot be deleted (409).
+    Roles,
     /// Health, readiness and metrics.
     Operations,
 }
@@ -41,6 +54,8 @@ pub struct ApiState {
     pub metrics: PrometheusHandle,
     pub auth: AuthService,
     pub accounts: AccountService,
+    pub users: AdminUserService,
+    pub roles: RoleService,
 }
 
 pub struct HttpSettings {
@@ -49,7 +64,7 @@ pub struct HttpSettings {
     pub trusted_proxies: TrustedProxies,
 }
 
-type Apis = (AuthApi, MeApi, OperationsApi);
+type Apis = (AuthApi, MeApi, UsersApi, RolesApi, OperationsApi);
 
 const DESCRIPTION: &str = "\
 Stockroom keeps a shop back office's users, roles, catalogue and stock in PostgreSQL and its \
@@ -66,6 +81,8 @@ pub fn openapi_service(state: ApiState) -> OpenApiService<Apis, ()> {
         MeApi {
             accounts: state.accounts,
         },
+        UsersApi { users: state.users },
+        RolesApi { roles: state.roles },
         OperationsApi {
             health: state.health,
             metrics: state.metrics,
