@@ -115,7 +115,12 @@ impl RolesApi {
 
     /// One role (`roles:read`); 404 when there is none with this id.
     #[oai(path = "/api/v1/roles/:id", method = "get", operation_id = "get_role")]
-    async fn get(&self, auth: BearerAuth, id: Path<Uuid>) -> Result<Json<RoleView>, ApiError> {
+    async fn get(
+        &self,
+        auth: BearerAuth,
+        /// The role's id.
+        id: Path<Uuid>,
+    ) -> Result<Json<RoleView>, ApiError> {
         Ok(Json(self.roles.get(&auth.0, id.0).await?.into()))
     }
 
@@ -135,6 +140,7 @@ impl RolesApi {
     async fn update(
         &self,
         auth: BearerAuth,
+        /// The role's id.
         id: Path<Uuid>,
         body: JsonBody<UpdateRoleRequest>,
     ) -> Result<Json<RoleView>, ApiError> {
@@ -164,6 +170,7 @@ impl RolesApi {
     async fn delete(
         &self,
         auth: BearerAuth,
+        /// The role's id.
         id: Path<Uuid>,
     ) -> Result<DeleteRoleResponse, ApiError> {
         self.roles.delete(&auth.0, id.0).await?;

@@ -56,7 +56,7 @@ impl UsersApi {
     async fn list(
         &self,
         auth: BearerAuth,
-        /// Substring of email or full name (case-insensitive, literal).
+        /// Substring of email or full name (case-insensitive, literal; no control characters).
         #[oai(validator(max_length = 254))]
         q: Query<Option<String>>,
         /// Only active (`true`) or only inactive (`false`) accounts.
@@ -93,8 +93,16 @@ impl UsersApi {
     }
 
     /// One account (`users:read`); 404 when there is none with this id.
+    ///
+    /// Deactivated accounts are still found (`is_active: false`): deactivation is a state
+    /// of the account, which can be reactivated, and the list filters on it.
     #[oai(path = "/api/v1/users/:id", method = "get", operation_id = "get_user")]
-    async fn get(&self, auth: BearerAuth, id: Path<Uuid>) -> Result<Json<UserView>, ApiError> {
+    async fn get(
+        &self,
+        auth: BearerAuth,
+        /// The account's id.
+        id: Path<Uuid>,
+    ) -> Result<Json<UserView>, ApiError> {
         Ok(Json(self.users.get(&auth.0, id.0).await?.into()))
     }
 
@@ -112,6 +120,7 @@ impl UsersApi {
     async fn update(
         &self,
         auth: BearerAuth,
+        /// The account's id.
         id: Path<Uuid>,
         body: JsonBody<UpdateUserRequest>,
     ) -> Result<Json<UserView>, ApiError> {
@@ -136,6 +145,7 @@ impl UsersApi {
     async fn set_roles(
         &self,
         auth: BearerAuth,
+        /// The account's id.
         id: Path<Uuid>,
         body: JsonBody<SetRolesRequest>,
     ) -> Result<Json<UserView>, ApiError> {
@@ -158,6 +168,7 @@ impl UsersApi {
     async fn deactivate(
         &self,
         auth: BearerAuth,
+        /// The account's id.
         id: Path<Uuid>,
     ) -> Result<DeactivateResponse, ApiError> {
         self.users.deactivate(&auth.0, id.0).await?;

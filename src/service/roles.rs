@@ -305,9 +305,20 @@ fn role_changes(
     changed.then_some(event)
 }
 
-/// Trimmed; empty means none; at most 500 characters.
+/// Trimmed; empty means none; at most 500 characters, no control characters but line
+/// breaks and tabs.
 fn parse_description(raw: Option<&str>, issues: &mut Vec<FieldIssue>) -> Option<String> {
     let trimmed = raw.map(str::trim).filter(|d| !d.is_empty())?;
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        issues.push(FieldIssue::new(
+            "description",
+            "must not contain control characters other than line breaks and tabs",
+        ));
+        return None;
+    }
     if trimmed.chars().count() > MAX_DESCRIPTION_CHARS {
         issues.push(FieldIssue::new(
             "description",

@@ -62,6 +62,17 @@ impl AdminUserService {
         if let Some(role) = &filter.role {
             RoleName::parse(role).map_err(|invalid| ServiceError::invalid("role", invalid.0))?;
         }
+        // PostgreSQL text cannot hold NUL; control characters are never a real search.
+        if filter
+            .q
+            .as_deref()
+            .is_some_and(|q| q.chars().any(char::is_control))
+        {
+            return Err(ServiceError::invalid(
+                "q",
+                "must not contain control characters",
+            ));
+        }
         let filter = UserFilter {
             q: filter.q.filter(|q| !q.is_empty()),
             ..filter
@@ -176,7 +187,13 @@ impl AdminUserService {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let found = self.roles.find_by_names(&self.pool, &wanted).await?;
+        // Malformed names cannot exist; they are not sent to the database (which refuses NUL).
+        let well_formed: Vec<String> = wanted
+            .iter()
+            .filter(|name| RoleName::parse(name).is_ok())
+            .cloned()
+            .collect();
+        let found = self.roles.find_by_names(&self.pool, &well_formed).await?;
         let unknown: Vec<&str> = wanted
             .iter()
             .filter(|name| !found.iter().any(|role| &role.name == *name))

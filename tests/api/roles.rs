@@ -173,6 +173,10 @@ async fn invalid_or_duplicate_roles_are_refused() {
             json!({ "name": unique_role("r"), "permissions": [], "description": "d".repeat(501) }),
             "description",
         ),
+        (
+            json!({ "name": unique_role("r"), "permissions": [], "description": "a\u{0}b" }),
+            "description",
+        ),
     ] {
         let response = app
             .send_as(Method::POST, "/api/v1/roles", token, Some(&body))

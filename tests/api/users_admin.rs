@@ -115,6 +115,7 @@ async fn the_list_filters_paginates_newest_first_and_counts_every_match() {
         ("limit=ten", "limit"),
         ("is_active=maybe", "is_active"),
         ("role=Not%20A%20Role", "role"),
+        ("q=a%00b", "q"),
     ] {
         let response = app.get_as(&format!("/api/v1/users?{query}"), token).await;
         assert_eq!(

@@ -251,6 +251,7 @@ async fn put_roles_replaces_the_set_and_records_sorted_names() {
     for (body, field) in [
         (json!({ "roles": ["manager", "no-such-role"] }), "roles"),
         (json!({ "roles": ["Bad Name!"] }), "roles"),
+        (json!({ "roles": ["user", "nul\u{0}"] }), "roles"),
         (json!({ "roles": "manager" }), "roles"),
         (json!({}), "roles"),
         (json!({ "roles": [], "is_active": false }), "is_active"),
