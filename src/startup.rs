@@ -23,7 +23,9 @@ use crate::service::error::ServiceError;
 use crate::service::health::HealthService;
 use crate::service::passwords::{HashCost, PasswordHasher};
 use crate::service::rate_limit::RateLimits;
+use crate::service::roles::RoleService;
 use crate::service::tokens::AccessTokens;
+use crate::service::user_admin::AdminUserService;
 use crate::telemetry;
 use crate::worker::activity::{ActivitySink, activity_pipeline};
 use crate::worker::cleanup;
@@ -118,6 +120,8 @@ impl Application {
             auth: identity.auth,
             accounts: identity.accounts,
             audit,
+            users: identity.users,
+            roles: identity.roles,
         };
         let endpoint = api::app(
             state,
@@ -187,6 +191,8 @@ impl Application {
 pub struct Identity {
     pub auth: AuthService,
     pub accounts: AccountService,
+    pub users: AdminUserService,
+    pub roles: RoleService,
     pub limits: Arc<RateLimits>,
 }
 
@@ -215,6 +221,8 @@ impl Identity {
             config.jwt.refresh_token_ttl,
         );
         Ok(Self {
+            users: AdminUserService::new(pool.clone(), auth.clone()),
+            roles: RoleService::new(pool.clone(), auth.clone()),
             auth,
             accounts: AccountService::new(pool, passwords),
             limits,

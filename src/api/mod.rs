@@ -9,7 +9,9 @@ pub mod middleware;
 pub mod operations;
 pub mod problem;
 pub mod request_context;
+pub mod roles;
 pub mod security;
+pub mod users;
 pub mod views;
 
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -22,11 +24,15 @@ use crate::service::account::AccountService;
 use crate::service::audit::AuditService;
 use crate::service::auth::AuthService;
 use crate::service::health::HealthService;
+use crate::service::roles::RoleService;
+use crate::service::user_admin::AdminUserService;
 use audit::AuditApi;
 use auth::AuthApi;
 use me::MeApi;
 use middleware::RequestLayer;
 use operations::OperationsApi;
+use roles::RolesApi;
+use users::UsersApi;
 
 #[derive(Tags)]
 pub enum ApiTags {
@@ -36,6 +42,13 @@ pub enum ApiTags {
     Me,
     /// The audit trail: who did what, when, to what, with which outcome.
     Audit,
+    /// Administration of user accounts: list, read, change, deactivate, assign roles.
+    /// Nobody can deactivate themselves or remove their own `admin` role (409), and nobody
+    /// can grant, or change an account holding, permissions they do not hold (403).
+    Users,
+    /// Roles and the permission catalogue. Built-in roles cannot be renamed or deleted,
+    /// `admin` always keeps every permission, and roles in use cannot be deleted (409).
+    Roles,
     /// Health, readiness and metrics.
     Operations,
 }
@@ -47,6 +60,8 @@ pub struct ApiState {
     pub auth: AuthService,
     pub accounts: AccountService,
     pub audit: AuditService,
+    pub users: AdminUserService,
+    pub roles: RoleService,
 }
 
 pub struct HttpSettings {
@@ -55,7 +70,7 @@ pub struct HttpSettings {
     pub trusted_proxies: TrustedProxies,
 }
 
-type Apis = (AuthApi, MeApi, AuditApi, OperationsApi);
+type Apis = (AuthApi, MeApi, AuditApi, UsersApi, RolesApi, OperationsApi);
 
 const DESCRIPTION: &str = "\
 Stockroom keeps a shop back office's users, roles, catalogue and stock in PostgreSQL and its \
@@ -74,6 +89,8 @@ pub fn openapi_service(state: ApiState) -> OpenApiService<Apis, ()> {
             audit: state.audit.clone(),
         },
         AuditApi { audit: state.audit },
+        UsersApi { users: state.users },
+        RolesApi { roles: state.roles },
         OperationsApi {
             health: state.health,
             metrics: state.metrics,

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use poem_openapi::Object;
 use uuid::Uuid;
 
+use crate::repo::pg::roles::{PermissionRecord, RoleRecord};
 use crate::repo::pg::users::UserRecord;
 
 /// A user account. There is no password or hash field, ever.
@@ -40,4 +41,80 @@ impl From<UserRecord> for UserView {
             updated_at: user.updated_at,
         }
     }
+}
+
+/// A page of users: `total` counts every match, not just this page.
+#[derive(Debug, Object)]
+pub struct UserPage {
+    pub items: Vec<UserView>,
+    pub total: i64,
+    pub skip: i64,
+    pub limit: i64,
+}
+
+/// A role and the permissions it grants.
+#[derive(Debug, Object)]
+pub struct RoleView {
+    pub id: Uuid,
+    /// `^[a-z][a-z0-9_-]{1,49}$`, unique.
+    pub name: String,
+    pub description: Option<String>,
+    /// Permission names, sorted.
+    pub permissions: Vec<String>,
+    /// `admin`, `manager` and `user` are built in: they cannot be renamed or deleted.
+    pub is_builtin: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<RoleRecord> for RoleView {
+    fn from(role: RoleRecord) -> Self {
+        let mut permissions = role.permissions;
+        permissions.sort();
+        Self {
+            id: role.id,
+            name: role.name,
+            description: role.description,
+            permissions,
+            is_builtin: role.is_builtin,
+            created_at: role.created_at,
+            updated_at: role.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct RolePage {
+    pub items: Vec<RoleView>,
+    pub total: i64,
+    pub skip: i64,
+    pub limit: i64,
+}
+
+#[derive(Debug, Object)]
+pub struct PermissionView {
+    pub name: String,
+    pub description: String,
+}
+
+impl From<PermissionRecord> for PermissionView {
+    fn from(permission: PermissionRecord) -> Self {
+        Self {
+            name: permission.name,
+            description: permission.description,
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct PermissionPage {
+    pub items: Vec<PermissionView>,
+    pub total: i64,
+    pub skip: i64,
+    pub limit: i64,
+}
+
+/// The default page size of list endpoints.
+pub fn default_limit() -> i64 {
+    20
 }

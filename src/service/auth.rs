@@ -347,6 +347,25 @@ impl AuthService {
         if caller.permissions.contains(&permission) {
             return Ok(());
         }
+        Err(self
+            .deny(
+                caller,
+                operation,
+                ("permission", permission.as_str().into()),
+                format!("This operation needs the `{permission}` permission."),
+            )
+            .await)
+    }
+
+    /// Records `access.denied` for `operation` (with one metadata entry saying why) and
+    /// returns the 403 to answer with: every 403 leaves a trace.
+    pub async fn deny(
+        &self,
+        caller: &Caller,
+        operation: &str,
+        (key, value): (&str, serde_json::Value),
+        detail: String,
+    ) -> ServiceError {
         let denied = caller
             .event(
                 "access.denied",
@@ -356,10 +375,10 @@ impl AuthService {
                     id: Some(operation.to_owned()),
                 },
             )
-            .with_metadata("permission", permission.as_str().into());
-        self.outbox.record(&self.pool, &[denied]).await?;
-        Err(ServiceError::Forbidden(format!(
-            "This operation needs the `{permission}` permission."
-        )))
+            .with_metadata(key, value);
+        match self.outbox.record(&self.pool, &[denied]).await {
+            Ok(()) => ServiceError::Forbidden(detail),
+            Err(err) => err.into(),
+        }
     }
 }

@@ -45,6 +45,16 @@ impl Caller {
         self.meta.actor(Some(self.user.id), Some(&self.user.email))
     }
 
+    /// The permissions among `wanted` this caller does not hold, sorted and deduplicated.
+    /// Administration uses it so nobody hands out (or takes from others) more than they have.
+    pub fn lacking<'a>(&self, wanted: impl IntoIterator<Item = &'a String>) -> Vec<String> {
+        let lacking: BTreeSet<&String> = wanted
+            .into_iter()
+            .filter(|name| !Permission::parse(name).is_some_and(|p| self.permissions.contains(&p)))
+            .collect();
+        lacking.into_iter().cloned().collect()
+    }
+
     /// An audit event by this caller, carrying the request id.
     pub fn event(&self, action: &str, outcome: Outcome, target: Target) -> AuditEvent {
         AuditEvent::new(action, outcome, self.actor(), target)

@@ -1,6 +1,7 @@
 //! Services: business rules and permission checks. Each holds the repositories it needs.
 
 pub mod account;
+pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod caller;
@@ -8,4 +9,6 @@ pub mod error;
 pub mod health;
 pub mod passwords;
 pub mod rate_limit;
+pub mod roles;
 pub mod tokens;
+pub mod user_admin;

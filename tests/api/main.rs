@@ -9,5 +9,7 @@ mod errors;
 mod health;
 mod me;
 mod outbox;
+mod roles;
 mod shutdown;
 mod tokens;
+mod users_admin;

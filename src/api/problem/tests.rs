@@ -66,6 +66,10 @@ async fn invalid_path_and_query_values_are_422_naming_the_parameter() {
     let (status, body) = problem(&format!("/items/{id}?limit=0")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["errors"][0]["field"], "limit");
+    assert_eq!(body["errors"][0]["message"], "must be >= 1");
+
+    let (_, body) = problem(&format!("/items/{id}?limit=101")).await;
+    assert_eq!(body["errors"][0]["message"], "must be <= 100");
 
     let (status, body) = problem(&format!("/items/{id}?limit=ten")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);

@@ -2,7 +2,9 @@
 
 pub mod outbox;
 pub mod refresh_tokens;
+pub mod roles;
 pub mod schema;
+pub mod user_admin;
 pub mod users;
 
 use std::time::Duration;
@@ -20,6 +22,8 @@ use futures::FutureExt;
 
 pub use outbox::PgOutbox;
 pub use refresh_tokens::PgRefreshTokenRepo;
+pub use roles::PgRoleRepo;
+pub use user_admin::PgUserAdminRepo;
 pub use users::PgUserRepo;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("diesel_migrations");
@@ -34,6 +38,16 @@ pub enum DbError {
     Unavailable(String),
     #[error(transparent)]
     Query(#[from] diesel::result::Error),
+}
+
+/// The result of a change the service may veto once it sees the locked row: the policy
+/// (who may change what) stays in the service, the lock and the transaction stay here.
+#[derive(Debug, PartialEq)]
+pub enum Guarded<T, R> {
+    Done(T),
+    NotFound,
+    /// The service refused; nothing was written.
+    Refused(R),
 }
 
 impl From<PoolError> for DbError {

@@ -150,6 +150,22 @@ impl PgRefreshTokenRepo {
         Ok(())
     }
 
+    /// Revokes every live token of the user, in the caller's transaction (deactivation).
+    pub async fn revoke_all_for_user(
+        &self,
+        conn: &mut AsyncPgConnection,
+        user_id: Uuid,
+    ) -> Result<usize, DbError> {
+        Ok(diesel::update(
+            refresh_tokens::table
+                .filter(refresh_tokens::user_id.eq(user_id))
+                .filter(refresh_tokens::revoked_at.is_null()),
+        )
+        .set(refresh_tokens::revoked_at.eq(diesel::dsl::now))
+        .execute(conn)
+        .await?)
+    }
+
     /// Logout: revokes the family of a known, unrevoked token and records `events(user_id)`.
     /// Returns the user, or `None` when the token was unknown or already revoked.
     pub async fn revoke_family<F>(

@@ -1,6 +1,7 @@
 //! The test harness: `TestApp::spawn()` runs the real server on a free port with a fresh
 //! PostgreSQL database (copied from a template migrated once) and a fresh MongoDB database.
 
+mod admin;
 mod databases;
 mod proxy;
 mod users;
@@ -14,6 +15,7 @@ use stockroom::startup::{Application, Handles};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use admin::{audit_json, problem_fields, unique_role};
 pub use databases::{TestDatabase, TestMongo, admin_url, mongo_url};
 pub use proxy::TcpProxy;
 pub use users::{PASSWORD, TestUser, unique_email};

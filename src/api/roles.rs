@@ -1,0 +1,257 @@
+//! `/api/v1/roles`, `/api/v1/roles/{id}` and `/api/v1/permissions`.
+
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::types::MaybeUndefined;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use uuid::Uuid;
+
+use super::ApiTags;
+use super::body::JsonBody;
+use super::problem::ApiError;
+use super::security::BearerAuth;
+use super::views::{PermissionPage, RolePage, RoleView, default_limit};
+use crate::service::admin::PageRequest;
+use crate::service::roles::{NewRoleInput, RoleService, RoleUpdate};
+
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct CreateRoleRequest {
+    /// `^[a-z][a-z0-9_-]{1,49}$`, unique (a taken name is 409).
+    #[oai(validator(pattern = "^[a-z][a-z0-9_-]{1,49}$"))]
+    pub name: String,
+    /// At most 500 characters; trimmed, and empty means none.
+    #[oai(validator(max_length = 500))]
+    pub description: Option<String>,
+    /// Permission names (see `GET /api/v1/permissions`); unknown ones are 422.
+    #[oai(validator(max_items = 50, max_length = 50))]
+    pub permissions: Vec<String>,
+}
+
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct UpdateRoleRequest {
+    /// New name; built-in roles cannot be renamed (409).
+    #[oai(validator(pattern = "^[a-z][a-z0-9_-]{1,49}$"))]
+    pub name: Option<String>,
+    /// New description; `null` or an empty string removes it.
+    #[oai(validator(max_length = 500))]
+    pub description: MaybeUndefined<String>,
+    /// The complete new permission set (replaces the old one).
+    #[oai(validator(max_items = 50, max_length = 50))]
+    pub permissions: Option<Vec<String>>,
+}
+
+#[derive(ApiResponse)]
+pub enum CreateRoleResponse {
+    #[oai(status = 201)]
+    Created(Json<RoleView>, #[oai(header = "Location")] String),
+}
+
+#[derive(ApiResponse)]
+pub enum DeleteRoleResponse {
+    #[oai(status = 204)]
+    Deleted,
+}
+
+pub struct RolesApi {
+    pub roles: RoleService,
+}
+
+fn page(skip: Query<i64>, limit: Query<i64>) -> PageRequest {
+    PageRequest {
+        skip: skip.0,
+        limit: limit.0,
+    }
+}
+
+#[OpenApi(tag = "ApiTags::Roles")]
+impl RolesApi {
+    /// List roles by name (`roles:read`).
+    #[oai(path = "/api/v1/roles", method = "get", operation_id = "list_roles")]
+    async fn list(
+        &self,
+        auth: BearerAuth,
+        /// How many roles to skip (>= 0).
+        #[oai(default, validator(minimum(value = "0")))]
+        skip: Query<i64>,
+        /// Page size, 1 to 100.
+        #[oai(
+            default = "default_limit",
+            validator(minimum(value = "1"), maximum(value = "100"))
+        )]
+        limit: Query<i64>,
+    ) -> Result<Json<RolePage>, ApiError> {
+        let page = page(skip, limit);
+        let found = self.roles.list(&auth.0, page).await?;
+        Ok(Json(RolePage {
+            items: found.items.into_iter().map(Into::into).collect(),
+            total: found.total,
+            skip: page.skip,
+            limit: page.limit,
+        }))
+    }
+
+    /// Create a role (`roles:write`), recorded as `role.created`.
+    ///
+    /// A taken name is 409; unknown permissions are 422. Granting permissions you do not
+    /// hold yourself is 403.
+    #[oai(path = "/api/v1/roles", method = "post", operation_id = "create_role")]
+    async fn create(
+        &self,
+        auth: BearerAuth,
+        body: JsonBody<CreateRoleRequest>,
+    ) -> Result<CreateRoleResponse, ApiError> {
+        let body = body.0;
+        let input = NewRoleInput {
+            name: body.name,
+            description: body.description,
+            permissions: body.permissions,
+        };
+        let role = self.roles.create(&auth.0, input).await?;
+        let location = format!("/api/v1/roles/{}", role.id);
+        Ok(CreateRoleResponse::Created(Json(role.into()), location))
+    }
+
+    /// One role (`roles:read`); 404 when there is none with this id.
+    #[oai(path = "/api/v1/roles/:id", method = "get", operation_id = "get_role")]
+    async fn get(
+        &self,
+        auth: BearerAuth,
+        /// The role's id.
+        id: Path<Uuid>,
+    ) -> Result<Json<RoleView>, ApiError> {
+        Ok(Json(self.roles.get(&auth.0, id.0).await?.into()))
+    }
+
+    /// Change a role's name, description and/or permission set (`roles:write`).
+    ///
+    /// Recorded as `role.updated` with what changed (nothing when nothing did); holders of
+    /// the role get the new permissions from their next request. Built-in roles cannot be
+    /// renamed (409); their description and permissions may change, except that `admin`
+    /// always keeps every permission (409). A taken name is 409, unknown permissions 422.
+    /// Granting permissions you do not hold, or changing a role that has permissions you
+    /// do not hold, is 403.
+    #[oai(
+        path = "/api/v1/roles/:id",
+        method = "patch",
+        operation_id = "update_role"
+    )]
+    async fn update(
+        &self,
+        auth: BearerAuth,
+        /// The role's id.
+        id: Path<Uuid>,
+        body: JsonBody<UpdateRoleRequest>,
+    ) -> Result<Json<RoleView>, ApiError> {
+        let body = body.0;
+        let update = RoleUpdate {
+            name: body.name,
+            description: match body.description {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(None),
+                MaybeUndefined::Value(description) => Some(Some(description)),
+            },
+            permissions: body.permissions,
+        };
+        Ok(Json(self.roles.update(&auth.0, id.0, update).await?.into()))
+    }
+
+    /// Delete a role (`roles:write`), recorded as `role.deleted`.
+    ///
+    /// Built-in roles cannot be deleted (409). A role that any user holds cannot be deleted
+    /// either (409): change those users' roles first, so each change is recorded as that
+    /// user's `user.roles_changed`. Deleting a role with permissions you do not hold is 403.
+    #[oai(
+        path = "/api/v1/roles/:id",
+        method = "delete",
+        operation_id = "delete_role"
+    )]
+    async fn delete(
+        &self,
+        auth: BearerAuth,
+        /// The role's id.
+        id: Path<Uuid>,
+    ) -> Result<DeleteRoleResponse, ApiError> {
+        self.roles.delete(&auth.0, id.0).await?;
+        Ok(DeleteRoleResponse::Deleted)
+    }
+
+    /// The permission catalogue, by name, with descriptions (`roles:read`).
+    #[oai(
+        path = "/api/v1/permissions",
+        method = "get",
+        operation_id = "list_permissions"
+    )]
+    async fn permissions(
+        &self,
+        auth: BearerAuth,
+        /// How many permissions to skip (>= 0).
+        #[oai(default, validator(minimum(value = "0")))]
+        skip: Query<i64>,
+        /// Page size, 1 to 100 (the default, 20, covers the whole catalogue).
+        #[oai(
+            default = "default_limit",
+            validator(minimum(value = "1"), maximum(value = "100"))
+        )]
+        limit: Query<i64>,
+    ) -> Result<Json<PermissionPage>, ApiError> {
+        let page = page(skip, limit);
+        let found = self.roles.permissions(&auth.0, page).await?;
+        Ok(Json(PermissionPage {
+            items: found.items.into_iter().map(Into::into).collect(),
+            total: found.total,
+            skip: page.skip,
+            limit: page.limit,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use poem_openapi::registry::{MetaSchemaRef, Registry};
+    use poem_openapi::types::Type;
+
+    use super::{CreateRoleRequest, UpdateRoleRequest};
+    use crate::domain::identity::RoleName;
+
+    fn name_pattern<T: Type>() -> regex::Regex {
+        let mut registry = Registry::new();
+        T::register(&mut registry);
+        let schema = &registry.schemas[T::name().as_ref()];
+        let (_, name) = schema
+            .properties
+            .iter()
+            .find(|(n, _)| *n == "name")
+            .unwrap();
+        let MetaSchemaRef::Inline(name) = name else {
+            panic!("inline schema expected")
+        };
+        regex::Regex::new(name.pattern.as_deref().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn the_documented_name_pattern_is_the_domain_rule() {
+        for pattern in [
+            name_pattern::<CreateRoleRequest>(),
+            name_pattern::<UpdateRoleRequest>(),
+        ] {
+            for name in [
+                "ab",
+                "support-team_2",
+                "x1",
+                "A",
+                "1a",
+                "a",
+                "a!",
+                &"a".repeat(51),
+            ] {
+                assert_eq!(
+                    pattern.is_match(name),
+                    RoleName::parse(name).is_ok(),
+                    "{name}"
+                );
+            }
+        }
+    }
+}

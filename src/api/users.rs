@@ -1,0 +1,177 @@
+//! `/api/v1/users` and `/api/v1/users/{id}`: administration of other users' accounts.
+
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use uuid::Uuid;
+
+use super::ApiTags;
+use super::body::JsonBody;
+use super::problem::ApiError;
+use super::security::BearerAuth;
+use super::views::{UserPage, UserView, default_limit};
+use crate::repo::pg::user_admin::UserFilter;
+use crate::service::admin::PageRequest;
+use crate::service::user_admin::{AccountUpdate, AdminUserService};
+
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct UpdateUserRequest {
+    /// 1 to 255 characters after trimming.
+    #[oai(validator(min_length = 1, max_length = 255))]
+    pub full_name: Option<String>,
+    /// `false` deactivates the account (like `DELETE`), `true` reactivates it.
+    pub is_active: Option<bool>,
+}
+
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct SetRolesRequest {
+    /// Role names; the account's roles become exactly these (duplicates are ignored, an
+    /// empty list leaves the account without permissions).
+    #[oai(validator(max_items = 50, max_length = 50))]
+    pub roles: Vec<String>,
+}
+
+#[derive(ApiResponse)]
+pub enum DeactivateResponse {
+    /// The account is inactive (now or already); its tokens no longer work.
+    #[oai(status = 204)]
+    Deactivated,
+}
+
+pub struct UsersApi {
+    pub users: AdminUserService,
+}
+
+#[OpenApi(tag = "ApiTags::Users")]
+impl UsersApi {
+    /// List accounts, newest first (`users:read`).
+    ///
+    /// Filters combine with AND. `q` matches a case-insensitive substring of the email or
+    /// the full name, literally (`%`, `_` and `\` are plain characters). `role` must be a
+    /// well-formed role name (else 422); one nobody holds matches nothing.
+    #[oai(path = "/api/v1/users", method = "get", operation_id = "list_users")]
+    #[allow(clippy::too_many_arguments)] // one per documented query parameter
+    async fn list(
+        &self,
+        auth: BearerAuth,
+        /// Substring of email or full name (case-insensitive, literal; no control characters).
+        #[oai(validator(max_length = 254))]
+        q: Query<Option<String>>,
+        /// Only active (`true`) or only inactive (`false`) accounts.
+        is_active: Query<Option<bool>>,
+        /// Only accounts holding the role with this name.
+        #[oai(validator(max_length = 50))]
+        role: Query<Option<String>>,
+        /// How many matches to skip (>= 0).
+        #[oai(default, validator(minimum(value = "0")))]
+        skip: Query<i64>,
+        /// Page size, 1 to 100.
+        #[oai(
+            default = "default_limit",
+            validator(minimum(value = "1"), maximum(value = "100"))
+        )]
+        limit: Query<i64>,
+    ) -> Result<Json<UserPage>, ApiError> {
+        let page = PageRequest {
+            skip: skip.0,
+            limit: limit.0,
+        };
+        let filter = UserFilter {
+            q: q.0,
+            is_active: is_active.0,
+            role: role.0,
+        };
+        let found = self.users.list(&auth.0, filter, page).await?;
+        Ok(Json(UserPage {
+            items: found.items.into_iter().map(Into::into).collect(),
+            total: found.total,
+            skip: page.skip,
+            limit: page.limit,
+        }))
+    }
+
+    /// One account (`users:read`); 404 when there is none with this id.
+    ///
+    /// Deactivated accounts are still found (`is_active: false`): deactivation is a state
+    /// of the account, which can be reactivated, and the list filters on it.
+    #[oai(path = "/api/v1/users/:id", method = "get", operation_id = "get_user")]
+    async fn get(
+        &self,
+        auth: BearerAuth,
+        /// The account's id.
+        id: Path<Uuid>,
+    ) -> Result<Json<UserView>, ApiError> {
+        Ok(Json(self.users.get(&auth.0, id.0).await?.into()))
+    }
+
+    /// Change an account's name and/or activity (`users:write`).
+    ///
+    /// Recorded as `user.deactivated` when `is_active` goes from true to false, otherwise as
+    /// `user.updated`; `changes` lists every changed field (nothing is recorded when nothing
+    /// changed). Deactivating also revokes the account's refresh tokens. Deactivating
+    /// yourself is 409. Changing an account that holds permissions you lack is 403.
+    #[oai(
+        path = "/api/v1/users/:id",
+        method = "patch",
+        operation_id = "update_user"
+    )]
+    async fn update(
+        &self,
+        auth: BearerAuth,
+        /// The account's id.
+        id: Path<Uuid>,
+        body: JsonBody<UpdateUserRequest>,
+    ) -> Result<Json<UserView>, ApiError> {
+        let update = AccountUpdate {
+            full_name: body.0.full_name,
+            is_active: body.0.is_active,
+        };
+        Ok(Json(self.users.update(&auth.0, id.0, update).await?.into()))
+    }
+
+    /// Replace an account's roles (`users:write`); applies from the account's next request.
+    ///
+    /// Unknown role names are 422 (field `roles`). Removing your own `admin` role is 409.
+    /// Granting a role with permissions you lack, or changing the roles of an account that
+    /// holds permissions you lack, is 403. Recorded as `user.roles_changed` with the sorted
+    /// role names before and after (nothing when the set is unchanged).
+    #[oai(
+        path = "/api/v1/users/:id/roles",
+        method = "put",
+        operation_id = "set_user_roles"
+    )]
+    async fn set_roles(
+        &self,
+        auth: BearerAuth,
+        /// The account's id.
+        id: Path<Uuid>,
+        body: JsonBody<SetRolesRequest>,
+    ) -> Result<Json<UserView>, ApiError> {
+        let user = self.users.set_roles(&auth.0, id.0, &body.0.roles).await?;
+        Ok(Json(user.into()))
+    }
+
+    /// Deactivate an account (soft delete; `users:write`).
+    ///
+    /// The account's access tokens stop working at once and its refresh tokens are revoked;
+    /// the row stays (it can be reactivated with `PATCH {"is_active": true}`). Idempotent:
+    /// an already inactive account answers 204 and nothing new is recorded. Otherwise
+    /// recorded as `user.deactivated`. Deactivating yourself is 409; an account holding
+    /// permissions you lack is 403.
+    #[oai(
+        path = "/api/v1/users/:id",
+        method = "delete",
+        operation_id = "deactivate_user"
+    )]
+    async fn deactivate(
+        &self,
+        auth: BearerAuth,
+        /// The account's id.
+        id: Path<Uuid>,
+    ) -> Result<DeactivateResponse, ApiError> {
+        self.users.deactivate(&auth.0, id.0).await?;
+        Ok(DeactivateResponse::Deactivated)
+    }
+}

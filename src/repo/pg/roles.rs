@@ -1,0 +1,310 @@
+//! Roles with their permissions, and the permission catalogue.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::schema::{permissions, role_permissions, roles, user_roles};
+use super::{DbError, Guarded, PgOutbox, PgPool};
+use crate::domain::audit::AuditEvent;
+
+/// A role as the API shows it: the row plus its permission names (sorted).
+#[derive(Debug, Clone, PartialEq, QueryableByName)]
+pub struct RoleRecord {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub description: Option<String>,
+    #[diesel(sql_type = Bool)]
+    pub is_builtin: bool,
+    #[diesel(sql_type = Timestamptz)]
+    pub created_at: DateTime<Utc>,
+    #[diesel(sql_type = Timestamptz)]
+    pub updated_at: DateTime<Utc>,
+    #[diesel(sql_type = Array<Text>)]
+    pub permissions: Vec<String>,
+}
+
+/// Every role query is this select plus a WHERE and/or ORDER BY; one round trip per call.
+const ROLE_WITH_PERMISSIONS: &str = "\
+SELECT r.id, r.name, r.description, r.is_builtin, r.created_at, r.updated_at,
+       COALESCE(array_agg(rp.permission ORDER BY rp.permission)
+                FILTER (WHERE rp.permission IS NOT NULL), '{}') AS permissions
+FROM roles r
+LEFT JOIN role_permissions rp ON rp.role_id = r.id";
+
+#[derive(QueryableByName)]
+struct Total {
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = permissions)]
+pub struct PermissionRecord {
+    pub name: String,
+    pub description: String,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = roles)]
+pub struct NewRole {
+    pub id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+}
+
+/// Column changes; `description: Some(None)` clears it. Permissions are replaced separately.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = roles)]
+pub struct RoleChanges {
+    pub name: Option<String>,
+    pub description: Option<Option<String>>,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PgRoleRepo;
+
+impl PgRoleRepo {
+    async fn find_in(
+        &self,
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+    ) -> Result<Option<RoleRecord>, DbError> {
+        Ok(diesel::sql_query(format!(
+            "{ROLE_WITH_PERMISSIONS} WHERE r.id = $1 GROUP BY r.id"
+        ))
+        .bind::<SqlUuid, _>(id)
+        .get_result(conn)
+        .await
+        .optional()?)
+    }
+
+    pub async fn find(&self, pool: &PgPool, id: Uuid) -> Result<Option<RoleRecord>, DbError> {
+        let mut conn = pool.get().await?;
+        self.find_in(&mut conn, id).await
+    }
+
+    /// The roles with these names (unknown names are simply absent).
+    pub async fn find_by_names(
+        &self,
+        pool: &PgPool,
+        names: &[String],
+    ) -> Result<Vec<RoleRecord>, DbError> {
+        let mut conn = pool.get().await?;
+        Ok(diesel::sql_query(format!(
+            "{ROLE_WITH_PERMISSIONS} WHERE r.name = ANY($1) GROUP BY r.id ORDER BY r.name"
+        ))
+        .bind::<Array<Text>, _>(names)
+        .load(&mut conn)
+        .await?)
+    }
+
+    /// A page of roles by name, and how many there are.
+    pub async fn list(
+        &self,
+        pool: &PgPool,
+        skip: i64,
+        limit: i64,
+    ) -> Result<(Vec<RoleRecord>, i64), DbError> {
+        let mut conn = pool.get().await?;
+        let items = diesel::sql_query(format!(
+            "{ROLE_WITH_PERMISSIONS} GROUP BY r.id ORDER BY r.name OFFSET $1 LIMIT $2"
+        ))
+        .bind::<BigInt, _>(skip)
+        .bind::<BigInt, _>(limit)
+        .load(&mut conn)
+        .await?;
+        let total = diesel::sql_query("SELECT count(*) AS total FROM roles")
+            .get_result::<Total>(&mut conn)
+            .await?
+            .total;
+        Ok((items, total))
+    }
+
+    /// A page of the permission catalogue by name, and how many there are.
+    pub async fn permissions(
+        &self,
+        pool: &PgPool,
+        skip: i64,
+        limit: i64,
+    ) -> Result<(Vec<PermissionRecord>, i64), DbError> {
+        let mut conn = pool.get().await?;
+        let items = permissions::table
+            .order(permissions::name.asc())
+            .offset(skip)
+            .limit(limit)
+            .select(PermissionRecord::as_select())
+            .load(&mut conn)
+            .await?;
+        let total = permissions::table.count().get_result(&mut conn).await?;
+        Ok((items, total))
+    }
+
+    async fn replace_permissions(
+        &self,
+        conn: &mut AsyncPgConnection,
+        role_id: Uuid,
+        names: &[String],
+    ) -> Result<(), DbError> {
+        diesel::delete(
+            role_permissions::table
+                .filter(role_permissions::role_id.eq(role_id))
+                .filter(role_permissions::permission.ne_all(names)),
+        )
+        .execute(conn)
+        .await?;
+        let rows: Vec<_> = names
+            .iter()
+            .map(|name| {
+                (
+                    role_permissions::role_id.eq(role_id),
+                    role_permissions::permission.eq(name),
+                )
+            })
+            .collect();
+        if !rows.is_empty() {
+            diesel::insert_into(role_permissions::table)
+                .values(rows)
+                .on_conflict_do_nothing()
+                .execute(conn)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Inserts the role with its permissions and the events `audit` builds from it.
+    pub async fn create<F>(
+        &self,
+        pool: &PgPool,
+        role: &NewRole,
+        permissions: &[String],
+        audit: F,
+    ) -> Result<RoleRecord, DbError>
+    where
+        F: FnOnce(&RoleRecord) -> Vec<AuditEvent> + Send,
+    {
+        let mut conn = pool.get().await?;
+        conn.transaction::<_, DbError, _>(async |conn| {
+            diesel::insert_into(roles::table)
+                .values(role)
+                .execute(conn)
+                .await?;
+            self.replace_permissions(conn, role.id, permissions).await?;
+            let created = self
+                .find_in(conn, role.id)
+                .await?
+                .ok_or(diesel::result::Error::NotFound)?;
+            PgOutbox.append_all(conn, &audit(&created)).await?;
+            Ok(created)
+        })
+        .await
+    }
+
+    /// Locks the role, lets `refuse` veto, applies the changes (and the new permission set,
+    /// when given) and records what `audit` makes of before/after.
+    pub async fn update<R, G, F>(
+        &self,
+        pool: &PgPool,
+        id: Uuid,
+        changes: RoleChanges,
+        permissions: Option<&[String]>,
+        refuse: G,
+        audit: F,
+    ) -> Result<Guarded<RoleRecord, R>, DbError>
+    where
+        R: Send,
+        G: FnOnce(&RoleRecord) -> Option<R> + Send,
+        F: FnOnce(&RoleRecord, &RoleRecord) -> Vec<AuditEvent> + Send,
+    {
+        let mut conn = pool.get().await?;
+        conn.transaction::<_, DbError, _>(async |conn| {
+            let Some(before) = self.lock(conn, id).await? else {
+                return Ok(Guarded::NotFound);
+            };
+            if let Some(refusal) = refuse(&before) {
+                return Ok(Guarded::Refused(refusal));
+            }
+            if changes.name.is_some() || changes.description.is_some() {
+                diesel::update(roles::table.find(id))
+                    .set((&changes, roles::updated_at.eq(diesel::dsl::now)))
+                    .execute(conn)
+                    .await?;
+            } else if permissions.is_some() {
+                diesel::update(roles::table.find(id))
+                    .set(roles::updated_at.eq(diesel::dsl::now))
+                    .execute(conn)
+                    .await?;
+            }
+            if let Some(names) = permissions {
+                self.replace_permissions(conn, id, names).await?;
+            }
+            let after = self
+                .find_in(conn, id)
+                .await?
+                .ok_or(diesel::result::Error::NotFound)?;
+            PgOutbox.append_all(conn, &audit(&before, &after)).await?;
+            Ok(Guarded::Done(after))
+        })
+        .await
+    }
+
+    /// Locks the role, lets `refuse` veto knowing how many users hold it, then deletes it
+    /// (its permission rows go with it) and records what `audit` makes of it.
+    pub async fn delete<R, G, F>(
+        &self,
+        pool: &PgPool,
+        id: Uuid,
+        refuse: G,
+        audit: F,
+    ) -> Result<Guarded<RoleRecord, R>, DbError>
+    where
+        R: Send,
+        G: FnOnce(&RoleRecord, i64) -> Option<R> + Send,
+        F: FnOnce(&RoleRecord) -> Vec<AuditEvent> + Send,
+    {
+        let mut conn = pool.get().await?;
+        conn.transaction::<_, DbError, _>(async |conn| {
+            let Some(before) = self.lock(conn, id).await? else {
+                return Ok(Guarded::NotFound);
+            };
+            // An assignment racing this delete takes a key-share lock on the role row, so
+            // it either committed before our FOR UPDATE (and is counted) or fails its
+            // foreign key after our commit.
+            let holders: i64 = user_roles::table
+                .filter(user_roles::role_id.eq(id))
+                .count()
+                .get_result(conn)
+                .await?;
+            if let Some(refusal) = refuse(&before, holders) {
+                return Ok(Guarded::Refused(refusal));
+            }
+            diesel::delete(roles::table.find(id)).execute(conn).await?;
+            PgOutbox.append_all(conn, &audit(&before)).await?;
+            Ok(Guarded::Done(before))
+        })
+        .await
+    }
+
+    async fn lock(
+        &self,
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+    ) -> Result<Option<RoleRecord>, DbError> {
+        let locked: Option<Uuid> = roles::table
+            .find(id)
+            .select(roles::id)
+            .for_update()
+            .first(conn)
+            .await
+            .optional()?;
+        match locked {
+            Some(_) => self.find_in(conn, id).await,
+            None => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! Administration of other users' accounts: the filtered list, profile and activity
+//! changes, and role assignment.
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Nullable, Text};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::schema::{user_roles, users};
+use super::users::{ProfileChanges, UserRecord};
+use super::{DbError, Guarded, PgOutbox, PgPool, PgRefreshTokenRepo, PgUserRepo};
+use crate::domain::audit::AuditEvent;
+
+/// List filters; `None` means "any".
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    /// Case-insensitive substring of email or full name, taken literally.
+    pub q: Option<String>,
+    pub is_active: Option<bool>,
+    /// Users holding the role with this name.
+    pub role: Option<String>,
+}
+
+/// Shared by the page and the count. `$1` is an escaped ILIKE pattern, `$2` the activity,
+/// `$3` a role name; a NULL parameter is no filter (PostgreSQL plans each execution with
+/// its values, so the unused branches fold away and the indexes stay usable).
+const USER_FILTERS: &str = r"
+WHERE ($1::text IS NULL OR u.email ILIKE $1 ESCAPE '\' OR u.full_name ILIKE $1 ESCAPE '\')
+  AND ($2::boolean IS NULL OR u.is_active = $2)
+  AND ($3::text IS NULL OR EXISTS (
+        SELECT 1 FROM user_roles fur JOIN roles fr ON fr.id = fur.role_id
+        WHERE fur.user_id = u.id AND fr.name = $3))";
+
+/// The page's ids first (newest first, `$4` skipped, `$5` at most), then their roles and
+/// permissions aggregated in the same statement: one round trip, no query per user.
+const USER_PAGE: &str = "
+WITH page AS (
+    SELECT u.id FROM users u {filters}
+    ORDER BY u.created_at DESC, u.id DESC
+    OFFSET $4 LIMIT $5
+)
+SELECT u.id, u.email, u.full_name, u.is_active, u.last_login_at, u.created_at, u.updated_at,
+       COALESCE(array_agg(DISTINCT r.name) FILTER (WHERE r.name IS NOT NULL), '{}') AS roles,
+       COALESCE(array_agg(DISTINCT rp.permission) FILTER (WHERE rp.permission IS NOT NULL), '{}') AS permissions
+FROM users u
+LEFT JOIN user_roles ur ON ur.user_id = u.id
+LEFT JOIN roles r ON r.id = ur.role_id
+LEFT JOIN role_permissions rp ON rp.role_id = r.id
+WHERE u.id IN (SELECT id FROM page)
+GROUP BY u.id
+ORDER BY u.created_at DESC, u.id DESC";
+
+#[derive(QueryableByName)]
+struct Total {
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+}
+
+/// `text` as an ILIKE pattern matching it anywhere, with `\`, `%` and `_` taken literally.
+pub fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PgUserAdminRepo;
+
+impl PgUserAdminRepo {
+    /// A page of users matching `filter`, newest first, and how many match in all.
+    pub async fn list(
+        &self,
+        pool: &PgPool,
+        filter: &UserFilter,
+        skip: i64,
+        limit: i64,
+    ) -> Result<(Vec<UserRecord>, i64), DbError> {
+        let mut conn = pool.get().await?;
+        let pattern = filter.q.as_deref().map(contains_pattern);
+        let items = diesel::sql_query(USER_PAGE.replace("{filters}", USER_FILTERS))
+            .bind::<Nullable<Text>, _>(pattern.as_deref())
+            .bind::<Nullable<Bool>, _>(filter.is_active)
+            .bind::<Nullable<Text>, _>(filter.role.as_deref())
+            .bind::<BigInt, _>(skip)
+            .bind::<BigInt, _>(limit)
+            .load(&mut conn)
+            .await?;
+        let total = diesel::sql_query(format!(
+            "SELECT count(*) AS total FROM users u {USER_FILTERS}"
+        ))
+        .bind::<Nullable<Text>, _>(pattern.as_deref())
+        .bind::<Nullable<Bool>, _>(filter.is_active)
+        .bind::<Nullable<Text>, _>(filter.role.as_deref())
+        .get_result::<Total>(&mut conn)
+        .await?
+        .total;
+        Ok((items, total))
+    }
+
+    /// Locks the user and returns them with roles and permissions, or `None`.
+    async fn lock(
+        &self,
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+    ) -> Result<Option<UserRecord>, DbError> {
+        let locked: Option<Uuid> = users::table
+            .find(id)
+            .select(users::id)
+            .for_update()
+            .first(conn)
+            .await
+            .optional()?;
+        match locked {
+            Some(_) => PgUserRepo.find_with_access(conn, id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Locks the user, lets `refuse` veto, applies `changes`, and records what `audit` makes
+    /// of before/after. Setting `is_active` to false also revokes every refresh token of the
+    /// user, so a later reactivation does not revive old sessions.
+    pub async fn update<R, G, F>(
+        &self,
+        pool: &PgPool,
+        id: Uuid,
+        changes: ProfileChanges,
+        refuse: G,
+        audit: F,
+    ) -> Result<Guarded<UserRecord, R>, DbError>
+    where
+        R: Send,
+        G: FnOnce(&UserRecord) -> Option<R> + Send,
+        F: FnOnce(&UserRecord, &UserRecord) -> Vec<AuditEvent> + Send,
+    {
+        let mut conn = pool.get().await?;
+        conn.transaction::<_, DbError, _>(async |conn| {
+            let Some(before) = self.lock(conn, id).await? else {
+                return Ok(Guarded::NotFound);
+            };
+            if let Some(refusal) = refuse(&before) {
+                return Ok(Guarded::Refused(refusal));
+            }
+            if changes.email.is_some() || changes.full_name.is_some() || changes.is_active.is_some()
+            {
+                diesel::update(users::table.find(id))
+                    .set((&changes, users::updated_at.eq(diesel::dsl::now)))
+                    .execute(conn)
+                    .await?;
+            }
+            if changes.is_active == Some(false) {
+                PgRefreshTokenRepo.revoke_all_for_user(conn, id).await?;
+            }
+            let after = PgUserRepo
+                .find_with_access(conn, id)
+                .await?
+                .ok_or(diesel::result::Error::NotFound)?;
+            PgOutbox.append_all(conn, &audit(&before, &after)).await?;
+            Ok(Guarded::Done(after))
+        })
+        .await
+    }
+
+    /// Locks the user, lets `refuse` veto, replaces the role set with `role_ids`, and records
+    /// what `audit` makes of before/after. A role deleted meanwhile fails the foreign key
+    /// `user_roles_role_id_fkey`.
+    pub async fn set_roles<R, G, F>(
+        &self,
+        pool: &PgPool,
+        id: Uuid,
+        role_ids: &[Uuid],
+        refuse: G,
+        audit: F,
+    ) -> Result<Guarded<UserRecord, R>, DbError>
+    where
+        R: Send,
+        G: FnOnce(&UserRecord) -> Option<R> + Send,
+        F: FnOnce(&UserRecord, &UserRecord) -> Vec<AuditEvent> + Send,
+    {
+        let mut conn = pool.get().await?;
+        conn.transaction::<_, DbError, _>(async |conn| {
+            let Some(before) = self.lock(conn, id).await? else {
+                return Ok(Guarded::NotFound);
+            };
+            if let Some(refusal) = refuse(&before) {
+                return Ok(Guarded::Refused(refusal));
+            }
+            let removed = diesel::delete(
+                user_roles::table
+                    .filter(user_roles::user_id.eq(id))
+                    .filter(user_roles::role_id.ne_all(role_ids)),
+            )
+            .execute(conn)
+            .await?;
+            let rows: Vec<_> = role_ids
+                .iter()
+                .map(|role_id| (user_roles::user_id.eq(id), user_roles::role_id.eq(role_id)))
+                .collect();
+            let added = if rows.is_empty() {
+                0
+            } else {
+                diesel::insert_into(user_roles::table)
+                    .values(rows)
+                    .on_conflict_do_nothing()
+                    .execute(conn)
+                    .await?
+            };
+            if removed + added > 0 {
+                diesel::update(users::table.find(id))
+                    .set(users::updated_at.eq(diesel::dsl::now))
+                    .execute(conn)
+                    .await?;
+            }
+            let after = PgUserRepo
+                .find_with_access(conn, id)
+                .await?
+                .ok_or(diesel::result::Error::NotFound)?;
+            PgOutbox.append_all(conn, &audit(&before, &after)).await?;
+            Ok(Guarded::Done(after))
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contains_pattern;
+
+    #[test]
+    fn like_metacharacters_are_escaped() {
+        assert_eq!(contains_pattern("ada"), "%ada%");
+        assert_eq!(contains_pattern("50%_off"), r"%50\%\_off%");
+        assert_eq!(contains_pattern(r"a\b"), r"%a\\b%");
+        assert_eq!(contains_pattern(""), "%%");
+    }
+}

@@ -1,0 +1,356 @@
+//! Roles and the permission catalogue.
+//!
+//! Rules beyond the permission checks:
+//! - built-in roles (`admin`, `manager`, `user`) cannot be renamed or deleted (409); their
+//!   description and permissions may change, except that `admin` always keeps every
+//!   permission (409), so there is always a role that can administer everything;
+//! - a role held by any user cannot be deleted (409): reassign those users first, so no
+//!   account loses permissions without its own `user.roles_changed` event;
+//! - a caller grants only permissions they hold, and changes or deletes only roles whose
+//!   permissions they all hold (else 403, recorded as `access.denied`).
+
+use std::collections::BTreeSet;
+
+use uuid::Uuid;
+
+use super::admin::{PageRequest, Paged, Refusal};
+use super::auth::{AuthService, Caller};
+use super::error::{FieldIssue, ServiceError, ServiceResult};
+use crate::domain::audit::{AuditEvent, Outcome, Target};
+use crate::domain::identity::{ADMIN_ROLE, Permission, RoleName};
+use crate::repo::pg::roles::{NewRole, PermissionRecord, RoleChanges, RoleRecord};
+use crate::repo::pg::{DbError, Guarded, PgPool, PgRoleRepo};
+
+const MAX_DESCRIPTION_CHARS: usize = 500;
+
+pub struct NewRoleInput {
+    pub name: String,
+    pub description: Option<String>,
+    pub permissions: Vec<String>,
+}
+
+/// `description: Some(None)` clears it; `None` fields are left as they are.
+#[derive(Default)]
+pub struct RoleUpdate {
+    pub name: Option<String>,
+    pub description: Option<Option<String>>,
+    pub permissions: Option<Vec<String>>,
+}
+
+fn role_target(id: Uuid) -> Target {
+    Target {
+        target_type: "role".to_owned(),
+        id: Some(id.to_string()),
+    }
+}
+
+#[derive(Clone)]
+pub struct RoleService {
+    pool: PgPool,
+    roles: PgRoleRepo,
+    auth: AuthService,
+}
+
+impl RoleService {
+    pub fn new(pool: PgPool, auth: AuthService) -> Self {
+        Self {
+            pool,
+            roles: PgRoleRepo,
+            auth,
+        }
+    }
+
+    /// Roles by name.
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        page: PageRequest,
+    ) -> ServiceResult<Paged<RoleRecord>> {
+        self.auth
+            .authorize(caller, Permission::RolesRead, "list_roles")
+            .await?;
+        let (items, total) = self.roles.list(&self.pool, page.skip, page.limit).await?;
+        Ok(Paged { items, total })
+    }
+
+    pub async fn get(&self, caller: &Caller, id: Uuid) -> ServiceResult<RoleRecord> {
+        self.auth
+            .authorize(caller, Permission::RolesRead, "get_role")
+            .await?;
+        self.roles
+            .find(&self.pool, id)
+            .await?
+            .ok_or(ServiceError::NotFound("role"))
+    }
+
+    /// The permission catalogue by name.
+    pub async fn permissions(
+        &self,
+        caller: &Caller,
+        page: PageRequest,
+    ) -> ServiceResult<Paged<PermissionRecord>> {
+        self.auth
+            .authorize(caller, Permission::RolesRead, "list_permissions")
+            .await?;
+        let (items, total) = self
+            .roles
+            .permissions(&self.pool, page.skip, page.limit)
+            .await?;
+        Ok(Paged { items, total })
+    }
+
+    /// Creates a role, recorded as `role.created`. A taken name is 409.
+    pub async fn create(&self, caller: &Caller, input: NewRoleInput) -> ServiceResult<RoleRecord> {
+        const OPERATION: &str = "create_role";
+        self.auth
+            .authorize(caller, Permission::RolesWrite, OPERATION)
+            .await?;
+        let mut issues = Vec::new();
+        let name = RoleName::parse(&input.name)
+            .map_err(|invalid| issues.push(FieldIssue::new("name", invalid.0)))
+            .ok();
+        let description = parse_description(input.description.as_deref(), &mut issues);
+        let permissions = parse_permissions(&input.permissions, &mut issues);
+        let Some(name) = name.filter(|_| issues.is_empty()) else {
+            return Err(ServiceError::Validation(issues));
+        };
+        if let Some(refusal) = Refusal::unless_held(caller, &permissions) {
+            return Err(refusal.into_error(&self.auth, caller, OPERATION).await);
+        }
+        let role = NewRole {
+            id: Uuid::now_v7(),
+            name: name.as_str().to_owned(),
+            description,
+        };
+        self.roles
+            .create(&self.pool, &role, &permissions, |created| {
+                let event = caller.event("role.created", Outcome::Success, role_target(created.id));
+                role_changes(event, None, created).into_iter().collect()
+            })
+            .await
+            .map_err(name_taken)
+    }
+
+    /// Changes name, description and/or the permission set (replaced whole), recorded as
+    /// `role.updated` with what changed (nothing when nothing did).
+    pub async fn update(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        update: RoleUpdate,
+    ) -> ServiceResult<RoleRecord> {
+        const OPERATION: &str = "update_role";
+        self.auth
+            .authorize(caller, Permission::RolesWrite, OPERATION)
+            .await?;
+        let mut issues = Vec::new();
+        let name = update.name.as_deref().and_then(|raw| {
+            RoleName::parse(raw)
+                .map_err(|invalid| issues.push(FieldIssue::new("name", invalid.0)))
+                .ok()
+        });
+        let description = update
+            .description
+            .map(|raw| parse_description(raw.as_deref(), &mut issues));
+        let permissions = update
+            .permissions
+            .map(|raw| parse_permissions(&raw, &mut issues));
+        if !issues.is_empty() {
+            return Err(ServiceError::Validation(issues));
+        }
+        let changes = RoleChanges {
+            name: name.map(|n| n.as_str().to_owned()),
+            description,
+        };
+        let wanted_name = changes.name.clone();
+        let outcome = self
+            .roles
+            .update(
+                &self.pool,
+                id,
+                changes,
+                permissions.as_deref(),
+                |before| {
+                    if before.is_builtin && wanted_name.as_ref().is_some_and(|n| *n != before.name)
+                    {
+                        return Some(Refusal::Conflict(
+                            "Built-in roles cannot be renamed.".to_owned(),
+                        ));
+                    }
+                    let keeps_all = |set: &Vec<String>| {
+                        Permission::ALL
+                            .iter()
+                            .all(|p| set.iter().any(|s| s == p.as_str()))
+                    };
+                    if before.name == ADMIN_ROLE
+                        && permissions.as_ref().is_some_and(|p| !keeps_all(p))
+                    {
+                        return Some(Refusal::Conflict(
+                            "The admin role always keeps every permission.".to_owned(),
+                        ));
+                    }
+                    let wanted = before
+                        .permissions
+                        .iter()
+                        .chain(permissions.iter().flatten());
+                    Refusal::unless_held(caller, wanted)
+                },
+                |before, after| {
+                    let event = caller.event("role.updated", Outcome::Success, role_target(id));
+                    role_changes(event, Some(before), after)
+                        .into_iter()
+                        .collect()
+                },
+            )
+            .await
+            .map_err(name_taken)?;
+        self.settle(caller, OPERATION, outcome).await
+    }
+
+    /// Deletes a custom role nobody holds, recorded as `role.deleted`.
+    pub async fn delete(&self, caller: &Caller, id: Uuid) -> ServiceResult<()> {
+        const OPERATION: &str = "delete_role";
+        self.auth
+            .authorize(caller, Permission::RolesWrite, OPERATION)
+            .await?;
+        let outcome = self
+            .roles
+            .delete(
+                &self.pool,
+                id,
+                |role, holders| {
+                    if role.is_builtin {
+                        return Some(Refusal::Conflict(
+                            "Built-in roles cannot be deleted.".to_owned(),
+                        ));
+                    }
+                    if holders > 0 {
+                        return Some(Refusal::Conflict(format!(
+                            "The role is held by {holders} user(s); change their roles first."
+                        )));
+                    }
+                    Refusal::unless_held(caller, &role.permissions)
+                },
+                |role| {
+                    let mut event = caller
+                        .event("role.deleted", Outcome::Success, role_target(id))
+                        .with_change("name", role.name.clone().into(), serde_json::Value::Null)
+                        .with_change(
+                            "permissions",
+                            role.permissions.clone().into(),
+                            serde_json::Value::Null,
+                        );
+                    if let Some(description) = &role.description {
+                        event = event.with_change(
+                            "description",
+                            description.clone().into(),
+                            serde_json::Value::Null,
+                        );
+                    }
+                    vec![event]
+                },
+            )
+            .await?;
+        self.settle(caller, OPERATION, outcome).await.map(|_| ())
+    }
+
+    async fn settle(
+        &self,
+        caller: &Caller,
+        operation: &str,
+        outcome: Guarded<RoleRecord, Refusal>,
+    ) -> ServiceResult<RoleRecord> {
+        match outcome {
+            Guarded::Done(role) => Ok(role),
+            Guarded::NotFound => Err(ServiceError::NotFound("role")),
+            Guarded::Refused(refusal) => {
+                Err(refusal.into_error(&self.auth, caller, operation).await)
+            }
+        }
+    }
+}
+
+/// The fields that differ between `before` (`None`: the role did not exist) and `after`.
+fn role_changes(
+    event: AuditEvent,
+    before: Option<&RoleRecord>,
+    after: &RoleRecord,
+) -> Option<AuditEvent> {
+    let mut event = event;
+    let mut changed = false;
+    let fields = [
+        (
+            "name",
+            before.map(|b| b.name.clone().into()),
+            after.name.clone().into(),
+        ),
+        (
+            "description",
+            before.map(|b| b.description.clone().into()),
+            after.description.clone().into(),
+        ),
+        (
+            "permissions",
+            before.map(|b| b.permissions.clone().into()),
+            after.permissions.clone().into(),
+        ),
+    ];
+    for (field, from, to) in fields {
+        let from: serde_json::Value = from.unwrap_or(serde_json::Value::Null);
+        if from != to {
+            event = event.with_change(field, from, to);
+            changed = true;
+        }
+    }
+    changed.then_some(event)
+}
+
+/// Trimmed; empty means none; at most 500 characters, no control characters but line
+/// breaks and tabs.
+fn parse_description(raw: Option<&str>, issues: &mut Vec<FieldIssue>) -> Option<String> {
+    let trimmed = raw.map(str::trim).filter(|d| !d.is_empty())?;
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        issues.push(FieldIssue::new(
+            "description",
+            "must not contain control characters other than line breaks and tabs",
+        ));
+        return None;
+    }
+    if trimmed.chars().count() > MAX_DESCRIPTION_CHARS {
+        issues.push(FieldIssue::new(
+            "description",
+            format!("must be at most {MAX_DESCRIPTION_CHARS} characters"),
+        ));
+        return None;
+    }
+    Some(trimmed.to_owned())
+}
+
+/// Known permission names, deduplicated and sorted; unknown ones are a 422 on `permissions`.
+fn parse_permissions(raw: &[String], issues: &mut Vec<FieldIssue>) -> Vec<String> {
+    let names: BTreeSet<&str> = raw.iter().map(String::as_str).collect();
+    let unknown: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|name| Permission::parse(name).is_none())
+        .collect();
+    if !unknown.is_empty() {
+        issues.push(FieldIssue::new(
+            "permissions",
+            format!("unknown permissions: {}", unknown.join(", ")),
+        ));
+    }
+    names.into_iter().map(str::to_owned).collect()
+}
+
+fn name_taken(err: DbError) -> ServiceError {
+    match err.unique_violation() {
+        Some("roles_name_key") => {
+            ServiceError::Conflict("A role with this name already exists.".to_owned())
+        }
+        _ => err.into(),
+    }
+}

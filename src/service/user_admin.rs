@@ -1,0 +1,287 @@
+//! Administration of user accounts: list, read, change, deactivate, assign roles.
+//!
+//! Rules beyond the permission checks:
+//! - nobody deactivates their own account or removes their own `admin` role (409), so an
+//!   administrator cannot lock everyone out by accident;
+//! - a caller changes only accounts whose permissions they all hold, and grants only roles
+//!   whose permissions they all hold (else 403, recorded as `access.denied`): `users:write`
+//!   alone is no way to become, or to disable, an administrator. Admins hold everything.
+
+use std::collections::BTreeSet;
+
+use uuid::Uuid;
+
+use super::account::user_changes;
+use super::admin::{PageRequest, Paged, Refusal};
+use super::auth::{AuthService, Caller, user_target};
+use super::error::{FieldIssue, ServiceError, ServiceResult};
+use crate::domain::audit::Outcome;
+use crate::domain::identity::{ADMIN_ROLE, FullName, Permission, RoleName};
+use crate::repo::pg::user_admin::UserFilter;
+use crate::repo::pg::users::{ProfileChanges, UserRecord};
+use crate::repo::pg::{Guarded, PgPool, PgRoleRepo, PgUserAdminRepo, PgUserRepo};
+
+/// The fields an administrator may change on an account (`PATCH /users/{id}`).
+#[derive(Debug, Clone, Default)]
+pub struct AccountUpdate {
+    pub full_name: Option<String>,
+    pub is_active: Option<bool>,
+}
+
+#[derive(Clone)]
+pub struct AdminUserService {
+    pool: PgPool,
+    users: PgUserRepo,
+    admin: PgUserAdminRepo,
+    roles: PgRoleRepo,
+    auth: AuthService,
+}
+
+impl AdminUserService {
+    pub fn new(pool: PgPool, auth: AuthService) -> Self {
+        Self {
+            pool,
+            users: PgUserRepo,
+            admin: PgUserAdminRepo,
+            roles: PgRoleRepo,
+            auth,
+        }
+    }
+
+    /// Users matching `filter`, newest first. A malformed role name is 422; a well-formed
+    /// one nobody holds simply matches nothing.
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        filter: UserFilter,
+        page: PageRequest,
+    ) -> ServiceResult<Paged<UserRecord>> {
+        self.auth
+            .authorize(caller, Permission::UsersRead, "list_users")
+            .await?;
+        if let Some(role) = &filter.role {
+            RoleName::parse(role).map_err(|invalid| ServiceError::invalid("role", invalid.0))?;
+        }
+        // PostgreSQL text cannot hold NUL; control characters are never a real search.
+        if filter
+            .q
+            .as_deref()
+            .is_some_and(|q| q.chars().any(char::is_control))
+        {
+            return Err(ServiceError::invalid(
+                "q",
+                "must not contain control characters",
+            ));
+        }
+        let filter = UserFilter {
+            q: filter.q.filter(|q| !q.is_empty()),
+            ..filter
+        };
+        let (items, total) = self
+            .admin
+            .list(&self.pool, &filter, page.skip, page.limit)
+            .await?;
+        Ok(Paged { items, total })
+    }
+
+    pub async fn get(&self, caller: &Caller, id: Uuid) -> ServiceResult<UserRecord> {
+        self.auth
+            .authorize(caller, Permission::UsersRead, "get_user")
+            .await?;
+        self.users
+            .get_with_access(&self.pool, id)
+            .await?
+            .ok_or(ServiceError::NotFound("user"))
+    }
+
+    /// Changes name and/or activity. Recorded as `user.deactivated` when the account goes
+    /// from active to inactive, else `user.updated`; `changes` lists every changed field,
+    /// and nothing is recorded when nothing changed.
+    pub async fn update(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        update: AccountUpdate,
+    ) -> ServiceResult<UserRecord> {
+        const OPERATION: &str = "update_user";
+        self.auth
+            .authorize(caller, Permission::UsersWrite, OPERATION)
+            .await?;
+        let full_name = update
+            .full_name
+            .as_deref()
+            .map(FullName::parse)
+            .transpose()
+            .map_err(|invalid| ServiceError::invalid("full_name", invalid.0))?;
+        if update.is_active == Some(false) {
+            refuse_self_deactivation(caller, id)?;
+        }
+        let changes = ProfileChanges {
+            email: None,
+            full_name: full_name.map(|n| n.as_str().to_owned()),
+            is_active: update.is_active,
+        };
+        self.apply(caller, OPERATION, id, changes).await
+    }
+
+    /// Soft delete: deactivates the account and revokes its refresh tokens; its access
+    /// tokens stop working at once. Idempotent: an inactive account stays so, and nothing
+    /// is recorded for it.
+    pub async fn deactivate(&self, caller: &Caller, id: Uuid) -> ServiceResult<()> {
+        const OPERATION: &str = "deactivate_user";
+        self.auth
+            .authorize(caller, Permission::UsersWrite, OPERATION)
+            .await?;
+        refuse_self_deactivation(caller, id)?;
+        let changes = ProfileChanges {
+            is_active: Some(false),
+            ..ProfileChanges::default()
+        };
+        self.apply(caller, OPERATION, id, changes).await.map(|_| ())
+    }
+
+    async fn apply(
+        &self,
+        caller: &Caller,
+        operation: &str,
+        id: Uuid,
+        changes: ProfileChanges,
+    ) -> ServiceResult<UserRecord> {
+        let outcome = self
+            .admin
+            .update(
+                &self.pool,
+                id,
+                changes,
+                |before| Refusal::unless_held(caller, &before.permissions),
+                |before, after| {
+                    let action = if before.is_active && !after.is_active {
+                        "user.deactivated"
+                    } else {
+                        "user.updated"
+                    };
+                    let event = caller.event(action, Outcome::Success, user_target(id));
+                    user_changes(event, before, after).into_iter().collect()
+                },
+            )
+            .await?;
+        self.settle(caller, operation, outcome).await
+    }
+
+    /// Replaces the account's roles with `names` (duplicates ignored). Unknown names are 422
+    /// (field `roles`); the change is recorded as `user.roles_changed` with the sorted names
+    /// before and after (nothing when the set is unchanged).
+    pub async fn set_roles(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        names: &[String],
+    ) -> ServiceResult<UserRecord> {
+        const OPERATION: &str = "set_user_roles";
+        self.auth
+            .authorize(caller, Permission::UsersWrite, OPERATION)
+            .await?;
+        let wanted: Vec<String> = names
+            .iter()
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        // Malformed names cannot exist; they are not sent to the database (which refuses NUL).
+        let well_formed: Vec<String> = wanted
+            .iter()
+            .filter(|name| RoleName::parse(name).is_ok())
+            .cloned()
+            .collect();
+        let found = self.roles.find_by_names(&self.pool, &well_formed).await?;
+        let unknown: Vec<&str> = wanted
+            .iter()
+            .filter(|name| !found.iter().any(|role| &role.name == *name))
+            .map(String::as_str)
+            .collect();
+        if !unknown.is_empty() {
+            return Err(unknown_roles(&unknown));
+        }
+        let role_ids: Vec<Uuid> = found.iter().map(|role| role.id).collect();
+        let keeps_admin = wanted.iter().any(|name| name == ADMIN_ROLE);
+        let outcome = self
+            .admin
+            .set_roles(
+                &self.pool,
+                id,
+                &role_ids,
+                |before| {
+                    if id == caller.id()
+                        && before.roles.iter().any(|r| r == ADMIN_ROLE)
+                        && !keeps_admin
+                    {
+                        return Some(Refusal::Conflict(
+                            "You cannot remove your own admin role.".to_owned(),
+                        ));
+                    }
+                    let granted = found
+                        .iter()
+                        .filter(|role| !before.roles.contains(&role.name))
+                        .flat_map(|role| &role.permissions);
+                    Refusal::unless_held(caller, before.permissions.iter().chain(granted))
+                },
+                |before, after| {
+                    let (from, to) = (sorted(&before.roles), sorted(&after.roles));
+                    if from == to {
+                        return vec![];
+                    }
+                    vec![
+                        caller
+                            .event("user.roles_changed", Outcome::Success, user_target(id))
+                            .with_change("roles", from.into(), to.into()),
+                    ]
+                },
+            )
+            .await
+            .map_err(|err| match err.foreign_key_violation() {
+                // A role was deleted between the lookup and the assignment.
+                Some("user_roles_role_id_fkey") => unknown_roles(&[]),
+                _ => err.into(),
+            })?;
+        self.settle(caller, OPERATION, outcome).await
+    }
+
+    async fn settle(
+        &self,
+        caller: &Caller,
+        operation: &str,
+        outcome: Guarded<UserRecord, Refusal>,
+    ) -> ServiceResult<UserRecord> {
+        match outcome {
+            Guarded::Done(user) => Ok(user),
+            Guarded::NotFound => Err(ServiceError::NotFound("user")),
+            Guarded::Refused(refusal) => {
+                Err(refusal.into_error(&self.auth, caller, operation).await)
+            }
+        }
+    }
+}
+
+fn refuse_self_deactivation(caller: &Caller, id: Uuid) -> ServiceResult<()> {
+    if id == caller.id() {
+        return Err(ServiceError::Conflict(
+            "You cannot deactivate your own account.".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+fn unknown_roles(names: &[&str]) -> ServiceError {
+    let message = if names.is_empty() {
+        "names a role that no longer exists".to_owned()
+    } else {
+        format!("unknown roles: {}", names.join(", "))
+    };
+    ServiceError::Validation(vec![FieldIssue::new("roles", message)])
+}
+
+fn sorted(names: &[String]) -> Vec<String> {
+    let mut names = names.to_vec();
+    names.sort();
+    names
+}
