@@ -1,0 +1,191 @@
+//! The real binary, as an operator runs it: configuration errors, `create-admin`, `serve`
+//! with graceful shutdown on SIGTERM, and logs that never contain a secret.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use crate::helpers::{TestDatabase, TestMongo, mongo_url};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_stockroom");
+const SECRET: &str = "9f2c4e7a1b8d3f6e0a5c9b2d7e4f1a8c3b6d9e2f";
+const ADMIN_PASSWORD: &str = "admin password from the environment";
+
+fn command(db: &TestDatabase, mongo: &TestMongo) -> Command {
+    let mut command = Command::new(BINARY);
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", &db.url)
+        .env("MONGODB_URL", mongo_url())
+        .env("MONGODB_DATABASE", &mongo.name)
+        .env("JWT_SECRET", SECRET)
+        .env("BIND_ADDR", "127.0.0.1:0")
+        .env("LOG_FORMAT", "json")
+        .env("RUST_LOG", "debug")
+        .env(
+            "MONGO_INDEXES_DIR",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/mongo_indexes"),
+        )
+        .current_dir(std::env::temp_dir());
+    command
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_configuration_stops_start_up_with_one_line_naming_the_variable() {
+    let db = TestDatabase::create().await;
+    let mongo = TestMongo::create();
+    for (variable, value) in [
+        ("JWT_SECRET", "change-me"),
+        ("DATABASE_POOL_SIZE", "lots"),
+        ("MONGODB_URL", "http://x"),
+    ] {
+        let output = command(&db, &mongo)
+            .env(variable, value)
+            .arg("check-config")
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{variable}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(variable), "{stderr}");
+        assert!(!stderr.contains(SECRET));
+    }
+    let ok = command(&db, &mongo).arg("check-config").output().unwrap();
+    assert!(ok.status.success());
+    assert!(
+        !String::from_utf8(ok.stdout).unwrap().contains(SECRET),
+        "check-config redacts the secret"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn create_admin_then_serve_then_sigterm_with_no_secret_in_the_logs() {
+    let db = TestDatabase::create().await;
+    let mongo = TestMongo::create();
+    let email = format!("root-{}@example.com", uuid::Uuid::new_v4().simple());
+
+    let created = command(&db, &mongo)
+        .env("STOCKROOM_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .args(["create-admin", "--email", &email])
+        .output()
+        .unwrap();
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let stdout = String::from_utf8(created.stdout).unwrap();
+    assert!(
+        stdout.lines().any(|l| l.starts_with("created admin")),
+        "{stdout}"
+    );
+    // The password may also come on standard input; a second run changes nothing.
+    let mut again = command(&db, &mongo)
+        .args(["create-admin", "--email", &email])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(
+        again.stdin.as_mut().unwrap(),
+        format!("{ADMIN_PASSWORD}\n").as_bytes(),
+    )
+    .unwrap();
+    let again = again.wait_with_output().unwrap();
+    assert!(again.status.success());
+    assert!(
+        String::from_utf8(again.stdout)
+            .unwrap()
+            .contains("already an admin")
+    );
+
+    let mut server = tokio::process::Command::from(command(&db, &mongo))
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
+    let mut logs = Vec::new();
+    let port = loop {
+        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .expect("server starts")
+            .unwrap()
+            .expect("a log line");
+        logs.push(line.clone());
+        let parsed: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
+        if parsed["fields"]["message"] == "serving" {
+            break parsed["fields"]["port"].as_u64().unwrap();
+        }
+    };
+    let collector = tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            logs.push(line);
+        }
+        logs
+    });
+
+    let client = reqwest::Client::new();
+    let url = |path: &str| format!("http://127.0.0.1:{port}{path}");
+    let login = |password: &'static str| {
+        client
+            .post(url("/api/v1/auth/login"))
+            .json(&json!({ "email": email, "password": password }))
+            .send()
+    };
+    assert_eq!(login("a wrong password").await.unwrap().status(), 401);
+    let pair: Value = login(ADMIN_PASSWORD).await.unwrap().json().await.unwrap();
+    let access = pair["access_token"].as_str().unwrap().to_owned();
+    let refresh = pair["refresh_token"].as_str().unwrap().to_owned();
+    let me = client
+        .get(url("/api/v1/users/me"))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    let rotated = client
+        .post(url("/api/v1/auth/refresh"))
+        .json(&json!({ "refresh_token": refresh }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rotated.status(), 200);
+
+    // SIGTERM: the server drains and exits cleanly.
+    let status = Command::new("kill")
+        .args(["-TERM", &server.id().unwrap().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = tokio::time::timeout(Duration::from_secs(30), server.wait())
+        .await
+        .expect("exits after SIGTERM")
+        .unwrap();
+    assert!(exit.success(), "{exit:?}");
+
+    let logs = collector.await.unwrap().join("\n");
+    assert!(
+        logs.contains("shutdown signal received"),
+        "graceful shutdown is logged"
+    );
+    for secret in [
+        ADMIN_PASSWORD,
+        "a wrong password",
+        SECRET,
+        access.as_str(),
+        refresh.as_str(),
+        "$argon2id$",
+    ] {
+        assert!(
+            !logs.contains(secret),
+            "a log line contains a secret ({}...)",
+            &secret[..6]
+        );
+    }
+}
