@@ -93,14 +93,7 @@ impl PgRefreshTokenRepo {
     {
         let mut conn = pool.get().await?;
         conn.transaction::<_, DbError, _>(async |conn| {
-            let Some(token) = refresh_tokens::table
-                .filter(refresh_tokens::token_hash.eq(presented_hash))
-                .select(PresentedToken::as_select())
-                .for_update()
-                .first(conn)
-                .await
-                .optional()?
-            else {
+            let Some(token) = self.lock_presented(conn, presented_hash).await? else {
                 return Ok(Rotation::Rejected);
             };
             if token.revoked_at.is_some() {
@@ -132,6 +125,21 @@ impl PgRefreshTokenRepo {
             })
         })
         .await
+    }
+
+    /// The presented token's row, locked for the rest of the transaction.
+    async fn lock_presented(
+        &self,
+        conn: &mut AsyncPgConnection,
+        presented_hash: &[u8],
+    ) -> Result<Option<PresentedToken>, DbError> {
+        Ok(refresh_tokens::table
+            .filter(refresh_tokens::token_hash.eq(presented_hash))
+            .select(PresentedToken::as_select())
+            .for_update()
+            .first(conn)
+            .await
+            .optional()?)
     }
 
     async fn revoke_family_in(
@@ -179,14 +187,7 @@ impl PgRefreshTokenRepo {
     {
         let mut conn = pool.get().await?;
         conn.transaction::<_, DbError, _>(async |conn| {
-            let Some(token) = refresh_tokens::table
-                .filter(refresh_tokens::token_hash.eq(presented_hash))
-                .select(PresentedToken::as_select())
-                .for_update()
-                .first(conn)
-                .await
-                .optional()?
-            else {
+            let Some(token) = self.lock_presented(conn, presented_hash).await? else {
                 return Ok(None);
             };
             if token.revoked_at.is_some() {
