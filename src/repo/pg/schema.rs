@@ -85,3 +85,19 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_roles,
     users,
 );
+
+// A view (diesel_migrations/*_users_with_access_view), declared by hand: print-schema
+// leaves views out.
+diesel::table! {
+    users_with_access (id) {
+        id -> Uuid,
+        email -> Text,
+        full_name -> Text,
+        is_active -> Bool,
+        last_login_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        roles -> Array<Text>,
+        permissions -> Array<Text>,
+    }
+}

@@ -6,12 +6,13 @@ use diesel::sql_types::{Array, Bool, Nullable, Text, Timestamptz, Uuid as SqlUui
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::schema::{refresh_tokens, roles, user_roles, users};
+use super::schema::{refresh_tokens, roles, user_roles, users, users_with_access};
 use super::{DbError, PgOutbox, PgPool};
 use crate::domain::audit::AuditEvent;
 
-/// A user as the API shows it: the row plus role names and effective permissions.
-#[derive(Debug, Clone, PartialEq, QueryableByName)]
+/// A user as the API shows it: the row plus role names and effective permissions (sorted).
+#[derive(Debug, Clone, PartialEq, QueryableByName, Queryable, Selectable)]
+#[diesel(table_name = users_with_access)]
 pub struct UserRecord {
     #[diesel(sql_type = SqlUuid)]
     pub id: Uuid,
@@ -32,18 +33,6 @@ pub struct UserRecord {
     #[diesel(sql_type = Array<Text>)]
     pub permissions: Vec<String>,
 }
-
-/// One round trip for identity + roles + permissions: what every authenticated request needs.
-const USER_WITH_ACCESS: &str = "\
-SELECT u.id, u.email, u.full_name, u.is_active, u.last_login_at, u.created_at, u.updated_at,
-       COALESCE(array_agg(DISTINCT r.name) FILTER (WHERE r.name IS NOT NULL), '{}') AS roles,
-       COALESCE(array_agg(DISTINCT rp.permission) FILTER (WHERE rp.permission IS NOT NULL), '{}') AS permissions
-FROM users u
-LEFT JOIN user_roles ur ON ur.user_id = u.id
-LEFT JOIN roles r ON r.id = ur.role_id
-LEFT JOIN role_permissions rp ON rp.role_id = r.id
-WHERE u.id = $1
-GROUP BY u.id";
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -80,9 +69,12 @@ impl PgUserRepo {
         conn: &mut AsyncPgConnection,
         id: Uuid,
     ) -> Result<Option<UserRecord>, DbError> {
-        Ok(diesel::sql_query(USER_WITH_ACCESS)
-            .bind::<SqlUuid, _>(id)
-            .get_result(conn)
+        // One round trip, a prepared statement cached per connection: what every
+        // authenticated request costs.
+        Ok(users_with_access::table
+            .find(id)
+            .select(UserRecord::as_select())
+            .first(conn)
             .await
             .optional()?)
     }
