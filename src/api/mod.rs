@@ -79,7 +79,13 @@ Errors are `application/problem+json` (RFC 9457) with `type`, `title`, `status`,
 `request_id` and, for 422, `errors: [{field, message}]`. Malformed JSON is 400; well-formed \
 requests with invalid values (body, query or path, including unknown body fields) are 422. \
 Every response carries `X-Request-Id` (echoed when the client sends a plain one of at most \
-128 characters, generated otherwise).";
+128 characters, generated otherwise) and `Cache-Control: no-store`.\n\n\
+Besides readiness, any operation answers 503 (problem) when a store it needs is unreachable: \
+PostgreSQL for everything, MongoDB for the audit trail; retry later. Writes never wait for \
+MongoDB: their audit events are committed with them and delivered when it is back.\n\n\
+Rate limits are per service instance: registration per client IP, login per client IP and \
+per email; 429 with `Retry-After`. The client IP is the TCP peer unless the peer is a \
+configured trusted proxy.";
 
 pub fn openapi_service(state: ApiState) -> OpenApiService<Apis, ()> {
     let apis = (
