@@ -186,21 +186,15 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
     let app = TestApp::spawn().await;
     let user = app.new_user().await;
     let first = user.refresh_token.clone();
-    let rotated = app
-        .post_json("/api/v1/auth/refresh", &json!({ "refresh_token": first }))
-        .await;
+    let rotated = app.refresh(&first).await;
     assert_eq!(rotated.status(), 200);
     let second: Value = rotated.json().await.unwrap();
     let second = second["refresh_token"].as_str().unwrap().to_owned();
     assert_ne!(second, first);
 
-    let reuse = app
-        .post_json("/api/v1/auth/refresh", &json!({ "refresh_token": first }))
-        .await;
+    let reuse = app.refresh(&first).await;
     assert_eq!(reuse.status(), 401, "a used token is reuse");
-    let after = app
-        .post_json("/api/v1/auth/refresh", &json!({ "refresh_token": second }))
-        .await;
+    let after = app.refresh(&second).await;
     assert_eq!(after.status(), 401, "the whole family is revoked");
     wait_for_audit_event(
         &app,

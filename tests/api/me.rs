@@ -42,12 +42,7 @@ async fn a_deactivated_user_is_rejected_at_once() {
             .status(),
         401
     );
-    let refresh = app
-        .post_json(
-            "/api/v1/auth/refresh",
-            &json!({ "refresh_token": user.refresh_token }),
-        )
-        .await;
+    let refresh = app.refresh(&user.refresh_token).await;
     assert_eq!(refresh.status(), 401);
 }
 
@@ -159,12 +154,7 @@ async fn changing_the_password_checks_the_current_one_and_ends_other_sessions() 
             .status(),
         204
     );
-    let refresh = app
-        .post_json(
-            "/api/v1/auth/refresh",
-            &json!({ "refresh_token": user.refresh_token }),
-        )
-        .await;
+    let refresh = app.refresh(&user.refresh_token).await;
     assert_eq!(refresh.status(), 401, "refresh tokens are revoked");
     assert_eq!(app.login(&user.email, PASSWORD).await.status(), 401);
     assert_eq!(
@@ -183,15 +173,7 @@ async fn no_secret_ever_reaches_a_stored_audit_event() {
     let app = TestApp::spawn().await;
     let user = app.new_user().await;
     app.login(&user.email, "a wrong password").await;
-    let refreshed: Value = app
-        .post_json(
-            "/api/v1/auth/refresh",
-            &json!({ "refresh_token": user.refresh_token }),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let refreshed: Value = app.refresh(&user.refresh_token).await.json().await.unwrap();
     let change = json!({ "current_password": PASSWORD, "new_password": "another long secret" });
     app.send_as(
         Method::POST,

@@ -70,6 +70,14 @@ impl TestApp {
         .await
     }
 
+    pub async fn refresh(&self, refresh_token: &str) -> reqwest::Response {
+        self.post_json(
+            "/api/v1/auth/refresh",
+            &json!({ "refresh_token": refresh_token }),
+        )
+        .await
+    }
+
     /// Deactivates an account behind the API's back, as an operator's SQL would.
     pub async fn deactivate_in_database(&self, email: &str) {
         let mut conn = self.handles.pool.get().await.unwrap();
