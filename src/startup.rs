@@ -19,9 +19,11 @@ use crate::repo::pg::{self, PgPool, PoolSettings};
 use crate::service::account::AccountService;
 use crate::service::audit::AuditService;
 use crate::service::auth::{AuthService, Provisioned};
+use crate::service::categories::CategoryService;
 use crate::service::error::ServiceError;
 use crate::service::health::HealthService;
 use crate::service::passwords::{HashCost, PasswordHasher};
+use crate::service::products::ProductService;
 use crate::service::rate_limit::RateLimits;
 use crate::service::roles::RoleService;
 use crate::service::tokens::AccessTokens;
@@ -122,6 +124,8 @@ impl Application {
             audit,
             users: identity.users,
             roles: identity.roles,
+            categories: CategoryService::new(pool.clone(), auth_handle.clone()),
+            products: ProductService::new(pool.clone(), auth_handle.clone(), activity.clone()),
         };
         let endpoint = api::app(
             state,

@@ -6,6 +6,10 @@
 //! what the OpenAPI schema documents; when parsing fails, the value is checked against that
 //! same schema to say which fields are wrong and why.
 
+use std::any::TypeId;
+use std::collections::HashMap;
+use std::sync::{OnceLock, PoisonError, RwLock};
+
 use poem::{Request, RequestBody};
 use poem_openapi::payload::{ParsePayload, Payload};
 use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
@@ -35,7 +39,7 @@ impl<T: Type> Payload for JsonBody<T> {
     }
 }
 
-impl<T: ParseFromJSON> ParsePayload for JsonBody<T> {
+impl<T: ParseFromJSON + 'static> ParsePayload for JsonBody<T> {
     const IS_REQUIRED: bool = true;
 
     async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
@@ -47,6 +51,21 @@ impl<T: ParseFromJSON> ParsePayload for JsonBody<T> {
                 e.column()
             ))
         })?;
+        // poem-openapi reads numbers and booleans into strings (`{"name": 5}` would be the
+        // name "5"); the schema says string, so values of another type are refused first.
+        // Nulls are left to the parser, which knows which fields a null clears.
+        let mut mistyped = Vec::new();
+        check(
+            &value,
+            &T::schema_ref(),
+            registry_of::<T>(),
+            "",
+            &mut mistyped,
+        );
+        mistyped.retain(|error| error.message != NOT_NULL);
+        if !mistyped.is_empty() {
+            return Err(ApiError::Validation(mistyped).into());
+        }
         match T::parse_from_json(Some(value.clone())) {
             Ok(parsed) => Ok(Self(parsed)),
             Err(err) => Err(ApiError::Validation(diagnose_against_schema::<T>(
@@ -58,7 +77,31 @@ impl<T: ParseFromJSON> ParsePayload for JsonBody<T> {
     }
 }
 
-poem_openapi::impl_apirequest_for_payload!(JsonBody<T>, T: ParseFromJSON);
+poem_openapi::impl_apirequest_for_payload!(JsonBody<T>, T: ParseFromJSON + 'static);
+
+const NOT_NULL: &str = "must not be null";
+
+/// The schemas `T` refers to, registered once per body type for the life of the process.
+fn registry_of<T: Type + 'static>() -> &'static Registry {
+    static REGISTRIES: OnceLock<RwLock<HashMap<TypeId, &'static Registry>>> = OnceLock::new();
+    let registries = REGISTRIES.get_or_init(Default::default);
+    let key = TypeId::of::<T>();
+    if let Some(registry) = registries
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&key)
+    {
+        return registry;
+    }
+    let mut registry = Registry::new();
+    T::register(&mut registry);
+    // A handful of body types, each leaked once: they live as long as the process anyway.
+    registries
+        .write()
+        .unwrap_or_else(PoisonError::into_inner)
+        .entry(key)
+        .or_insert_with(|| Box::leak(Box::new(registry)))
+}
 
 /// Field errors for `value` against `T`'s documented schema; never empty.
 pub fn diagnose_against_schema<T: Type>(value: &Value, fallback: &str) -> Vec<FieldError> {
@@ -118,7 +161,7 @@ fn check(
     };
     if value.is_null() {
         if !schema.nullable && !path.is_empty() {
-            out.push(FieldError::new(field, "must not be null"));
+            out.push(FieldError::new(field, NOT_NULL));
         }
         return;
     }
@@ -126,6 +169,10 @@ fn check(
         for part in &schema.all_of {
             check(value, part, registry, path, out);
         }
+        return;
+    }
+    if !schema.any_of.is_empty() || !schema.one_of.is_empty() {
+        check_alternatives(value, schema, registry, path, field, out);
         return;
     }
     match (schema.ty, value) {
@@ -191,6 +238,57 @@ fn check(
     }
 }
 
+/// `anyOf`/`oneOf`: fine when one alternative admits the value; otherwise the complaints of
+/// the alternative of the value's own JSON type, or the types it could have had.
+fn check_alternatives(
+    value: &Value,
+    schema: &MetaSchema,
+    registry: &Registry,
+    path: &str,
+    field: String,
+    out: &mut Vec<FieldError>,
+) {
+    let alternatives = if schema.any_of.is_empty() {
+        &schema.one_of
+    } else {
+        &schema.any_of
+    };
+    let mut same_type = None;
+    let mut types = Vec::new();
+    for alternative in alternatives {
+        let mut found = Vec::new();
+        check(value, alternative, registry, path, &mut found);
+        if found.is_empty() {
+            return;
+        }
+        if let Some(ty) = resolve(alternative, registry).map(|s| s.ty) {
+            if same_type.is_none() && json_type_is(ty, value) {
+                same_type = Some(found);
+            }
+            types.push(ty);
+        }
+    }
+    match same_type {
+        Some(found) => out.extend(found),
+        None => out.push(FieldError::new(
+            field,
+            format!("must be of type {}", types.join(" or ")),
+        )),
+    }
+}
+
+fn json_type_is(ty: &str, value: &Value) -> bool {
+    match (ty, value) {
+        ("string", Value::String(_))
+        | ("number", Value::Number(_))
+        | ("boolean", Value::Bool(_))
+        | ("array", Value::Array(_))
+        | ("object", Value::Object(_)) => true,
+        ("integer", Value::Number(n)) => n.is_i64() || n.is_u64(),
+        _ => false,
+    }
+}
+
 fn check_string(s: &str, schema: &MetaSchema, field: String, out: &mut Vec<FieldError>) {
     let chars = s.chars().count();
     if let Some(max) = schema.max_length.filter(|max| chars > *max) {
@@ -248,6 +346,17 @@ fn check_number(n: Option<f64>, schema: &MetaSchema, field: String, out: &mut Ve
             out.push(FieldError::new(
                 field,
                 format!("must be {} {min}", if exclusive { ">" } else { ">=" }),
+            ));
+            return;
+        }
+    }
+    if let Some(step) = schema.multiple_of {
+        // Doubles cannot hold most decimal steps exactly: allow a few units of rounding.
+        let ratio = n / step;
+        if (ratio - ratio.round()).abs() > 1e-6 {
+            out.push(FieldError::new(
+                field,
+                format!("must be a multiple of {step}"),
             ));
         }
     }

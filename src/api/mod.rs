@@ -3,11 +3,15 @@
 pub mod audit;
 pub mod auth;
 pub mod body;
+pub mod catalog_views;
+pub mod categories;
 pub mod client_ip;
 pub mod me;
 pub mod middleware;
+pub mod money;
 pub mod operations;
 pub mod problem;
+pub mod products;
 pub mod request_context;
 pub mod roles;
 pub mod security;
@@ -23,14 +27,18 @@ use crate::config::TrustedProxies;
 use crate::service::account::AccountService;
 use crate::service::audit::AuditService;
 use crate::service::auth::AuthService;
+use crate::service::categories::CategoryService;
 use crate::service::health::HealthService;
+use crate::service::products::ProductService;
 use crate::service::roles::RoleService;
 use crate::service::user_admin::AdminUserService;
 use audit::AuditApi;
 use auth::AuthApi;
+use categories::CategoriesApi;
 use me::MeApi;
 use middleware::RequestLayer;
 use operations::OperationsApi;
+use products::ProductsApi;
 use roles::RolesApi;
 use users::UsersApi;
 
@@ -49,6 +57,10 @@ pub enum ApiTags {
     /// Roles and the permission catalogue. Built-in roles cannot be renamed or deleted,
     /// `admin` always keeps every permission, and roles in use cannot be deleted (409).
     Roles,
+    /// The catalogue: categories, products and stock. Product prices are exact decimals;
+    /// every product change bumps its `version` (the `ETag`); deleted products stay stored
+    /// for the audit trail but read as absent.
+    Catalog,
     /// Health, readiness and metrics.
     Operations,
 }
@@ -62,6 +74,8 @@ pub struct ApiState {
     pub audit: AuditService,
     pub users: AdminUserService,
     pub roles: RoleService,
+    pub categories: CategoryService,
+    pub products: ProductService,
 }
 
 pub struct HttpSettings {
@@ -70,7 +84,16 @@ pub struct HttpSettings {
     pub trusted_proxies: TrustedProxies,
 }
 
-type Apis = (AuthApi, MeApi, AuditApi, UsersApi, RolesApi, OperationsApi);
+type Apis = (
+    AuthApi,
+    MeApi,
+    CategoriesApi,
+    ProductsApi,
+    AuditApi,
+    UsersApi,
+    RolesApi,
+    OperationsApi,
+);
 
 const DESCRIPTION: &str = "\
 Stockroom keeps a shop back office's users, roles, catalogue and stock in PostgreSQL and its \
@@ -93,6 +116,12 @@ pub fn openapi_service(state: ApiState) -> OpenApiService<Apis, ()> {
         MeApi {
             accounts: state.accounts,
             audit: state.audit.clone(),
+        },
+        CategoriesApi {
+            categories: state.categories,
+        },
+        ProductsApi {
+            products: state.products,
         },
         AuditApi { audit: state.audit },
         UsersApi { users: state.users },

@@ -3,4 +3,6 @@
 pub mod activity;
 pub mod audit;
 pub mod audit_query;
+pub mod catalog;
 pub mod identity;
+pub mod money;

@@ -6,6 +6,7 @@ mod helpers;
 mod audit;
 mod auth;
 mod binary;
+mod catalog;
 mod errors;
 mod health;
 mod me;

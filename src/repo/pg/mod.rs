@@ -1,6 +1,9 @@
 //! PostgreSQL through diesel-async: the pool, migrations and the repositories.
 
+pub mod categories;
 pub mod outbox;
+pub mod product_list;
+pub mod products;
 pub mod refresh_tokens;
 pub mod roles;
 pub mod schema;
@@ -20,7 +23,10 @@ use diesel_async::{
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use futures::FutureExt;
 
+pub use categories::PgCategoryRepo;
 pub use outbox::PgOutbox;
+pub use product_list::PgProductListRepo;
+pub use products::PgProductRepo;
 pub use refresh_tokens::PgRefreshTokenRepo;
 pub use roles::PgRoleRepo;
 pub use user_admin::PgUserAdminRepo;

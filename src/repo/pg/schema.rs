@@ -1,6 +1,16 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    categories (id) {
+        id -> Uuid,
+        name -> Text,
+        description -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     outbox (seq) {
         seq -> Int8,
         event_id -> Uuid,
@@ -16,6 +26,23 @@ diesel::table! {
     permissions (name) {
         name -> Text,
         description -> Text,
+    }
+}
+
+diesel::table! {
+    products (id) {
+        id -> Uuid,
+        name -> Text,
+        description -> Nullable<Text>,
+        sku -> Text,
+        price -> Numeric,
+        stock_quantity -> Int8,
+        category_id -> Nullable<Uuid>,
+        is_active -> Bool,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -70,6 +97,7 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(products -> categories (category_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(role_permissions -> permissions (permission));
 diesel::joinable!(role_permissions -> roles (role_id));
@@ -77,8 +105,10 @@ diesel::joinable!(user_roles -> roles (role_id));
 diesel::joinable!(user_roles -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    categories,
     outbox,
     permissions,
+    products,
     refresh_tokens,
     role_permissions,
     roles,

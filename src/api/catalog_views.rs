@@ -1,0 +1,117 @@
+//! Wire shapes of the catalogue: categories and products, alone and in pages.
+
+use chrono::{DateTime, Utc};
+use poem_openapi::{Enum, Object};
+use uuid::Uuid;
+
+use crate::domain::catalog::ProductSort;
+use crate::domain::money::two_places;
+use crate::repo::pg::categories::CategoryRecord;
+use crate::repo::pg::products::ProductRecord;
+
+#[derive(Debug, Object)]
+pub struct CategoryView {
+    pub id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<CategoryRecord> for CategoryView {
+    fn from(category: CategoryRecord) -> Self {
+        Self {
+            id: category.id,
+            name: category.name,
+            description: category.description,
+            created_at: category.created_at,
+            updated_at: category.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct CategoryPage {
+    pub items: Vec<CategoryView>,
+    pub total: i64,
+    pub skip: i64,
+    pub limit: i64,
+}
+
+/// A live product. Deleted products are never shown (404), so `is_active` is always true
+/// here; it exists for clients that keep copies.
+#[derive(Debug, Object)]
+pub struct ProductView {
+    pub id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    pub sku: String,
+    /// A decimal string with exactly two places, e.g. "12.50" (exact; never a float).
+    #[oai(validator(pattern = r"^[0-9]{1,8}\.[0-9]{2}$"))]
+    pub price: String,
+    pub stock_quantity: i64,
+    /// Always set on a live product.
+    pub category_id: Option<Uuid>,
+    pub is_active: bool,
+    /// Bumped by every change; the `ETag` of single-product responses is `"<version>"`.
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<ProductRecord> for ProductView {
+    fn from(product: ProductRecord) -> Self {
+        Self {
+            id: product.id,
+            name: product.name,
+            description: product.description,
+            sku: product.sku,
+            price: two_places(product.price).to_string(),
+            stock_quantity: product.stock_quantity,
+            category_id: product.category_id,
+            is_active: product.is_active,
+            version: product.version,
+            created_at: product.created_at,
+            updated_at: product.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct ProductPage {
+    pub items: Vec<ProductView>,
+    /// How many live products match the filters across all pages.
+    pub total: i64,
+    pub skip: i64,
+    pub limit: i64,
+}
+
+/// A list order; `-` means descending. Ties are broken by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum ProductSortParam {
+    #[oai(rename = "name")]
+    Name,
+    #[oai(rename = "-name")]
+    NameDesc,
+    #[oai(rename = "price")]
+    Price,
+    #[oai(rename = "-price")]
+    PriceDesc,
+    #[oai(rename = "created_at")]
+    CreatedAt,
+    #[oai(rename = "-created_at")]
+    CreatedAtDesc,
+}
+
+impl From<ProductSortParam> for ProductSort {
+    fn from(sort: ProductSortParam) -> Self {
+        match sort {
+            ProductSortParam::Name => Self::NameAsc,
+            ProductSortParam::NameDesc => Self::NameDesc,
+            ProductSortParam::Price => Self::PriceAsc,
+            ProductSortParam::PriceDesc => Self::PriceDesc,
+            ProductSortParam::CreatedAt => Self::CreatedAtAsc,
+            ProductSortParam::CreatedAtDesc => Self::CreatedAtDesc,
+        }
+    }
+}

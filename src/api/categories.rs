@@ -1,0 +1,176 @@
+//! `/api/v1/categories` and `/api/v1/categories/{id}`.
+
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::types::MaybeUndefined;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use uuid::Uuid;
+
+use super::ApiTags;
+use super::body::JsonBody;
+use super::catalog_views::{CategoryPage, CategoryView};
+use super::problem::ApiError;
+use super::security::BearerAuth;
+use super::views::default_limit;
+use crate::service::admin::PageRequest;
+use crate::service::categories::{CategoryService, CategoryUpdate, NewCategoryInput};
+
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct CreateCategoryRequest {
+    /// 1 to 100 characters after trimming; unique ignoring case (a taken name is 409).
+    #[oai(validator(min_length = 1, max_length = 100))]
+    pub name: String,
+    /// At most 1000 characters; trimmed, and empty means none.
+    #[oai(validator(max_length = 1000))]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct UpdateCategoryRequest {
+    /// New name, 1 to 100 characters after trimming; unique ignoring case (409).
+    #[oai(validator(min_length = 1, max_length = 100))]
+    pub name: Option<String>,
+    /// New description; `null` or an empty string removes it.
+    #[oai(validator(max_length = 1000))]
+    pub description: MaybeUndefined<String>,
+}
+
+#[derive(ApiResponse)]
+pub enum CreateCategoryResponse {
+    #[oai(status = 201)]
+    Created(Json<CategoryView>, #[oai(header = "Location")] String),
+}
+
+#[derive(ApiResponse)]
+pub enum DeleteCategoryResponse {
+    #[oai(status = 204)]
+    Deleted,
+}
+
+pub struct CategoriesApi {
+    pub categories: CategoryService,
+}
+
+#[OpenApi(tag = "ApiTags::Catalog")]
+impl CategoriesApi {
+    /// List categories by name (`products:read`).
+    #[oai(
+        path = "/api/v1/categories",
+        method = "get",
+        operation_id = "list_categories"
+    )]
+    async fn list(
+        &self,
+        auth: BearerAuth,
+        /// How many categories to skip (>= 0).
+        #[oai(default, validator(minimum(value = "0")))]
+        skip: Query<i64>,
+        /// Page size, 1 to 100.
+        #[oai(
+            default = "default_limit",
+            validator(minimum(value = "1"), maximum(value = "100"))
+        )]
+        limit: Query<i64>,
+    ) -> Result<Json<CategoryPage>, ApiError> {
+        let page = PageRequest {
+            skip: skip.0,
+            limit: limit.0,
+        };
+        let found = self.categories.list(&auth.0, page).await?;
+        Ok(Json(CategoryPage {
+            items: found.items.into_iter().map(Into::into).collect(),
+            total: found.total,
+            skip: page.skip,
+            limit: page.limit,
+        }))
+    }
+
+    /// Create a category (`categories:write`), recorded as `category.created`.
+    ///
+    /// A name already taken, ignoring case, is 409.
+    #[oai(
+        path = "/api/v1/categories",
+        method = "post",
+        operation_id = "create_category"
+    )]
+    async fn create(
+        &self,
+        auth: BearerAuth,
+        body: JsonBody<CreateCategoryRequest>,
+    ) -> Result<CreateCategoryResponse, ApiError> {
+        let input = NewCategoryInput {
+            name: body.0.name,
+            description: body.0.description,
+        };
+        let category = self.categories.create(&auth.0, input).await?;
+        let location = format!("/api/v1/categories/{}", category.id);
+        Ok(CreateCategoryResponse::Created(
+            Json(category.into()),
+            location,
+        ))
+    }
+
+    /// One category (`products:read`).
+    #[oai(
+        path = "/api/v1/categories/:id",
+        method = "get",
+        operation_id = "get_category"
+    )]
+    async fn get(
+        &self,
+        auth: BearerAuth,
+        /// The category's id.
+        id: Path<Uuid>,
+    ) -> Result<Json<CategoryView>, ApiError> {
+        Ok(Json(self.categories.get(&auth.0, id.0).await?.into()))
+    }
+
+    /// Rename a category or change its description (`categories:write`), recorded as
+    /// `category.updated` with what changed (nothing when nothing did).
+    ///
+    /// A name already taken by another category, ignoring case, is 409.
+    #[oai(
+        path = "/api/v1/categories/:id",
+        method = "patch",
+        operation_id = "update_category"
+    )]
+    async fn update(
+        &self,
+        auth: BearerAuth,
+        /// The category's id.
+        id: Path<Uuid>,
+        body: JsonBody<UpdateCategoryRequest>,
+    ) -> Result<Json<CategoryView>, ApiError> {
+        let update = CategoryUpdate {
+            name: body.0.name,
+            description: match body.0.description {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(None),
+                MaybeUndefined::Value(description) => Some(Some(description)),
+            },
+        };
+        let category = self.categories.update(&auth.0, id.0, update).await?;
+        Ok(Json(category.into()))
+    }
+
+    /// Delete a category (`categories:write`), recorded as `category.deleted`.
+    ///
+    /// 409 while live products use it: move or delete them first. Deleted products that
+    /// used it lose their category reference (their audit trail keeps it).
+    #[oai(
+        path = "/api/v1/categories/:id",
+        method = "delete",
+        operation_id = "delete_category"
+    )]
+    async fn delete(
+        &self,
+        auth: BearerAuth,
+        /// The category's id.
+        id: Path<Uuid>,
+    ) -> Result<DeleteCategoryResponse, ApiError> {
+        self.categories.delete(&auth.0, id.0).await?;
+        Ok(DeleteCategoryResponse::Deleted)
+    }
+}

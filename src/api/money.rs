@@ -1,0 +1,128 @@
+//! Prices on the wire. Requests may send a decimal string (`"12.50"`, exact) or a JSON
+//! number (`12.5`, read as described in [`Price::from_json_number`]); query parameters are
+//! decimal text. Responses always send a string with two places.
+
+use std::borrow::Cow;
+
+use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
+use poem_openapi::types::{
+    ParseError, ParseFromJSON, ParseFromParameter, ParseResult, ToJSON, Type,
+};
+use serde_json::Value;
+
+use crate::domain::money::{PRICE_PATTERN, Price};
+
+fn text_schema() -> MetaSchema {
+    MetaSchema {
+        pattern: Some(PRICE_PATTERN.to_owned()),
+        example: Some(Value::String("12.50".to_owned())),
+        ..MetaSchema::new_with_format("string", "decimal")
+    }
+}
+
+fn number_schema() -> MetaSchema {
+    MetaSchema {
+        minimum: Some(0.0),
+        maximum: Some(99_999_999.99),
+        multiple_of: Some(0.01),
+        ..MetaSchema::new("number")
+    }
+}
+
+/// A price in a request body: decimal string or JSON number, `0..=99999999.99`, at most two
+/// decimal places (never rounded: `1.005` is 422).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PriceInput(pub Price);
+
+impl Type for PriceInput {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        "price".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema {
+            description: Some(
+                "A price: a decimal string such as \"12.50\" (exact; preferred) or a JSON \
+                 number, from 0 to 99999999.99 with at most two decimal places. More places \
+                 are refused (422), never rounded; \"0.1\" and 0.10 are the same price.",
+            ),
+            any_of: vec![
+                MetaSchemaRef::Inline(Box::new(text_schema())),
+                MetaSchemaRef::Inline(Box::new(number_schema())),
+            ],
+            ..MetaSchema::ANY
+        }))
+    }
+
+    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(
+        &'a self,
+    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+        Box::new(self.as_raw_value().into_iter())
+    }
+}
+
+impl ParseFromJSON for PriceInput {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        let parsed = match value.unwrap_or_default() {
+            Value::String(text) => Price::parse_text(&text),
+            Value::Number(number) => match number.as_f64() {
+                Some(number) => Price::from_json_number(number),
+                None => return Err(ParseError::custom("must be a decimal number such as 12.50")),
+            },
+            other => return Err(ParseError::expected_type(other)),
+        };
+        parsed
+            .map(Self)
+            .map_err(|invalid| ParseError::custom(invalid.0))
+    }
+}
+
+impl ToJSON for PriceInput {
+    fn to_json(&self) -> Option<Value> {
+        Some(Value::String(self.0.to_text()))
+    }
+}
+
+/// A price bound in a query string: decimal text only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PriceParam(pub Price);
+
+impl Type for PriceParam {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        "price_text".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(text_schema()))
+    }
+
+    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(
+        &'a self,
+    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+        Box::new(self.as_raw_value().into_iter())
+    }
+}
+
+impl ParseFromParameter for PriceParam {
+    fn parse_from_parameter(value: &str) -> ParseResult<Self> {
+        Price::parse_text(value)
+            .map(Self)
+            .map_err(|invalid| ParseError::custom(invalid.0))
+    }
+}

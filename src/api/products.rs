@@ -1,0 +1,337 @@
+//! `/api/v1/products`, `/api/v1/products/{id}` and `/api/v1/products/{id}/stock-adjustments`.
+
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::types::MaybeUndefined;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use uuid::Uuid;
+
+use super::ApiTags;
+use super::body::JsonBody;
+use super::catalog_views::{ProductPage, ProductSortParam, ProductView};
+use super::money::{PriceInput, PriceParam};
+use super::problem::ApiError;
+use super::security::BearerAuth;
+use super::views::default_limit;
+use crate::domain::catalog::ProductSort;
+use crate::repo::pg::products::ProductRecord;
+use crate::service::admin::PageRequest;
+use crate::service::products::{
+    NewProductInput, ProductQuery, ProductService, ProductUpdate, VersionPrecondition,
+};
+
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct CreateProductRequest {
+    /// 2 to 200 characters after trimming.
+    #[oai(validator(min_length = 2, max_length = 200))]
+    pub name: String,
+    /// At most 2000 characters; trimmed, and empty means none.
+    #[oai(validator(max_length = 2000))]
+    pub description: Option<String>,
+    /// Unique among live products, ignoring case (a taken SKU is 409).
+    #[oai(validator(pattern = "^[A-Za-z0-9._-]{1,50}$"))]
+    pub sku: String,
+    pub price: PriceInput,
+    /// Starting stock, 0 to 1000000000 (default 0). Later changes go through
+    /// stock adjustments.
+    #[oai(
+        default,
+        validator(minimum(value = "0"), maximum(value = "1000000000"))
+    )]
+    pub stock_quantity: i64,
+    /// An existing category (an unknown id is 422).
+    pub category_id: Uuid,
+}
+
+/// Only the fields present change. Stock changes through stock adjustments only.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct UpdateProductRequest {
+    #[oai(validator(min_length = 2, max_length = 200))]
+    pub name: Option<String>,
+    /// `null` or an empty string removes it.
+    #[oai(validator(max_length = 2000))]
+    pub description: MaybeUndefined<String>,
+    #[oai(validator(pattern = "^[A-Za-z0-9._-]{1,50}$"))]
+    pub sku: Option<String>,
+    pub price: Option<PriceInput>,
+    pub category_id: Option<Uuid>,
+}
+
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct StockAdjustmentRequest {
+    /// Added to the stock: negative takes away. Not zero; at most 1000000000 either way.
+    #[oai(validator(minimum(value = "-1000000000"), maximum(value = "1000000000")))]
+    pub delta: i64,
+    /// Why, for the audit trail: 1 to 200 characters after trimming.
+    #[oai(validator(min_length = 1, max_length = 200))]
+    pub reason: String,
+}
+
+/// One product, with its version as a strong entity tag.
+#[derive(ApiResponse)]
+pub enum ProductResponse {
+    #[oai(status = 200)]
+    Ok(Json<ProductView>, #[oai(header = "ETag")] String),
+}
+
+#[derive(ApiResponse)]
+pub enum CreateProductResponse {
+    #[oai(status = 201)]
+    Created(
+        Json<ProductView>,
+        #[oai(header = "Location")] String,
+        #[oai(header = "ETag")] String,
+    ),
+}
+
+#[derive(ApiResponse)]
+pub enum DeleteProductResponse {
+    #[oai(status = 204)]
+    Deleted,
+}
+
+fn etag(product: &ProductRecord) -> String {
+    format!("\"{}\"", product.version)
+}
+
+fn one(product: ProductRecord) -> ProductResponse {
+    let tag = etag(&product);
+    ProductResponse::Ok(Json(product.into()), tag)
+}
+
+/// `If-Match`: `*`, or a list of entity tags of which a strong `"<version>"` may match.
+/// Weak tags (`W/"3"`) never match, as RFC 9110 requires strong comparison here; anything
+/// that is not a version matches nothing.
+pub fn parse_if_match(raw: &str) -> VersionPrecondition {
+    if raw.trim() == "*" {
+        return VersionPrecondition::Any;
+    }
+    let versions = raw
+        .split(',')
+        .map(str::trim)
+        .filter_map(|tag| tag.strip_prefix('"')?.strip_suffix('"')?.parse().ok())
+        .collect();
+    VersionPrecondition::OneOf(versions)
+}
+
+pub struct ProductsApi {
+    pub products: ProductService,
+}
+
+#[OpenApi(tag = "ApiTags::Catalog")]
+impl ProductsApi {
+    /// List live products (`products:read`), recorded as `product.searched` activity.
+    ///
+    /// Filters combine with AND. `q` matches name or SKU as a literal, case-insensitive
+    /// substring (`%` and `_` are ordinary characters). Price bounds are inclusive.
+    /// `in_stock=true` keeps products with stock above zero, `false` those with none.
+    #[oai(
+        path = "/api/v1/products",
+        method = "get",
+        operation_id = "list_products"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    async fn list(
+        &self,
+        auth: BearerAuth,
+        /// Only products in this category.
+        category_id: Query<Option<Uuid>>,
+        /// Substring of name or SKU (at most 200 characters, no control characters).
+        #[oai(validator(max_length = 200))]
+        q: Query<Option<String>>,
+        /// Lowest price, inclusive.
+        min_price: Query<Option<PriceParam>>,
+        /// Highest price, inclusive (not below `min_price`).
+        max_price: Query<Option<PriceParam>>,
+        /// Stock above zero (`true`) or none (`false`).
+        in_stock: Query<Option<bool>>,
+        /// Order (default `name`); ties are broken by id.
+        sort: Query<Option<ProductSortParam>>,
+        /// How many products to skip (>= 0).
+        #[oai(default, validator(minimum(value = "0")))]
+        skip: Query<i64>,
+        /// Page size, 1 to 100.
+        #[oai(
+            default = "default_limit",
+            validator(minimum(value = "1"), maximum(value = "100"))
+        )]
+        limit: Query<i64>,
+    ) -> Result<Json<ProductPage>, ApiError> {
+        let query = ProductQuery {
+            category_id: category_id.0,
+            q: q.0,
+            min_price: min_price.0.map(|p| p.0),
+            max_price: max_price.0.map(|p| p.0),
+            in_stock: in_stock.0,
+            sort: sort.0.map_or(ProductSort::default(), Into::into),
+        };
+        let page = PageRequest {
+            skip: skip.0,
+            limit: limit.0,
+        };
+        let found = self.products.list(&auth.0, query, page).await?;
+        Ok(Json(ProductPage {
+            items: found.items.into_iter().map(Into::into).collect(),
+            total: found.total,
+            skip: page.skip,
+            limit: page.limit,
+        }))
+    }
+
+    /// Create a product (`products:write`), recorded as `product.created`.
+    ///
+    /// A SKU already used by a live product, ignoring case, is 409; an unknown category 422.
+    #[oai(
+        path = "/api/v1/products",
+        method = "post",
+        operation_id = "create_product"
+    )]
+    async fn create(
+        &self,
+        auth: BearerAuth,
+        body: JsonBody<CreateProductRequest>,
+    ) -> Result<CreateProductResponse, ApiError> {
+        let body = body.0;
+        let input = NewProductInput {
+            name: body.name,
+            description: body.description,
+            sku: body.sku,
+            price: body.price.0,
+            stock_quantity: body.stock_quantity,
+            category_id: body.category_id,
+        };
+        let product = self.products.create(&auth.0, input).await?;
+        let location = format!("/api/v1/products/{}", product.id);
+        let tag = etag(&product);
+        Ok(CreateProductResponse::Created(
+            Json(product.into()),
+            location,
+            tag,
+        ))
+    }
+
+    /// One live product (`products:read`), recorded as `product.viewed` activity; 404 once
+    /// deleted.
+    #[oai(
+        path = "/api/v1/products/:id",
+        method = "get",
+        operation_id = "get_product"
+    )]
+    async fn get(
+        &self,
+        auth: BearerAuth,
+        /// The product's id.
+        id: Path<Uuid>,
+    ) -> Result<ProductResponse, ApiError> {
+        Ok(one(self.products.get(&auth.0, id.0).await?))
+    }
+
+    /// Change some of a product's fields (`products:write`), recorded as `product.updated`
+    /// with what changed; a change bumps `version`, no change keeps it.
+    ///
+    /// With `If-Match: "<version>"` the change applies only while the product is at that
+    /// version; otherwise 412 and nothing changes. A SKU taken by another live product is
+    /// 409, an unknown category 422.
+    #[oai(
+        path = "/api/v1/products/:id",
+        method = "patch",
+        operation_id = "update_product"
+    )]
+    async fn update(
+        &self,
+        auth: BearerAuth,
+        /// The product's id.
+        id: Path<Uuid>,
+        /// `"<version>"` (as in `ETag`), a list of them, or `*`.
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
+        body: JsonBody<UpdateProductRequest>,
+    ) -> Result<ProductResponse, ApiError> {
+        let body = body.0;
+        let update = ProductUpdate {
+            name: body.name,
+            description: match body.description {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(None),
+                MaybeUndefined::Value(description) => Some(Some(description)),
+            },
+            sku: body.sku,
+            price: body.price.map(|p| p.0),
+            category_id: body.category_id,
+        };
+        let expected = if_match.0.as_deref().map(parse_if_match);
+        let product = self
+            .products
+            .update(&auth.0, id.0, update, expected)
+            .await?;
+        Ok(one(product))
+    }
+
+    /// Soft-delete a product (`products:delete`), recorded as `product.deleted`. It then
+    /// reads as absent (404) and leaves every list; the row stays for the audit trail, and
+    /// its SKU becomes free for a new product.
+    #[oai(
+        path = "/api/v1/products/:id",
+        method = "delete",
+        operation_id = "delete_product"
+    )]
+    async fn delete(
+        &self,
+        auth: BearerAuth,
+        /// The product's id.
+        id: Path<Uuid>,
+    ) -> Result<DeleteProductResponse, ApiError> {
+        self.products.delete(&auth.0, id.0).await?;
+        Ok(DeleteProductResponse::Deleted)
+    }
+
+    /// Adjust a product's stock by `delta` (`products:write`), recorded as
+    /// `product.stock_adjusted` with the reason; answers the product as it now is.
+    ///
+    /// Atomic: concurrent adjustments never lose one another, and one that would take the
+    /// stock below zero changes nothing and is 409.
+    #[oai(
+        path = "/api/v1/products/:id/stock-adjustments",
+        method = "post",
+        operation_id = "adjust_stock"
+    )]
+    async fn adjust_stock(
+        &self,
+        auth: BearerAuth,
+        /// The product's id.
+        id: Path<Uuid>,
+        body: JsonBody<StockAdjustmentRequest>,
+    ) -> Result<ProductResponse, ApiError> {
+        let body = body.0;
+        let product = self
+            .products
+            .adjust_stock(&auth.0, id.0, body.delta, &body.reason)
+            .await?;
+        Ok(one(product))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_match_names_versions_strongly() {
+        assert_eq!(parse_if_match("*"), VersionPrecondition::Any);
+        assert_eq!(parse_if_match("\"3\""), VersionPrecondition::OneOf(vec![3]));
+        assert_eq!(
+            parse_if_match("\"3\", \"5\""),
+            VersionPrecondition::OneOf(vec![3, 5])
+        );
+        for nothing in ["W/\"3\"", "3", "\"x\"", "", "\"3"] {
+            assert_eq!(
+                parse_if_match(nothing),
+                VersionPrecondition::OneOf(vec![]),
+                "{nothing:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! Prices: exact decimals with at most two places, never rounded.
+
+use rust_decimal::Decimal;
+
+use super::identity::Invalid;
+
+/// What a price written as text looks like (the OpenAPI document uses this pattern).
+pub const PRICE_PATTERN: &str = r"^0*[0-9]{1,8}(\.[0-9]{1,2}0*)?$";
+
+/// The largest price `NUMERIC(10, 2)` holds.
+/// 9,999,999,999 cents = 0x2_540B_E3FF: low word 0x540B_E3FF, middle word 2.
+pub const MAX_PRICE: Decimal = Decimal::from_parts(0x540B_E3FF, 2, 0, false, 2);
+
+/// A price: `0 <= price <= 99999999.99` with at most two decimal places. `0.1` and `0.10`
+/// are the same price; `1.005` is refused rather than rounded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Price(Decimal);
+
+impl Price {
+    pub fn new(value: Decimal) -> Result<Self, Invalid> {
+        if value.is_sign_negative() && !value.is_zero() {
+            return Err(Invalid("must not be negative"));
+        }
+        if value.normalize().scale() > 2 {
+            return Err(Invalid("must have at most two decimal places"));
+        }
+        if value > MAX_PRICE {
+            return Err(Invalid("must be at most 99999999.99"));
+        }
+        let mut exact = value;
+        exact.rescale(2);
+        Ok(Self(exact))
+    }
+
+    /// Plain decimal text, exactly what [`PRICE_PATTERN`] admits: digits, optionally a point
+    /// and digits; leading zeros and trailing fractional zeros are only notation.
+    pub fn parse_text(text: &str) -> Result<Self, Invalid> {
+        let (whole, fraction) = match text.split_once('.') {
+            Some((whole, fraction)) => (whole, Some(fraction)),
+            None => (text, None),
+        };
+        let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+        if !digits(whole) || !fraction.is_none_or(digits) {
+            return Err(Invalid("must be a decimal number such as 12.50"));
+        }
+        let whole = whole.trim_start_matches('0');
+        let fraction = fraction.unwrap_or("").trim_end_matches('0');
+        if whole.len() > 8 {
+            return Err(Invalid("must be at most 99999999.99"));
+        }
+        if fraction.len() > 2 {
+            return Err(Invalid("must have at most two decimal places"));
+        }
+        let cents: i64 = format!("{whole}{fraction:0<2}").parse().unwrap_or(0);
+        Self::new(Decimal::new(cents, 2))
+    }
+
+    /// A JSON number (a double). The shortest decimal that reads back as the same double is
+    /// what the client wrote for any price with up to 15 significant digits: `0.10` is
+    /// `0.1`, `1.005` stays `1.005` and is refused. A double within a few units in the last
+    /// place of a two-place decimal is that decimal (what `57 * 0.01` computes is 0.57).
+    pub fn from_json_number(number: f64) -> Result<Self, Invalid> {
+        if !number.is_finite() {
+            return Err(Invalid("must be a decimal number such as 12.50"));
+        }
+        if number < 0.0 {
+            return Err(Invalid("must not be negative"));
+        }
+        if number >= 1e8 {
+            return Err(Invalid("must be at most 99999999.99"));
+        }
+        let shortest = format!("{number}");
+        if let Ok(price) = Self::parse_text(&shortest) {
+            return Ok(price);
+        }
+        let cents = (number * 100.0).round();
+        let nearest = cents / 100.0;
+        if (number - nearest).abs() <= 4.0 * f64::EPSILON * number.max(1.0) {
+            // `cents` < 1e10 and integral here, so the conversion is exact.
+            #[allow(clippy::cast_possible_truncation)]
+            return Self::new(Decimal::new(cents as i64, 2));
+        }
+        Err(Invalid("must have at most two decimal places"))
+    }
+
+    pub fn value(self) -> Decimal {
+        self.0
+    }
+
+    /// Always two decimal places, e.g. `"12.50"`: the form audit events and responses use.
+    pub fn to_text(self) -> String {
+        self.0.to_string()
+    }
+}
+
+/// A stored amount as text with exactly two places ("12.50"); PostgreSQL's NUMERIC(10, 2)
+/// values may come back with fewer (trailing zeros dropped).
+pub fn two_places(value: Decimal) -> Decimal {
+    let mut value = value;
+    value.rescale(2);
+    value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(raw: &str) -> Result<String, Invalid> {
+        Price::parse_text(raw).map(Price::to_text)
+    }
+
+    #[test]
+    fn equal_prices_are_equal_whatever_their_scale() {
+        assert_eq!(Price::parse_text("0.1"), Price::parse_text("0.10"));
+        assert_eq!(Price::from_json_number(0.10), Price::parse_text("0.1"));
+        assert_eq!(text("0.1").unwrap(), "0.10");
+        assert_eq!(text("7").unwrap(), "7.00");
+        assert_eq!(text("1.500").unwrap(), "1.50");
+    }
+
+    #[test]
+    fn more_than_two_places_is_refused_not_rounded() {
+        assert!(Price::parse_text("1.005").is_err());
+        assert!(Price::from_json_number(1.005).is_err());
+        assert!(Price::from_json_number(0.001).is_err());
+        assert!(text("19.999").is_err());
+    }
+
+    #[test]
+    fn bounds() {
+        assert_eq!(MAX_PRICE.to_string(), "99999999.99");
+        assert_eq!(text("0").unwrap(), "0.00");
+        assert_eq!(text("99999999.99").unwrap(), "99999999.99");
+        assert!(Price::parse_text("100000000").is_err());
+        assert!(Price::from_json_number(1e300).is_err());
+        assert!(Price::from_json_number(-0.01).is_err());
+        assert_eq!(Price::from_json_number(-0.0).unwrap().to_text(), "0.00");
+        assert!(Price::from_json_number(f64::NAN).is_err());
+    }
+
+    #[test]
+    fn only_plain_decimal_text_is_read() {
+        for bad in [
+            "", ".", "1.", ".5", "-1", "+1", "1e2", " 1", "1 ", "1,5", "0x10", "1.2.3",
+        ] {
+            assert!(Price::parse_text(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(text("0012.5").unwrap(), "12.50");
+        assert_eq!(
+            text("000000000000000000000000000001.5000000").unwrap(),
+            "1.50"
+        );
+    }
+
+    #[test]
+    fn the_documented_pattern_is_the_rule() {
+        let pattern = regex::Regex::new(PRICE_PATTERN).unwrap();
+        for raw in [
+            "0",
+            "00",
+            "7",
+            "0.1",
+            "0.10",
+            "1.500",
+            "99999999.99",
+            "099999999.99",
+            "100000000",
+            "1.005",
+            "1.",
+            ".5",
+            "-1",
+            "1e2",
+            "",
+            "12.345",
+            "0000000000001.2",
+            "1.20000",
+        ] {
+            assert_eq!(
+                pattern.is_match(raw),
+                Price::parse_text(raw).is_ok(),
+                "{raw:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn float_arithmetic_noise_is_not_a_third_place() {
+        assert_eq!(
+            Price::from_json_number(57.0 * 0.01).unwrap().to_text(),
+            "0.57"
+        );
+        assert_eq!(
+            Price::from_json_number(0.1 + 0.2).unwrap().to_text(),
+            "0.30"
+        );
+        assert!(Price::from_json_number(0.571).is_err());
+        assert!(Price::from_json_number(1.0e8).is_err());
+    }
+
+    #[test]
+    fn json_numbers_read_as_written() {
+        assert_eq!(Price::from_json_number(19.99).unwrap().to_text(), "19.99");
+        assert_eq!(Price::from_json_number(0.07).unwrap().to_text(), "0.07");
+        assert_eq!(
+            Price::from_json_number(99_999_999.99).unwrap().to_text(),
+            "99999999.99"
+        );
+        assert_eq!(Price::from_json_number(12.0).unwrap().to_text(), "12.00");
+    }
+}

@@ -1,0 +1,190 @@
+//! Categories: read with `products:read`, changed with `categories:write`.
+//!
+//! Names are unique ignoring case (409); a category that live products use cannot be
+//! deleted (409): move or delete those products first.
+
+use uuid::Uuid;
+
+use super::admin::{PageRequest, Paged};
+use super::auth::{AuthService, Caller};
+use super::catalog_events;
+use super::error::{FieldIssue, ServiceError, ServiceResult};
+use crate::domain::catalog;
+use crate::domain::identity::Permission;
+use crate::repo::pg::categories::{CategoryChanges, CategoryInUse, CategoryRecord, NewCategory};
+use crate::repo::pg::{DbError, Guarded, PgCategoryRepo, PgPool};
+
+pub struct NewCategoryInput {
+    pub name: String,
+    pub description: Option<String>,
+}
+
+/// `None` fields stay as they are; `description: Some(None)` clears it.
+#[derive(Default)]
+pub struct CategoryUpdate {
+    pub name: Option<String>,
+    pub description: Option<Option<String>>,
+}
+
+#[derive(Clone)]
+pub struct CategoryService {
+    pool: PgPool,
+    categories: PgCategoryRepo,
+    auth: AuthService,
+}
+
+impl CategoryService {
+    pub fn new(pool: PgPool, auth: AuthService) -> Self {
+        Self {
+            pool,
+            categories: PgCategoryRepo,
+            auth,
+        }
+    }
+
+    /// Categories by name.
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        page: PageRequest,
+    ) -> ServiceResult<Paged<CategoryRecord>> {
+        self.auth
+            .authorize(caller, Permission::ProductsRead, "list_categories")
+            .await?;
+        let (items, total) = self
+            .categories
+            .list(&self.pool, page.skip, page.limit)
+            .await?;
+        Ok(Paged { items, total })
+    }
+
+    pub async fn get(&self, caller: &Caller, id: Uuid) -> ServiceResult<CategoryRecord> {
+        self.auth
+            .authorize(caller, Permission::ProductsRead, "get_category")
+            .await?;
+        self.categories
+            .find(&self.pool, id)
+            .await?
+            .ok_or(ServiceError::NotFound("category"))
+    }
+
+    /// Creates a category, recorded as `category.created`.
+    pub async fn create(
+        &self,
+        caller: &Caller,
+        input: NewCategoryInput,
+    ) -> ServiceResult<CategoryRecord> {
+        let mut issues = Vec::new();
+        let name = field(&mut issues, "name", catalog::category_name(&input.name));
+        let description = field(
+            &mut issues,
+            "description",
+            catalog::category_description(input.description.as_deref()),
+        );
+        let (Some(name), Some(description)) = (name, description) else {
+            return Err(ServiceError::Validation(issues));
+        };
+        self.auth
+            .authorize(caller, Permission::CategoriesWrite, "create_category")
+            .await?;
+        let category = NewCategory {
+            id: Uuid::now_v7(),
+            name,
+            description,
+        };
+        self.categories
+            .create(&self.pool, &category, |created| {
+                vec![catalog_events::category_created(caller, created)]
+            })
+            .await
+            .map_err(|err| name_taken(err, &category.name))
+    }
+
+    /// Changes name and/or description, recorded as `category.updated` with what changed
+    /// (nothing when nothing did).
+    pub async fn update(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        update: CategoryUpdate,
+    ) -> ServiceResult<CategoryRecord> {
+        let mut issues = Vec::new();
+        let name = match update.name.as_deref() {
+            Some(raw) => field(&mut issues, "name", catalog::category_name(raw)).map(Some),
+            None => Some(None),
+        };
+        let description = match update.description.as_ref() {
+            Some(raw) => field(
+                &mut issues,
+                "description",
+                catalog::category_description(raw.as_deref()),
+            )
+            .map(Some),
+            None => Some(None),
+        };
+        let (Some(name), Some(description)) = (name, description) else {
+            return Err(ServiceError::Validation(issues));
+        };
+        self.auth
+            .authorize(caller, Permission::CategoriesWrite, "update_category")
+            .await?;
+        let taken_name = name.clone().unwrap_or_default();
+        let plan = |before: &CategoryRecord| {
+            let changes = CategoryChanges {
+                name: name.filter(|n| *n != before.name),
+                description: description.filter(|d| *d != before.description),
+            };
+            (changes.name.is_some() || changes.description.is_some()).then_some(changes)
+        };
+        self.categories
+            .update(&self.pool, id, plan, |before, after| {
+                catalog_events::category_updated(caller, before, after)
+                    .into_iter()
+                    .collect()
+            })
+            .await
+            .map_err(|err| name_taken(err, &taken_name))?
+            .ok_or(ServiceError::NotFound("category"))
+    }
+
+    /// Deletes a category no live product uses, recorded as `category.deleted`.
+    pub async fn delete(&self, caller: &Caller, id: Uuid) -> ServiceResult<()> {
+        self.auth
+            .authorize(caller, Permission::CategoriesWrite, "delete_category")
+            .await?;
+        let deleted = self
+            .categories
+            .delete(&self.pool, id, |deleted| {
+                vec![catalog_events::category_deleted(caller, deleted)]
+            })
+            .await?;
+        match deleted {
+            Guarded::Done(_) => Ok(()),
+            Guarded::NotFound => Err(ServiceError::NotFound("category")),
+            Guarded::Refused(CategoryInUse) => Err(ServiceError::Conflict(
+                "Products still use this category; move or delete them first.".to_owned(),
+            )),
+        }
+    }
+}
+
+/// The parsed value, or `None` with the issue noted under `name`.
+pub(super) fn field<T>(
+    issues: &mut Vec<FieldIssue>,
+    name: &str,
+    parsed: Result<T, crate::domain::identity::Invalid>,
+) -> Option<T> {
+    parsed
+        .map_err(|invalid| issues.push(FieldIssue::new(name, invalid.0)))
+        .ok()
+}
+
+fn name_taken(err: DbError, name: &str) -> ServiceError {
+    if err.unique_violation() == Some("categories_name_key") {
+        ServiceError::Conflict(format!(
+            "A category named \"{name}\" already exists (names ignore case)."
+        ))
+    } else {
+        err.into()
+    }
+}

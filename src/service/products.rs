@@ -1,0 +1,373 @@
+//! Products and their stock.
+//!
+//! Reads need `products:read`, changes `products:write`, deletion `products:delete`. Every
+//! change bumps `version`; a `PATCH` may name the versions it expects (`If-Match`) and is
+//! refused with 412, changing nothing, when the product has moved on. Stock changes only
+//! through adjustments, which never lose an update and never go below zero (409).
+
+use uuid::Uuid;
+
+use super::admin::{PageRequest, Paged};
+use super::auth::{AuthService, Caller};
+use super::catalog_events;
+use super::categories::field;
+use super::error::{FieldIssue, ServiceError, ServiceResult};
+use crate::domain::activity::ActivityEvent;
+use crate::domain::catalog::{self, ProductSort};
+use crate::domain::identity::Permission;
+use crate::domain::money::Price;
+use crate::repo::pg::product_list::ProductFilter;
+use crate::repo::pg::products::{
+    InsufficientStock, NewProduct, ProductChanges, ProductRecord, SKU_TAKEN, UNKNOWN_CATEGORY,
+};
+use crate::repo::pg::{DbError, Guarded, PgPool, PgProductListRepo, PgProductRepo};
+use crate::worker::activity::ActivitySink;
+
+pub struct NewProductInput {
+    pub name: String,
+    pub description: Option<String>,
+    pub sku: String,
+    pub price: Price,
+    pub stock_quantity: i64,
+    pub category_id: Uuid,
+}
+
+/// `None` fields stay as they are; `description: Some(None)` clears it.
+#[derive(Default)]
+pub struct ProductUpdate {
+    pub name: Option<String>,
+    pub description: Option<Option<String>>,
+    pub sku: Option<String>,
+    pub price: Option<Price>,
+    pub category_id: Option<Uuid>,
+}
+
+/// What an `If-Match` header asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VersionPrecondition {
+    /// `*`: any current version.
+    Any,
+    /// One of these versions (an empty list, from tags that are not versions, never matches).
+    OneOf(Vec<i64>),
+}
+
+impl VersionPrecondition {
+    fn admits(&self, version: i64) -> bool {
+        match self {
+            Self::Any => true,
+            Self::OneOf(versions) => versions.contains(&version),
+        }
+    }
+}
+
+/// `GET /products` parameters, checked by [`ProductService::list`].
+#[derive(Debug, Clone, Default)]
+pub struct ProductQuery {
+    pub category_id: Option<Uuid>,
+    pub q: Option<String>,
+    pub min_price: Option<Price>,
+    pub max_price: Option<Price>,
+    pub in_stock: Option<bool>,
+    pub sort: ProductSort,
+}
+
+const MAX_QUERY_CHARS: usize = 200;
+
+#[derive(Clone)]
+pub struct ProductService {
+    pool: PgPool,
+    products: PgProductRepo,
+    listing: PgProductListRepo,
+    auth: AuthService,
+    activity: ActivitySink,
+}
+
+impl ProductService {
+    pub fn new(pool: PgPool, auth: AuthService, activity: ActivitySink) -> Self {
+        Self {
+            pool,
+            products: PgProductRepo,
+            listing: PgProductListRepo,
+            auth,
+            activity,
+        }
+    }
+
+    /// A live product; recorded as `product.viewed` activity.
+    pub async fn get(&self, caller: &Caller, id: Uuid) -> ServiceResult<ProductRecord> {
+        self.auth
+            .authorize(caller, Permission::ProductsRead, "get_product")
+            .await?;
+        let product = self
+            .products
+            .find(&self.pool, id)
+            .await?
+            .ok_or(ServiceError::NotFound("product"))?;
+        self.activity.record(ActivityEvent::new(
+            "product.viewed",
+            Some(caller.id()),
+            "product",
+            Some(id.to_string()),
+        ));
+        Ok(product)
+    }
+
+    /// A filtered, sorted page of live products; recorded as `product.searched` activity
+    /// with the filters in its metadata.
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        query: ProductQuery,
+        page: PageRequest,
+    ) -> ServiceResult<Paged<ProductRecord>> {
+        let filter = parse_query(&query)?;
+        let sort = query.sort;
+        self.auth
+            .authorize(caller, Permission::ProductsRead, "list_products")
+            .await?;
+        let (items, total) = self
+            .listing
+            .list(&self.pool, &filter, sort, page.skip, page.limit)
+            .await?;
+        let mut searched =
+            ActivityEvent::new("product.searched", Some(caller.id()), "product", None);
+        searched.metadata = search_metadata(&query, sort, page, total);
+        self.activity.record(searched);
+        Ok(Paged { items, total })
+    }
+
+    /// Creates a product, recorded as `product.created`.
+    pub async fn create(
+        &self,
+        caller: &Caller,
+        input: NewProductInput,
+    ) -> ServiceResult<ProductRecord> {
+        let mut issues = Vec::new();
+        let name = field(&mut issues, "name", catalog::product_name(&input.name));
+        let description = field(
+            &mut issues,
+            "description",
+            catalog::product_description(input.description.as_deref()),
+        );
+        let sku = field(&mut issues, "sku", catalog::sku(&input.sku));
+        let stock = field(
+            &mut issues,
+            "stock_quantity",
+            catalog::stock_quantity(input.stock_quantity),
+        );
+        let (Some(name), Some(description), Some(sku), Some(stock_quantity)) =
+            (name, description, sku, stock)
+        else {
+            return Err(ServiceError::Validation(issues));
+        };
+        self.auth
+            .authorize(caller, Permission::ProductsWrite, "create_product")
+            .await?;
+        let product = NewProduct {
+            id: Uuid::now_v7(),
+            name,
+            description,
+            sku,
+            price: input.price.value(),
+            stock_quantity,
+            category_id: input.category_id,
+        };
+        self.products
+            .create(&self.pool, &product, |created| {
+                vec![catalog_events::product_created(caller, created)]
+            })
+            .await
+            .map_err(|err| write_refused(err, &product.sku))
+    }
+
+    /// Applies a partial update, recorded as `product.updated` with what changed (a new
+    /// version only when something did). A stale `expected` version is 412.
+    pub async fn update(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        update: ProductUpdate,
+        expected: Option<VersionPrecondition>,
+    ) -> ServiceResult<ProductRecord> {
+        let changes = parse_update(update)?;
+        self.auth
+            .authorize(caller, Permission::ProductsWrite, "update_product")
+            .await?;
+        let taken_sku = changes.sku.clone().unwrap_or_default();
+        let plan = |before: &ProductRecord| {
+            if let Some(expected) = &expected
+                && !expected.admits(before.version)
+            {
+                return Err(before.version);
+            }
+            Ok(effective_changes(changes, before))
+        };
+        let updated = self
+            .products
+            .update(&self.pool, id, plan, |before, after| {
+                catalog_events::product_updated(caller, before, after)
+                    .into_iter()
+                    .collect()
+            })
+            .await
+            .map_err(|err| write_refused(err, &taken_sku))?;
+        match updated {
+            Guarded::Done(product) => Ok(product),
+            Guarded::NotFound => Err(ServiceError::NotFound("product")),
+            Guarded::Refused(current) => Err(ServiceError::PreconditionFailed(format!(
+                "The product is at version {current}; If-Match does not name it. \
+                 Fetch it again and retry."
+            ))),
+        }
+    }
+
+    /// Soft-deletes a product, recorded as `product.deleted`; it then reads as absent.
+    pub async fn delete(&self, caller: &Caller, id: Uuid) -> ServiceResult<()> {
+        self.auth
+            .authorize(caller, Permission::ProductsDelete, "delete_product")
+            .await?;
+        self.products
+            .soft_delete(&self.pool, id, |deleted| {
+                vec![catalog_events::product_deleted(caller, deleted)]
+            })
+            .await?
+            .map(|_| ())
+            .ok_or(ServiceError::NotFound("product"))
+    }
+
+    /// Adds `delta` (negative to take away) to the stock, recorded as
+    /// `product.stock_adjusted` with the reason; 409 when it would go below zero.
+    pub async fn adjust_stock(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        delta: i64,
+        reason: &str,
+    ) -> ServiceResult<ProductRecord> {
+        let mut issues = Vec::new();
+        let delta = field(&mut issues, "delta", catalog::stock_delta(delta));
+        let reason = field(&mut issues, "reason", catalog::adjustment_reason(reason));
+        let (Some(delta), Some(reason)) = (delta, reason) else {
+            return Err(ServiceError::Validation(issues));
+        };
+        self.auth
+            .authorize(caller, Permission::ProductsWrite, "adjust_stock")
+            .await?;
+        let adjusted = self
+            .products
+            .adjust_stock(&self.pool, id, delta, |adjusted| {
+                vec![catalog_events::stock_adjusted(
+                    caller, adjusted, delta, &reason,
+                )]
+            })
+            .await?;
+        match adjusted {
+            Guarded::Done(product) => Ok(product),
+            Guarded::NotFound => Err(ServiceError::NotFound("product")),
+            Guarded::Refused(InsufficientStock { available }) => Err(ServiceError::Conflict(
+                format!("Only {available} in stock; a change of {delta} would go below zero."),
+            )),
+        }
+    }
+}
+
+fn parse_query(query: &ProductQuery) -> ServiceResult<ProductFilter> {
+    let mut issues = Vec::new();
+    let q = query.q.as_deref().filter(|q| !q.is_empty());
+    if let Some(q) = q {
+        if q.chars().count() > MAX_QUERY_CHARS {
+            issues.push(FieldIssue::new("q", "must be at most 200 characters"));
+        } else if q.chars().any(char::is_control) {
+            issues.push(FieldIssue::new("q", "must not contain control characters"));
+        }
+    }
+    if let (Some(min), Some(max)) = (query.min_price, query.max_price)
+        && min > max
+    {
+        issues.push(FieldIssue::new("min_price", "must not exceed max_price"));
+    }
+    if !issues.is_empty() {
+        return Err(ServiceError::Validation(issues));
+    }
+    Ok(ProductFilter {
+        category_id: query.category_id,
+        q: q.map(str::to_owned),
+        min_price: query.min_price.map(Price::value),
+        max_price: query.max_price.map(Price::value),
+        in_stock: query.in_stock,
+    })
+}
+
+fn search_metadata(
+    query: &ProductQuery,
+    sort: ProductSort,
+    page: PageRequest,
+    total: i64,
+) -> serde_json::Map<String, serde_json::Value> {
+    let metadata = serde_json::json!({
+        "category_id": query.category_id,
+        "q": query.q,
+        "min_price": query.min_price.map(Price::to_text),
+        "max_price": query.max_price.map(Price::to_text),
+        "in_stock": query.in_stock,
+        "sort": sort.as_str(),
+        "skip": page.skip,
+        "limit": page.limit,
+        "total": total,
+    });
+    metadata.as_object().cloned().unwrap_or_default()
+}
+
+/// Checks each given field; the result holds only what was given.
+fn parse_update(update: ProductUpdate) -> ServiceResult<ProductChanges> {
+    let mut issues = Vec::new();
+    let mut changes = ProductChanges {
+        price: update.price.map(Price::value),
+        category_id: update.category_id,
+        ..ProductChanges::default()
+    };
+    if let Some(raw) = update.name {
+        changes.name = field(&mut issues, "name", catalog::product_name(&raw));
+    }
+    if let Some(raw) = update.description {
+        changes.description = field(
+            &mut issues,
+            "description",
+            catalog::product_description(raw.as_deref()),
+        );
+    }
+    if let Some(raw) = update.sku {
+        changes.sku = field(&mut issues, "sku", catalog::sku(&raw));
+    }
+    if issues.is_empty() {
+        Ok(changes)
+    } else {
+        Err(ServiceError::Validation(issues))
+    }
+}
+
+/// The requested changes that differ from `before`; `None` when nothing would change.
+fn effective_changes(requested: ProductChanges, before: &ProductRecord) -> Option<ProductChanges> {
+    let changes = ProductChanges {
+        name: requested.name.filter(|v| *v != before.name),
+        description: requested.description.filter(|v| *v != before.description),
+        sku: requested.sku.filter(|v| *v != before.sku),
+        price: requested.price.filter(|v| *v != before.price),
+        category_id: requested
+            .category_id
+            .filter(|v| Some(*v) != before.category_id),
+    };
+    (changes != ProductChanges::default()).then_some(changes)
+}
+
+fn write_refused(err: DbError, sku: &str) -> ServiceError {
+    if err.unique_violation() == Some(SKU_TAKEN) {
+        ServiceError::Conflict(format!(
+            "A product with SKU \"{sku}\" already exists (SKUs ignore case)."
+        ))
+    } else if err.foreign_key_violation() == Some(UNKNOWN_CATEGORY) {
+        ServiceError::invalid("category_id", "no category has this id")
+    } else {
+        err.into()
+    }
+}
