@@ -14,9 +14,10 @@ use tokio_util::sync::CancellationToken;
 use crate::api::{self, ApiState, HttpSettings};
 use crate::config::Config;
 use crate::repo::mongo::indexes::{self, CollectionIndexes, TtlSettings};
-use crate::repo::mongo::{self, AuditQueryRepo, EventStore};
+use crate::repo::mongo::{self, AnalyticsRepo, AuditQueryRepo, EventStore};
 use crate::repo::pg::{self, PgPool, PoolSettings};
 use crate::service::account::AccountService;
+use crate::service::analytics::AnalyticsService;
 use crate::service::audit::AuditService;
 use crate::service::auth::{AuthService, Provisioned};
 use crate::service::categories::CategoryService;
@@ -116,6 +117,7 @@ impl Application {
 
         let auth_handle = identity.auth.clone();
         let audit = AuditService::new(AuditQueryRepo::new(&events), identity.auth.clone());
+        let analytics = AnalyticsService::new(AnalyticsRepo::new(&events), identity.auth.clone());
         let state = ApiState {
             health: HealthService::new(pool.clone(), events.clone(), HEALTH_CHECK_TIMEOUT),
             metrics: telemetry::metrics_handle(),
@@ -126,6 +128,7 @@ impl Application {
             roles: identity.roles,
             categories: CategoryService::new(pool.clone(), auth_handle.clone()),
             products: ProductService::new(pool.clone(), auth_handle.clone(), activity.clone()),
+            analytics,
         };
         let endpoint = api::app(
             state,

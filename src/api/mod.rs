@@ -1,5 +1,6 @@
 //! HTTP: poem-openapi operations, the OpenAPI document, and the outer request layer.
 
+pub mod analytics;
 pub mod audit;
 pub mod auth;
 pub mod body;
@@ -25,6 +26,7 @@ use poem_openapi::{OpenApiService, Tags};
 
 use crate::config::TrustedProxies;
 use crate::service::account::AccountService;
+use crate::service::analytics::AnalyticsService;
 use crate::service::audit::AuditService;
 use crate::service::auth::AuthService;
 use crate::service::categories::CategoryService;
@@ -32,6 +34,7 @@ use crate::service::health::HealthService;
 use crate::service::products::ProductService;
 use crate::service::roles::RoleService;
 use crate::service::user_admin::AdminUserService;
+use analytics::AnalyticsApi;
 use audit::AuditApi;
 use auth::AuthApi;
 use categories::CategoriesApi;
@@ -61,6 +64,10 @@ pub enum ApiTags {
     /// every product change bumps its `version` (the `ETag`); deleted products stay stored
     /// for the audit trail but read as absent.
     Catalog,
+    /// Dashboards over activity events (product views, searches, logins): counts per time
+    /// bucket, the most viewed products, distinct active users. Windows are half-open
+    /// `[from, to)` of at most 92 days; buckets are UTC; empty buckets are absent.
+    Analytics,
     /// Health, readiness and metrics.
     Operations,
 }
@@ -76,6 +83,7 @@ pub struct ApiState {
     pub roles: RoleService,
     pub categories: CategoryService,
     pub products: ProductService,
+    pub analytics: AnalyticsService,
 }
 
 pub struct HttpSettings {
@@ -92,6 +100,7 @@ type Apis = (
     AuditApi,
     UsersApi,
     RolesApi,
+    AnalyticsApi,
     OperationsApi,
 );
 
@@ -104,8 +113,9 @@ requests with invalid values (body, query or path, including unknown body fields
 Every response carries `X-Request-Id` (echoed when the client sends a plain one of at most \
 128 characters, generated otherwise) and `Cache-Control: no-store`.\n\n\
 Besides readiness, any operation answers 503 (problem) when a store it needs is unreachable: \
-PostgreSQL for everything, MongoDB for the audit trail; retry later. Writes never wait for \
-MongoDB: their audit events are committed with them and delivered when it is back.\n\n\
+PostgreSQL for everything, MongoDB for the audit trail and analytics; retry later. Writes \
+never wait for MongoDB: their audit events are committed with them and delivered when it is \
+back.\n\n\
 Rate limits are per service instance: registration per client IP, login per client IP and \
 per email; 429 with `Retry-After`. The client IP is the TCP peer unless the peer is a \
 configured trusted proxy.";
@@ -126,6 +136,9 @@ pub fn openapi_service(state: ApiState) -> OpenApiService<Apis, ()> {
         AuditApi { audit: state.audit },
         UsersApi { users: state.users },
         RolesApi { roles: state.roles },
+        AnalyticsApi {
+            analytics: state.analytics,
+        },
         OperationsApi {
             health: state.health,
             metrics: state.metrics,

@@ -247,6 +247,9 @@ fn clean_reason(reason: &str) -> String {
         .split(" (occurred while parsing")
         .next()
         .unwrap_or(reason);
+    if reason.ends_with("expects an input value.") {
+        return "is required".to_owned();
+    }
     if let Some((_, rule)) = reason.split_once("verification failed. ") {
         return describe_rule(rule.trim());
     }

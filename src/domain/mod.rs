@@ -1,6 +1,7 @@
 //! Domain types shared by the services and the repositories.
 
 pub mod activity;
+pub mod analytics;
 pub mod audit;
 pub mod audit_query;
 pub mod catalog;

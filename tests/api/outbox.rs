@@ -259,14 +259,17 @@ async fn index_specs_are_applied_idempotently() {
     let applied = stockroom::repo::mongo::indexes::apply_specs(&database, &specs, &ttl)
         .await
         .unwrap();
-    assert_eq!(applied, 8);
+    assert_eq!(applied, 9);
     let activity = database
         .collection::<bson::Document>("activity_events")
         .list_index_names()
         .await
         .unwrap();
-    assert!(
-        activity.iter().any(|n| n == "occurred_at_ttl"),
-        "{activity:?}"
-    );
+    for expected in [
+        "occurred_at_ttl",
+        "event_type_occurred_at",
+        "occurred_at_event_type_actor",
+    ] {
+        assert!(activity.iter().any(|n| n == expected), "{activity:?}");
+    }
 }

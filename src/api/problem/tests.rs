@@ -116,6 +116,10 @@ fn parse_reasons_become_plain_sentences_without_type_names() {
             "must be an RFC 3339 date-time",
         ),
         (
+            "Type \"string_date-time\" expects an input value.",
+            "is required",
+        ),
+        (
             "failed to parse \"Outcome\": Expect a valid enumeration value. (occurred while parsing \"optional_Outcome\")",
             "Expect a valid enumeration value.",
         ),

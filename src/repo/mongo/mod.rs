@@ -1,5 +1,6 @@
 //! MongoDB: the event store (audit trail and activity events) and its index specs.
 
+pub mod analytics;
 pub mod audit_query;
 pub mod events;
 pub mod indexes;
@@ -10,6 +11,7 @@ use mongodb::error::{Error as MongoError, ErrorKind};
 use mongodb::options::ClientOptions;
 use mongodb::{Client, Database};
 
+pub use analytics::AnalyticsRepo;
 pub use audit_query::AuditQueryRepo;
 pub use events::EventStore;
 

@@ -31,6 +31,8 @@ pub struct TestOptions {
     /// Rate limits per minute (0 = off, the default in tests).
     pub register_per_minute: u32,
     pub login_per_minute: u32,
+    /// TTL of `activity_events` (tests seeding events days back need more than a day).
+    pub activity_retention: Duration,
 }
 
 impl Default for TestOptions {
@@ -42,6 +44,7 @@ impl Default for TestOptions {
             cors_allowed_origins: vec![],
             register_per_minute: 0,
             login_per_minute: 0,
+            activity_retention: Duration::from_secs(86_400),
         }
     }
 }
@@ -85,6 +88,7 @@ impl TestApp {
             options.max_body_bytes,
         );
         config.activity.flush_interval = options.activity_flush_interval;
+        config.activity.retention = options.activity_retention;
         config.cors_allowed_origins = options.cors_allowed_origins;
         config.rate_limit_register_per_minute = options.register_per_minute;
         config.rate_limit_login_per_minute = options.login_per_minute;

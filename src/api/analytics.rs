@@ -1,0 +1,220 @@
+//! `/api/v1/analytics/*`: dashboards over activity events (views, searches, logins).
+
+use chrono::{DateTime, Utc};
+use poem_openapi::param::Query;
+use poem_openapi::payload::Json;
+use poem_openapi::{Enum, Object, OpenApi};
+use uuid::Uuid;
+
+use super::ApiTags;
+use super::problem::ApiError;
+use super::security::BearerAuth;
+use crate::domain::analytics::{
+    ActiveUsers, Bucket, DEFAULT_TOP_PRODUCTS, EventCount, ProductViews,
+};
+use crate::service::analytics::AnalyticsService;
+
+/// The width of a bucket: whole UTC hours or whole UTC days (from midnight).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum AnalyticsBucket {
+    Hour,
+    Day,
+}
+
+impl From<AnalyticsBucket> for Bucket {
+    fn from(bucket: AnalyticsBucket) -> Self {
+        match bucket {
+            AnalyticsBucket::Hour => Bucket::Hour,
+            AnalyticsBucket::Day => Bucket::Day,
+        }
+    }
+}
+
+fn default_bucket() -> AnalyticsBucket {
+    AnalyticsBucket::Hour
+}
+
+fn default_top_limit() -> u32 {
+    DEFAULT_TOP_PRODUCTS
+}
+
+#[derive(Debug, Object)]
+pub struct EventCountBucket {
+    /// Start of the UTC bucket (inclusive); it ends one `bucket` later.
+    pub start: DateTime<Utc>,
+    pub event_type: String,
+    /// Events of this type in this bucket and the window (at least 1).
+    pub count: i64,
+}
+
+#[derive(Debug, Object)]
+pub struct EventCounts {
+    /// Sorted by `start`, then `event_type`. A bucket or type without events is absent.
+    pub buckets: Vec<EventCountBucket>,
+}
+
+#[derive(Debug, Object)]
+pub struct ProductViewCount {
+    pub product_id: Uuid,
+    /// `product.viewed` events for this product in the window (at least 1).
+    pub views: i64,
+}
+
+#[derive(Debug, Object)]
+pub struct ActiveUsersBucket {
+    /// Start of the UTC bucket (inclusive); it ends one `bucket` later.
+    pub start: DateTime<Utc>,
+    /// Distinct users with at least one activity event in this bucket and the window.
+    pub active_users: i64,
+}
+
+#[derive(Debug, Object)]
+pub struct ActiveUsersCounts {
+    /// Sorted by `start`. A bucket without any identified user is absent.
+    pub buckets: Vec<ActiveUsersBucket>,
+}
+
+impl From<EventCount> for EventCountBucket {
+    fn from(c: EventCount) -> Self {
+        Self {
+            start: c.start,
+            event_type: c.event_type,
+            count: c.count,
+        }
+    }
+}
+
+impl From<ProductViews> for ProductViewCount {
+    fn from(p: ProductViews) -> Self {
+        Self {
+            product_id: p.product_id,
+            views: p.views,
+        }
+    }
+}
+
+impl From<ActiveUsers> for ActiveUsersBucket {
+    fn from(a: ActiveUsers) -> Self {
+        Self {
+            start: a.start,
+            active_users: a.active_users,
+        }
+    }
+}
+
+pub struct AnalyticsApi {
+    pub analytics: AnalyticsService,
+}
+
+#[OpenApi(prefix_path = "/api/v1/analytics", tag = "ApiTags::Analytics")]
+impl AnalyticsApi {
+    /// Activity events per time bucket and event type (`analytics:read`).
+    ///
+    /// Counts the events with `from <= occurred_at < to` (half-open: an event exactly at
+    /// `to` belongs to the next window), grouped into UTC buckets of one `hour` (default) or
+    /// one `day`. Buckets and types without events are absent, not zero. `event_type` keeps
+    /// one type (e.g. `product.viewed`, `product.searched`, `auth.login_succeeded`); a
+    /// well-formed name nobody records just gives no buckets. `from` must precede `to` by at
+    /// most 92 days. Invalid parameters are 422 (checked before the permission).
+    #[oai(
+        path = "/events/counts",
+        method = "get",
+        operation_id = "get_event_counts"
+    )]
+    async fn event_counts(
+        &self,
+        auth: BearerAuth,
+        /// Start of the window, inclusive (RFC 3339).
+        from: Query<DateTime<Utc>>,
+        /// End of the window, exclusive (RFC 3339); after `from`, by at most 92 days.
+        to: Query<DateTime<Utc>>,
+        /// Bucket width: `hour` (default) or `day`, in UTC.
+        #[oai(default = "default_bucket")]
+        bucket: Query<AnalyticsBucket>,
+        /// Only events of this type: a lowercase letter, then up to 63 of `a-z`, `0-9`,
+        /// `_` and `.`.
+        #[oai(validator(max_length = 64, pattern = "^[a-z][a-z0-9_.]{0,63}$"))]
+        event_type: Query<Option<String>>,
+    ) -> Result<Json<EventCounts>, ApiError> {
+        let counts = self
+            .analytics
+            .event_counts(
+                &auth.0,
+                from.0,
+                to.0,
+                bucket.0.into(),
+                event_type.as_deref(),
+            )
+            .await?;
+        Ok(Json(EventCounts {
+            buckets: counts.into_iter().map(Into::into).collect(),
+        }))
+    }
+
+    /// The most viewed products (`analytics:read`).
+    ///
+    /// Counts `product.viewed` events about a product (subject type `product`) with
+    /// `from <= occurred_at < to`, and answers the `limit` products viewed most, sorted by
+    /// `views` descending, then `product_id` ascending. Products without views in the window
+    /// are absent (the list may be shorter than `limit`, or empty). `from` must precede `to`
+    /// by at most 92 days. Invalid parameters are 422 (checked before the permission).
+    #[oai(
+        path = "/top-products",
+        method = "get",
+        operation_id = "get_top_products"
+    )]
+    async fn top_products(
+        &self,
+        auth: BearerAuth,
+        /// Start of the window, inclusive (RFC 3339).
+        from: Query<DateTime<Utc>>,
+        /// End of the window, exclusive (RFC 3339); after `from`, by at most 92 days.
+        to: Query<DateTime<Utc>>,
+        /// How many products at most, 1 to 100 (default 10).
+        #[oai(
+            default = "default_top_limit",
+            validator(minimum(value = "1"), maximum(value = "100"))
+        )]
+        limit: Query<u32>,
+    ) -> Result<Json<Vec<ProductViewCount>>, ApiError> {
+        let top = self
+            .analytics
+            .top_products(&auth.0, from.0, to.0, limit.0)
+            .await?;
+        Ok(Json(top.into_iter().map(Into::into).collect()))
+    }
+
+    /// Distinct active users per time bucket (`analytics:read`).
+    ///
+    /// Counts the distinct users (`actor_id`) with at least one activity event of any type
+    /// with `from <= occurred_at < to`, per UTC bucket of one `hour` (default) or one `day`.
+    /// A user active several times in a bucket counts once; events without an actor
+    /// (anonymous) are not counted. Buckets without an identified user are absent, not
+    /// zero. `from` must precede `to` by at most 92 days. Invalid parameters are 422
+    /// (checked before the permission).
+    #[oai(
+        path = "/active-users",
+        method = "get",
+        operation_id = "get_active_users"
+    )]
+    async fn active_users(
+        &self,
+        auth: BearerAuth,
+        /// Start of the window, inclusive (RFC 3339).
+        from: Query<DateTime<Utc>>,
+        /// End of the window, exclusive (RFC 3339); after `from`, by at most 92 days.
+        to: Query<DateTime<Utc>>,
+        /// Bucket width: `hour` (default) or `day`, in UTC.
+        #[oai(default = "default_bucket")]
+        bucket: Query<AnalyticsBucket>,
+    ) -> Result<Json<ActiveUsersCounts>, ApiError> {
+        let active = self
+            .analytics
+            .active_users(&auth.0, from.0, to.0, bucket.0.into())
+            .await?;
+        Ok(Json(ActiveUsersCounts {
+            buckets: active.into_iter().map(Into::into).collect(),
+        }))
+    }
+}

@@ -1,0 +1,228 @@
+//! Analytics over activity events: the rules for the time window, the buckets, the event
+//! type filter and the top-products limit, and the shapes of the answers.
+//!
+//! Every value here is valid by construction, so the event store builds its pipelines from
+//! these and never from raw request text.
+
+use chrono::{DateTime, Duration, Utc};
+use uuid::Uuid;
+
+use super::identity::Invalid;
+
+/// The longest window a query may span, in days (a quarter, rounded up).
+pub const MAX_WINDOW_DAYS: i64 = 92;
+pub const DEFAULT_TOP_PRODUCTS: u32 = 10;
+pub const MAX_TOP_PRODUCTS: u32 = 100;
+pub const MAX_EVENT_TYPE_CHARS: usize = 64;
+/// The activity event counted as a product view, and the subject type it must carry.
+pub const PRODUCT_VIEWED: &str = "product.viewed";
+pub const PRODUCT_SUBJECT: &str = "product";
+
+/// A half-open time window `[from, to)`, `from < to`, at most `MAX_WINDOW_DAYS` long.
+///
+/// Bounds are kept at millisecond precision (what BSON dates hold), both rounded up: an
+/// event at millisecond `t` is inside exactly when `from <= t < to` holds for the values the
+/// client sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+}
+
+impl Window {
+    /// Validates the window; the error names the parameter at fault.
+    pub fn parse(from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Self, (&'static str, Invalid)> {
+        if from >= to {
+            return Err(("from", Invalid("must be before `to`")));
+        }
+        if to - from > Duration::days(MAX_WINDOW_DAYS) {
+            return Err(("to", Invalid("must be at most 92 days after `from`")));
+        }
+        Ok(Self {
+            from: ceil_to_millis(from),
+            to: ceil_to_millis(to),
+        })
+    }
+
+    /// The first instant inside the window.
+    pub fn from(&self) -> DateTime<Utc> {
+        self.from
+    }
+
+    /// The first instant after the window.
+    pub fn to(&self) -> DateTime<Utc> {
+        self.to
+    }
+}
+
+fn ceil_to_millis(t: DateTime<Utc>) -> DateTime<Utc> {
+    let millis = t.timestamp_millis();
+    let floored = DateTime::from_timestamp_millis(millis).unwrap_or(t);
+    if floored == t {
+        return t;
+    }
+    DateTime::from_timestamp_millis(millis.saturating_add(1)).unwrap_or(floored)
+}
+
+/// The width of a time bucket; buckets start on whole UTC hours or UTC midnights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Bucket {
+    #[default]
+    Hour,
+    Day,
+}
+
+impl Bucket {
+    /// The unit name `$dateTrunc` takes.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Bucket::Hour => "hour",
+            Bucket::Day => "day",
+        }
+    }
+}
+
+/// An activity event type name such as `product.viewed`: a lowercase letter, then up to 63
+/// of `a-z`, `0-9`, `_` and `.` (`^[a-z][a-z0-9_.]{0,63}$`). A well-formed name nobody
+/// records simply matches nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventType(String);
+
+impl EventType {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let mut chars = raw.chars();
+        let shaped = chars.next().is_some_and(|c| c.is_ascii_lowercase())
+            && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.')
+            && raw.len() <= MAX_EVENT_TYPE_CHARS;
+        if shaped {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(Invalid(
+                "must be a lowercase letter followed by at most 63 of a-z, 0-9, `_` and `.`",
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// How many products the top list holds: 1 to 100.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TopLimit(u32);
+
+impl TopLimit {
+    pub fn parse(raw: u32) -> Result<Self, Invalid> {
+        if (1..=MAX_TOP_PRODUCTS).contains(&raw) {
+            Ok(Self(raw))
+        } else {
+            Err(Invalid("must be between 1 and 100"))
+        }
+    }
+
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+/// How many events of one type occurred in one bucket (never zero: empty buckets are absent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventCount {
+    pub start: DateTime<Utc>,
+    pub event_type: String,
+    pub count: i64,
+}
+
+/// How often one product was viewed in the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProductViews {
+    pub product_id: Uuid,
+    pub views: i64,
+}
+
+/// How many distinct users acted in one bucket (never zero: empty buckets are absent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActiveUsers {
+    pub start: DateTime<Utc>,
+    pub active_users: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn at(millis: i64) -> DateTime<Utc> {
+        Utc.timestamp_millis_opt(millis).unwrap()
+    }
+
+    fn field(result: Result<Window, (&'static str, Invalid)>) -> &'static str {
+        result.unwrap_err().0
+    }
+
+    #[test]
+    fn a_window_runs_forward_for_at_most_92_days() {
+        let from = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+        let longest = Window::parse(from, from + Duration::days(92)).unwrap();
+        assert_eq!(longest.to() - longest.from(), Duration::days(92));
+        assert_eq!(
+            field(Window::parse(
+                from,
+                from + Duration::days(92) + Duration::milliseconds(1)
+            )),
+            "to"
+        );
+        assert_eq!(field(Window::parse(from, from)), "from");
+        assert_eq!(
+            field(Window::parse(from, from - Duration::hours(1))),
+            "from"
+        );
+        assert!(Window::parse(from, from + Duration::milliseconds(1)).is_ok());
+    }
+
+    #[test]
+    fn bounds_round_up_to_milliseconds_keeping_the_half_open_meaning() {
+        let window = Window::parse(
+            at(1_000) + Duration::microseconds(200),
+            at(5_000) + Duration::microseconds(1),
+        )
+        .unwrap();
+        // An event at 1.000 s precedes `from` (1.0002 s); one at 5.000 s precedes `to`.
+        assert_eq!(window.from(), at(1_001));
+        assert_eq!(window.to(), at(5_001));
+        let exact = Window::parse(at(1_000), at(5_000)).unwrap();
+        assert_eq!((exact.from(), exact.to()), (at(1_000), at(5_000)));
+    }
+
+    #[test]
+    fn event_types_are_plausible_names() {
+        for good in ["product.viewed", "auth.login_succeeded", "a", "x9._"] {
+            assert_eq!(EventType::parse(good).unwrap().as_str(), good);
+        }
+        assert!(EventType::parse(&format!("a{}", "b".repeat(63))).is_ok());
+        for bad in [
+            "",
+            "Product.viewed",
+            "1product",
+            ".viewed",
+            "product viewed",
+            "product-viewed",
+            "{\"$ne\":1}",
+            "é",
+        ] {
+            assert!(EventType::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(EventType::parse(&format!("a{}", "b".repeat(64))).is_err());
+    }
+
+    #[test]
+    fn top_limits_are_1_to_100_and_buckets_name_their_unit() {
+        assert_eq!(TopLimit::parse(1).unwrap().get(), 1);
+        assert_eq!(TopLimit::parse(100).unwrap().get(), 100);
+        assert!(TopLimit::parse(0).is_err() && TopLimit::parse(101).is_err());
+        assert_eq!(Bucket::default(), Bucket::Hour);
+        assert_eq!((Bucket::Hour.unit(), Bucket::Day.unit()), ("hour", "day"));
+    }
+}

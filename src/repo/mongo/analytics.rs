@@ -1,0 +1,298 @@
+//! The read side of `activity_events` for dashboards: aggregation pipelines over a window.
+//!
+//! Pipelines are typed BSON built from validated domain values (`Window`, `Bucket`,
+//! `EventType`, `TopLimit`): times as BSON dates, names as plain string equality, so no
+//! request text can become an operator. Only operators of MongoDB 6.0+ are used
+//! (`$match`, `$group`, `$dateTrunc`, `$sort`, `$limit`, `$project`), and each `$match`
+//! starts with fields an index of `mongo_indexes/activity_events.json` leads with:
+//!
+//! * counts with `event_type`: `event_type_occurred_at` (equality, then the range);
+//! * counts without it, and active users: `occurred_at_event_type_actor` (the range, with
+//!   the grouped fields in the index so the plan need not fetch documents);
+//! * top products: `event_type_occurred_at` (`product.viewed`, then the range).
+
+use bson::{Bson, Document, doc};
+use futures::TryStreamExt;
+use mongodb::Collection;
+use uuid::Uuid;
+
+use super::EventStoreError;
+use super::events::{ACTIVITY_COLLECTION, EventStore};
+use crate::domain::analytics::{
+    ActiveUsers, Bucket, EventCount, EventType, PRODUCT_SUBJECT, PRODUCT_VIEWED, ProductViews,
+    TopLimit, Window,
+};
+
+#[derive(Clone)]
+pub struct AnalyticsRepo {
+    activity: Collection<Document>,
+}
+
+impl AnalyticsRepo {
+    pub fn new(events: &EventStore) -> Self {
+        Self {
+            activity: events.database().collection(ACTIVITY_COLLECTION),
+        }
+    }
+
+    /// Events per bucket and type, by bucket start then type.
+    pub async fn event_counts(
+        &self,
+        window: &Window,
+        bucket: Bucket,
+        event_type: Option<&EventType>,
+    ) -> Result<Vec<EventCount>, EventStoreError> {
+        let rows = self
+            .run(counts_pipeline(window, bucket, event_type))
+            .await?;
+        Ok(rows.iter().filter_map(read_count).collect())
+    }
+
+    /// The most viewed products, by views descending then product id ascending.
+    pub async fn top_products(
+        &self,
+        window: &Window,
+        limit: TopLimit,
+    ) -> Result<Vec<ProductViews>, EventStoreError> {
+        let rows = self.run(top_products_pipeline(window, limit)).await?;
+        Ok(rows.iter().filter_map(read_product_views).collect())
+    }
+
+    /// Distinct non-null actors per bucket, by bucket start.
+    pub async fn active_users(
+        &self,
+        window: &Window,
+        bucket: Bucket,
+    ) -> Result<Vec<ActiveUsers>, EventStoreError> {
+        let rows = self.run(active_users_pipeline(window, bucket)).await?;
+        Ok(rows.iter().filter_map(read_active_users).collect())
+    }
+
+    async fn run(&self, pipeline: Vec<Document>) -> Result<Vec<Document>, EventStoreError> {
+        // The answers are small (at most 92 days x 24 buckets x event types, or 100
+        // products), so they are collected rather than streamed.
+        Ok(self
+            .activity
+            .aggregate(pipeline)
+            .await?
+            .try_collect()
+            .await?)
+    }
+}
+
+/// `occurred_at` in `[from, to)`.
+fn in_window(window: &Window) -> Document {
+    doc! {
+        "$gte": bson::DateTime::from_chrono(window.from()),
+        "$lt": bson::DateTime::from_chrono(window.to()),
+    }
+}
+
+/// The start of the UTC bucket `occurred_at` falls in.
+fn bucket_start(bucket: Bucket) -> Document {
+    doc! {
+        "$dateTrunc": { "date": "$occurred_at", "unit": bucket.unit(), "timezone": "UTC" }
+    }
+}
+
+pub(crate) fn counts_pipeline(
+    window: &Window,
+    bucket: Bucket,
+    event_type: Option<&EventType>,
+) -> Vec<Document> {
+    let filter = match event_type {
+        Some(event_type) => doc! {
+            "event_type": event_type.as_str(),
+            "occurred_at": in_window(window),
+        },
+        None => doc! { "occurred_at": in_window(window) },
+    };
+    vec![
+        doc! { "$match": filter },
+        doc! { "$group": {
+            "_id": { "start": bucket_start(bucket), "event_type": "$event_type" },
+            "count": { "$sum": 1 },
+        } },
+        doc! { "$sort": { "_id.start": 1, "_id.event_type": 1 } },
+        doc! { "$project": {
+            "_id": 0, "start": "$_id.start", "event_type": "$_id.event_type", "count": 1,
+        } },
+    ]
+}
+
+pub(crate) fn top_products_pipeline(window: &Window, limit: TopLimit) -> Vec<Document> {
+    vec![
+        doc! { "$match": {
+            "event_type": PRODUCT_VIEWED,
+            "occurred_at": in_window(window),
+            "subject.type": PRODUCT_SUBJECT,
+        } },
+        doc! { "$group": { "_id": "$subject.id", "views": { "$sum": 1 } } },
+        doc! { "$sort": { "views": -1, "_id": 1 } },
+        doc! { "$limit": i64::from(limit.get()) },
+        doc! { "$project": { "_id": 0, "product_id": "$_id", "views": 1 } },
+    ]
+}
+
+/// Two groups rather than `$addToSet`: the first makes one row per (bucket, actor), the
+/// second counts them, so no bucket ever holds its actors in one array (which a busy day
+/// could grow past what a group may hold in memory).
+pub(crate) fn active_users_pipeline(window: &Window, bucket: Bucket) -> Vec<Document> {
+    vec![
+        doc! { "$match": { "occurred_at": in_window(window), "actor_id": { "$ne": Bson::Null } } },
+        doc! { "$group": { "_id": { "start": bucket_start(bucket), "actor": "$actor_id" } } },
+        doc! { "$group": { "_id": "$_id.start", "active_users": { "$sum": 1 } } },
+        doc! { "$sort": { "_id": 1 } },
+        doc! { "$project": { "_id": 0, "start": "$_id", "active_users": 1 } },
+    ]
+}
+
+/// `$sum` answers an int32 while small and an int64 beyond.
+fn get_count(row: &Document, key: &str) -> Option<i64> {
+    match row.get(key)? {
+        Bson::Int32(n) => Some(i64::from(*n)),
+        Bson::Int64(n) => Some(*n),
+        _ => None,
+    }
+}
+
+fn read_count(row: &Document) -> Option<EventCount> {
+    Some(EventCount {
+        start: row.get_datetime("start").ok()?.to_chrono(),
+        event_type: row.get_str("event_type").ok()?.to_owned(),
+        count: get_count(row, "count")?,
+    })
+}
+
+/// A product id that is not a UUID (not written by this service) is logged and left out.
+fn read_product_views(row: &Document) -> Option<ProductViews> {
+    let product_id = row
+        .get_str("product_id")
+        .ok()
+        .and_then(|id| Uuid::parse_str(id).ok());
+    if product_id.is_none() {
+        tracing::warn!(product_id = ?row.get("product_id"), "product view with an unreadable subject id skipped");
+    }
+    Some(ProductViews {
+        product_id: product_id?,
+        views: get_count(row, "views")?,
+    })
+}
+
+fn read_active_users(row: &Document) -> Option<ActiveUsers> {
+    Some(ActiveUsers {
+        start: row.get_datetime("start").ok()?.to_chrono(),
+        active_users: get_count(row, "active_users")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+
+    fn window() -> Window {
+        Window::parse(
+            Utc.timestamp_millis_opt(1_000).unwrap(),
+            Utc.timestamp_millis_opt(9_000).unwrap(),
+        )
+        .unwrap()
+    }
+
+    fn first_stage<'a>(pipeline: &'a [Document], stage: &str) -> &'a Document {
+        pipeline[0].get_document(stage).expect("first stage")
+    }
+
+    #[test]
+    fn windows_are_half_open_bson_date_ranges() {
+        let pipeline = counts_pipeline(&window(), Bucket::Hour, None);
+        assert_eq!(
+            first_stage(&pipeline, "$match"),
+            &doc! { "occurred_at": {
+                "$gte": bson::DateTime::from_millis(1_000),
+                "$lt": bson::DateTime::from_millis(9_000),
+            } }
+        );
+    }
+
+    #[test]
+    fn an_event_type_is_an_equality_on_a_plain_string_before_the_range() {
+        let event_type = EventType::parse("product.searched").unwrap();
+        let pipeline = counts_pipeline(&window(), Bucket::Day, Some(&event_type));
+        let filter = first_stage(&pipeline, "$match");
+        let keys: Vec<&String> = filter.keys().collect();
+        assert_eq!(keys, ["event_type", "occurred_at"], "index key order");
+        assert_eq!(
+            filter.get("event_type"),
+            Some(&Bson::String("product.searched".into()))
+        );
+        let group = pipeline[1].get_document("$group").unwrap();
+        assert_eq!(
+            group
+                .get_document("_id")
+                .unwrap()
+                .get_document("start")
+                .unwrap(),
+            &doc! { "$dateTrunc": { "date": "$occurred_at", "unit": "day", "timezone": "UTC" } }
+        );
+    }
+
+    #[test]
+    fn top_products_count_product_views_and_cut_after_a_total_order() {
+        let pipeline = top_products_pipeline(&window(), TopLimit::parse(7).unwrap());
+        let filter = first_stage(&pipeline, "$match");
+        assert_eq!(filter.get_str("event_type"), Ok("product.viewed"));
+        assert_eq!(filter.get_str("subject.type"), Ok("product"));
+        assert_eq!(pipeline[2], doc! { "$sort": { "views": -1, "_id": 1 } });
+        assert_eq!(pipeline[3], doc! { "$limit": 7_i64 });
+    }
+
+    #[test]
+    fn active_users_leave_out_null_actors_and_group_twice() {
+        let pipeline = active_users_pipeline(&window(), Bucket::Hour);
+        let filter = first_stage(&pipeline, "$match");
+        assert_eq!(
+            filter.get_document("actor_id").unwrap(),
+            &doc! { "$ne": Bson::Null }
+        );
+        let stages: Vec<&String> = pipeline.iter().flat_map(|s| s.keys()).collect();
+        assert_eq!(stages, ["$match", "$group", "$group", "$sort", "$project"]);
+    }
+
+    #[test]
+    fn rows_are_read_with_either_integer_width_and_bad_ids_are_skipped() {
+        let start = bson::DateTime::from_millis(3_600_000);
+        assert_eq!(
+            read_count(&doc! { "start": start, "event_type": "a.b", "count": 3_i64 }),
+            Some(EventCount {
+                start: start.to_chrono(),
+                event_type: "a.b".into(),
+                count: 3,
+            })
+        );
+        let id = Uuid::new_v4();
+        assert_eq!(
+            read_product_views(&doc! { "product_id": id.to_string(), "views": 2 }),
+            Some(ProductViews {
+                product_id: id,
+                views: 2
+            })
+        );
+        assert_eq!(
+            read_product_views(&doc! { "product_id": "p-1", "views": 2 }),
+            None
+        );
+        assert_eq!(
+            read_product_views(&doc! { "product_id": Bson::Null, "views": 2 }),
+            None
+        );
+        assert_eq!(
+            read_active_users(&doc! { "start": start, "active_users": 4 }),
+            Some(ActiveUsers {
+                start: start.to_chrono(),
+                active_users: 4
+            })
+        );
+    }
+}
