@@ -4,10 +4,14 @@
 # loopback. Results go to stdout; docs/BENCHMARKS.md records them with the machine.
 #
 #   scripts/bench.sh                 # all sections
+#   scripts/bench.sh catalog         # one section
 #   BENCH_SECONDS=30 scripts/bench.sh
 #
 # Sections: identity (login latency: the argon2id cost; GET /users/me at 64 connections:
-# authentication = one PostgreSQL round trip).
+# authentication = one PostgreSQL round trip); catalog (10,000 products seeded, then
+# GET /products/{id}, GET /products?limit=20 and stock adjustments at 64 connections, each
+# also as a ratio of pgbench's select-only figure measured in the same run, the physical
+# bound here; resident memory sampled every second under load).
 set -euo pipefail
 
 LOG_TAG="bench"
@@ -20,9 +24,13 @@ CONNECTIONS="${BENCH_CONNECTIONS:-64}"
 PORT="${BENCH_PORT:-18080}"
 BASE="http://127.0.0.1:$PORT"
 PASSWORD="bench password 0123456789"
+SECTIONS=("$@")
+((${#SECTIONS[@]})) || SECTIONS=(identity catalog)
+wants() { [[ " ${SECTIONS[*]} " == *" $1 "* ]]; }
 
 command -v wrk >/dev/null 2>&1 || { log "installing wrk"; as_root apt-get install -y wrk >/dev/null || { as_root apt-get update && as_root apt-get install -y wrk; }; }
 command -v curl >/dev/null 2>&1 || as_root apt-get install -y curl >/dev/null
+command -v pgbench >/dev/null 2>&1 || { log "installing pgbench"; as_root apt-get install -y postgresql-contrib >/dev/null || as_root apt-get install -y postgresql-client >/dev/null; }
 
 ensure_postgres
 ensure_mongodb
@@ -52,18 +60,51 @@ curl -fsS "$BASE/health/ready" >/dev/null || die "the service did not become rea
 
 rss_mb() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status"; }
 
-# wrk_summary LABEL wrk-args...: one line with requests/s, p50, p99 and non-2xx count.
+# CPU time (clock ticks) of: the service, every PostgreSQL process, the MongoDB stand-in
+# (if that is what runs), wrk; to say where the time goes.
+ticks_of() { local t=0 pid; for pid in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0))); done; echo "$t"; }
+cpu_ticks() {
+    echo "$(ticks_of "$SERVER_PID") $(ticks_of $(pgrep -x postgres)) $(ticks_of $(pgrep -f mongo-stand-in/server.py)) $(ticks_of $(pgrep -x wrk))"
+}
+# cpu_share BEFORE AFTER: each part's share of the machine's CPU over the run.
+cpu_share() {
+    local seconds="$SECONDS_PER_RUN" hz cores
+    hz="$(getconf CLK_TCK)"; cores="$(nproc)"
+    awk -v b="$1" -v a="$2" -v s="$seconds" -v hz="$hz" -v c="$cores" 'BEGIN {
+        split(b, x, " "); split(a, y, " "); split("service postgres mongo wrk", n, " ");
+        for (i = 1; i <= 4; i++) printf "%s %.0f%%  ", n[i], 100 * (y[i] - x[i]) / hz / s / c }'
+}
+
+# wrk_summary LABEL wrk-args...: one line with requests/s, p50, p99, non-2xx count and the
+# highest resident memory sampled each second during the run; sets LAST_RPS.
+LAST_RPS=0
 wrk_summary() {
     local label="$1"
     shift
-    local out
+    local out peak_file="$TMP_DIR/bench-rss-peak"
+    rss_mb >"$peak_file"
+    ( while sleep 1; do r="$(rss_mb)"; (( r > $(cat "$peak_file") )) && echo "$r" >"$peak_file"; done ) &
+    local sampler=$!
+    local cpu_before
+    cpu_before="$(cpu_ticks)"
+    local profiler=""
+    if [[ -n "${BENCH_PROFILE:-}" ]]; then # flat CPU profile of the service during the run
+        perf record -q -e cpu-clock -F 499 -p "$SERVER_PID" -o "$TMP_DIR/perf-${label//[^A-Za-z0-9]/_}.data" \
+            -- sleep "$SECONDS_PER_RUN" >/dev/null 2>&1 &
+        profiler=$!
+    fi
     out="$(wrk --latency -t2 "$@")"
-    printf '%-34s %10s req/s  p50 %8s  p99 %8s  errors %s  rss %s MB\n' "$label" \
-        "$(awk '/Requests\/sec/ { print $2 }' <<<"$out")" \
+    [[ -z "$profiler" ]] || wait "$profiler" || true
+    LAST_CPU="$(cpu_share "$cpu_before" "$(cpu_ticks)")"
+    kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
+    LAST_RPS="$(awk '/Requests\/sec/ { print $2 }' <<<"$out")"
+    printf '%-40s %10s req/s  p50 %8s  p99 %8s  non-2xx %s  peak rss %s MB\n' "$label" \
+        "$LAST_RPS" \
         "$(awk '$1 == "50%" { print $2 }' <<<"$out")" \
         "$(awk '$1 == "99%" { print $2 }' <<<"$out")" \
         "$(awk '/Non-2xx/ { print $5; found = 1 } END { if (!found) print 0 }' <<<"$out")" \
-        "$(rss_mb)"
+        "$(cat "$peak_file")"
+    printf '%-40s cpu: %s\n' "" "$LAST_CPU"
 }
 
 EMAIL="bench-$$@example.com"
@@ -72,6 +113,7 @@ curl -fsS -X POST "$BASE/api/v1/auth/register" -H 'content-type: application/jso
 TOKEN="$(curl -fsS -X POST "$BASE/api/v1/auth/login" -H 'content-type: application/json' \
     -d "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\"}" | sed -E 's/.*"access_token":"([^"]+)".*/\1/')"
 
+if wants identity; then
 LOGIN_LUA="$TMP_DIR/bench-login.lua"
 cat >"$LOGIN_LUA" <<LUA
 wrk.method = "POST"
@@ -98,3 +140,6 @@ sleep 1
 after="$(xacts)"
 # The two psql calls commit a few transactions of their own (measured: 2 per call).
 printf '%-34s %s\n' "PostgreSQL transactions per GET /users/me" "$(awk -v b="$before" -v a="$after" 'BEGIN { printf "%.2f", (a - b - 2) / 200 }')"
+fi
+
+wants catalog && source "$ROOT_DIR/scripts/lib/bench_catalog.sh"

@@ -8,25 +8,19 @@ use stockroom::service::auth::Provisioned;
 use stockroom::startup::{Application, create_admin, shutdown_signal};
 use stockroom::telemetry;
 
+/// mimalloc instead of glibc malloc: allocation was ~15% of the service's CPU under load
+/// (scripts/bench.sh with perf), and glibc kept argon2id's 19 MiB buffers in per-thread arenas
+/// (resident memory reached ~345 MB after 16 concurrent logins). mimalloc serves such sizes
+/// from segments it returns to the system.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
-    tune_allocator();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("tokio runtime");
     runtime.block_on(async_main())
-}
-
-/// Every password hash (argon2id, 19 MiB of working memory) is a large allocation. glibc
-/// raises its mmap threshold after the first such free and then keeps these buffers in
-/// per-thread arenas: resident memory climbed to ~345 MB after 16 concurrent logins. A
-/// fixed 1 MiB threshold serves them with mmap and returns them on free (~20 MB).
-fn tune_allocator() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets an allocator parameter; called before any thread starts.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
-    }
 }
 
 async fn async_main() -> ExitCode {

@@ -23,6 +23,7 @@ use crate::service::auth::{AuthService, Provisioned};
 use crate::service::categories::CategoryService;
 use crate::service::error::ServiceError;
 use crate::service::health::HealthService;
+use crate::service::identity_cache::IdentityCache;
 use crate::service::passwords::{HashCost, PasswordHasher};
 use crate::service::products::ProductService;
 use crate::service::rate_limit::RateLimits;
@@ -31,11 +32,14 @@ use crate::service::tokens::AccessTokens;
 use crate::service::user_admin::AdminUserService;
 use crate::telemetry;
 use crate::worker::activity::{ActivitySink, activity_pipeline};
-use crate::worker::cleanup;
 use crate::worker::relay::OutboxRelay;
+use crate::worker::{cleanup, identity_listener};
 
 const HEALTH_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 const INDEX_RETRY: Duration = Duration::from_secs(5);
+/// Remembered identities: ~1 KB each; a backstop lifetime behind the notifications.
+const IDENTITY_CACHE_CAPACITY: usize = 100_000;
+const IDENTITY_CACHE_LIFETIME: Duration = Duration::from_secs(60);
 
 /// Handles on the stores and pipelines, for the CLI and the test harness.
 #[derive(Clone)]
@@ -109,6 +113,11 @@ impl Application {
         tasks.push(tokio::spawn(writer.run(background.clone())));
 
         let identity = Identity::build(&config, pool.clone(), activity.clone()).await?;
+        tasks.push(tokio::spawn(identity_listener::run(
+            config.database_url.clone(),
+            identity.identities.clone(),
+            background.clone(),
+        )));
         tasks.push(tokio::spawn(cleanup::run(
             pool.clone(),
             identity.limits.clone(),
@@ -201,6 +210,8 @@ pub struct Identity {
     pub users: AdminUserService,
     pub roles: RoleService,
     pub limits: Arc<RateLimits>,
+    /// Inert until a listener resumes it (see `worker::identity_listener`).
+    pub identities: IdentityCache,
 }
 
 impl Identity {
@@ -219,6 +230,7 @@ impl Identity {
             config.rate_limit_register_per_minute,
             config.rate_limit_login_per_minute,
         ));
+        let identities = IdentityCache::new(IDENTITY_CACHE_CAPACITY, IDENTITY_CACHE_LIFETIME);
         let auth = AuthService::new(
             pool.clone(),
             passwords.clone(),
@@ -226,13 +238,15 @@ impl Identity {
             limits.clone(),
             activity,
             config.jwt.refresh_token_ttl,
+            identities.clone(),
         );
         Ok(Self {
             users: AdminUserService::new(pool.clone(), auth.clone()),
             roles: RoleService::new(pool.clone(), auth.clone()),
             auth,
-            accounts: AccountService::new(pool, passwords),
+            accounts: AccountService::new(pool, passwords, identities.clone()),
             limits,
+            identities,
         })
     }
 }

@@ -63,6 +63,14 @@ impl fmt::Display for Permission {
 pub const DEFAULT_ROLE: &str = "user";
 pub const ADMIN_ROLE: &str = "admin";
 
+/// A change to who a user is or what they may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentityChange {
+    User(uuid::Uuid),
+    /// A role or its permissions: anyone may hold it.
+    Everyone,
+}
+
 /// A value that failed validation: which rule, in words for the client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invalid(pub &'static str);

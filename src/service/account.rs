@@ -2,9 +2,10 @@
 
 use super::auth::{Caller, parse_fields, user_target};
 use super::error::{ServiceError, ServiceResult};
+use super::identity_cache::IdentityCache;
 use super::passwords::PasswordHasher;
 use crate::domain::audit::{AuditEvent, Outcome};
-use crate::domain::identity::{Email, FullName, Password};
+use crate::domain::identity::{Email, FullName, IdentityChange, Password};
 use crate::repo::pg::users::{ProfileChanges, UserRecord};
 use crate::repo::pg::{PgPool, PgUserRepo};
 
@@ -44,14 +45,16 @@ pub struct AccountService {
     pool: PgPool,
     users: PgUserRepo,
     passwords: PasswordHasher,
+    identities: IdentityCache,
 }
 
 impl AccountService {
-    pub fn new(pool: PgPool, passwords: PasswordHasher) -> Self {
+    pub fn new(pool: PgPool, passwords: PasswordHasher, identities: IdentityCache) -> Self {
         Self {
             pool,
             users: PgUserRepo,
             passwords,
+            identities,
         }
     }
 
@@ -75,7 +78,8 @@ impl AccountService {
             is_active: None,
         };
         let event = caller.event("user.updated", Outcome::Success, user_target(caller.id()));
-        self.users
+        let updated = self
+            .users
             .update_profile(&self.pool, caller.id(), changes, |before, after| {
                 user_changes(event, before, after).into_iter().collect()
             })
@@ -86,7 +90,9 @@ impl AccountService {
                 }
                 _ => err.into(),
             })?
-            .ok_or(ServiceError::NotFound("user"))
+            .ok_or(ServiceError::NotFound("user"));
+        self.identities.forget(IdentityChange::User(caller.id()));
+        updated
     }
 
     /// Verifies the current password, stores the new one and revokes every refresh token

@@ -11,12 +11,15 @@ use uuid::Uuid;
 
 pub use super::caller::{Caller, RequestMeta};
 use super::error::{FieldIssue, ServiceError, ServiceResult};
+use super::identity_cache::IdentityCache;
 use super::passwords::PasswordHasher;
 use super::rate_limit::RateLimits;
 use super::tokens::{AccessTokens, hash_refresh_token, new_refresh_token};
 use crate::domain::activity::ActivityEvent;
 use crate::domain::audit::{AuditEvent, Outcome, Target};
-use crate::domain::identity::{DEFAULT_ROLE, Email, FullName, Password, Permission};
+use crate::domain::identity::{
+    DEFAULT_ROLE, Email, FullName, IdentityChange, Password, Permission,
+};
 use crate::repo::pg::refresh_tokens::{NewRefreshToken, Rotation};
 use crate::repo::pg::users::{NewUser, UserRecord};
 use crate::repo::pg::{PgOutbox, PgPool, PgRefreshTokenRepo, PgUserRepo};
@@ -64,6 +67,7 @@ pub struct AuthService {
     limits: Arc<RateLimits>,
     activity: ActivitySink,
     refresh_ttl: Duration,
+    identities: IdentityCache,
 }
 
 impl AuthService {
@@ -74,6 +78,7 @@ impl AuthService {
         limits: Arc<RateLimits>,
         activity: ActivitySink,
         refresh_ttl: Duration,
+        identities: IdentityCache,
     ) -> Self {
         Self {
             pool,
@@ -85,6 +90,7 @@ impl AuthService {
             limits,
             activity,
             refresh_ttl,
+            identities,
         }
     }
 
@@ -204,6 +210,8 @@ impl AuthService {
         let pair = self
             .open_session(user_id, verification.upgraded_hash.as_deref(), &[succeeded])
             .await?;
+        // The login time (and perhaps the hash) changed: what /users/me shows.
+        self.identity_changed(IdentityChange::User(user_id));
         self.activity.record(ActivityEvent::new(
             "auth.login_succeeded",
             Some(user_id),
@@ -317,11 +325,21 @@ impl AuthService {
             .ok_or(ServiceError::Unauthorized(
                 "The access token is invalid or expired.",
             ))?;
-        let user = self
-            .users
-            .get_with_access(&self.pool, user_id)
-            .await?
+        let user = match self.identities.get(user_id) {
+            Some(user) => Some(user),
+            None => {
+                let ticket = self.identities.ticket();
+                let loaded = self.users.get_with_access(&self.pool, user_id).await?;
+                loaded.map(|user| {
+                    let user = Arc::new(user);
+                    self.identities.store(ticket, user.clone());
+                    user
+                })
+            }
+        };
+        let user = user
             .filter(|user| user.is_active)
+            .map(|user| UserRecord::clone(&user))
             .ok_or(ServiceError::Unauthorized(
                 "The access token is invalid or expired.",
             ))?;
@@ -335,6 +353,12 @@ impl AuthService {
             permissions,
             meta,
         })
+    }
+
+    /// Forgets what this process remembers about `change`'s users, so the very next request
+    /// here sees it (other processes hear of it through PostgreSQL notifications).
+    pub fn identity_changed(&self, change: IdentityChange) {
+        self.identities.forget(change);
     }
 
     /// Deny by default: without `permission` the caller gets 403, recorded as `access.denied`.

@@ -10,6 +10,7 @@ pub mod catalog_events;
 pub mod categories;
 pub mod error;
 pub mod health;
+pub mod identity_cache;
 pub mod passwords;
 pub mod products;
 pub mod rate_limit;

@@ -17,7 +17,7 @@ use super::admin::{PageRequest, Paged, Refusal};
 use super::auth::{AuthService, Caller};
 use super::error::{FieldIssue, ServiceError, ServiceResult};
 use crate::domain::audit::{AuditEvent, Outcome, Target};
-use crate::domain::identity::{ADMIN_ROLE, Permission, RoleName};
+use crate::domain::identity::{ADMIN_ROLE, IdentityChange, Permission, RoleName};
 use crate::repo::pg::roles::{NewRole, PermissionRecord, RoleChanges, RoleRecord};
 use crate::repo::pg::{DbError, Guarded, PgPool, PgRoleRepo};
 
@@ -261,7 +261,11 @@ impl RoleService {
         outcome: Guarded<RoleRecord, Refusal>,
     ) -> ServiceResult<RoleRecord> {
         match outcome {
-            Guarded::Done(role) => Ok(role),
+            Guarded::Done(role) => {
+                // Its holders' permissions may have changed.
+                self.auth.identity_changed(IdentityChange::Everyone);
+                Ok(role)
+            }
             Guarded::NotFound => Err(ServiceError::NotFound("role")),
             Guarded::Refused(refusal) => {
                 Err(refusal.into_error(&self.auth, caller, operation).await)

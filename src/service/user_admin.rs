@@ -16,7 +16,7 @@ use super::admin::{PageRequest, Paged, Refusal};
 use super::auth::{AuthService, Caller, user_target};
 use super::error::{FieldIssue, ServiceError, ServiceResult};
 use crate::domain::audit::Outcome;
-use crate::domain::identity::{ADMIN_ROLE, FullName, Permission, RoleName};
+use crate::domain::identity::{ADMIN_ROLE, FullName, IdentityChange, Permission, RoleName};
 use crate::repo::pg::user_admin::UserFilter;
 use crate::repo::pg::users::{ProfileChanges, UserRecord};
 use crate::repo::pg::{Guarded, PgPool, PgRoleRepo, PgUserAdminRepo, PgUserRepo};
@@ -253,7 +253,10 @@ impl AdminUserService {
         outcome: Guarded<UserRecord, Refusal>,
     ) -> ServiceResult<UserRecord> {
         match outcome {
-            Guarded::Done(user) => Ok(user),
+            Guarded::Done(user) => {
+                self.auth.identity_changed(IdentityChange::User(user.id));
+                Ok(user)
+            }
             Guarded::NotFound => Err(ServiceError::NotFound("user")),
             Guarded::Refused(refusal) => {
                 Err(refusal.into_error(&self.auth, caller, operation).await)

@@ -2,4 +2,5 @@
 
 pub mod activity;
 pub mod cleanup;
+pub mod identity_listener;
 pub mod relay;

@@ -10,6 +10,7 @@ mod binary;
 mod catalog;
 mod errors;
 mod health;
+mod identity_cache;
 mod me;
 mod outbox;
 mod roles;

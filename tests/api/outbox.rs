@@ -259,7 +259,7 @@ async fn index_specs_are_applied_idempotently() {
     let applied = stockroom::repo::mongo::indexes::apply_specs(&database, &specs, &ttl)
         .await
         .unwrap();
-    assert_eq!(applied, 9);
+    assert_eq!(applied, 7);
     let activity = database
         .collection::<bson::Document>("activity_events")
         .list_index_names()

@@ -1,6 +1,7 @@
 //! PostgreSQL through diesel-async: the pool, migrations and the repositories.
 
 pub mod categories;
+pub mod identity_changes;
 pub mod outbox;
 pub mod product_list;
 pub mod products;

@@ -3,12 +3,13 @@
 
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 use uuid::Uuid;
 
 use super::products::ProductRecord;
-use super::schema::products;
+use super::schema::{product_counts, products};
 use super::user_admin::contains_pattern;
 use super::{DbError, PgPool};
 use crate::domain::catalog::ProductSort;
@@ -23,6 +24,16 @@ pub struct ProductFilter {
     pub max_price: Option<Decimal>,
     /// `true`: stock above zero; `false`: none in stock.
     pub in_stock: Option<bool>,
+}
+
+impl ProductFilter {
+    /// No filter but (perhaps) the category: the total is kept in `product_counts`.
+    fn has_only_category(&self) -> bool {
+        self.q.is_none()
+            && self.min_price.is_none()
+            && self.max_price.is_none()
+            && self.in_stock.is_none()
+    }
 }
 
 /// The filtered live products. `products::is_active` is put as a bare column (not `= $n`)
@@ -93,9 +104,36 @@ impl PgProductListRepo {
         let shown = i64::try_from(items.len()).unwrap_or(i64::MAX);
         let total = if shown < limit && (shown > 0 || skip == 0) {
             skip + shown
+        } else if filter.has_only_category() {
+            self.kept_count(&mut conn, filter.category_id).await?
         } else {
             filtered(filter).count().get_result(&mut conn).await?
         };
         Ok((items, total))
+    }
+
+    /// The live products of one category, or of all, from the trigger-kept
+    /// `product_counts` instead of counting rows.
+    async fn kept_count(
+        &self,
+        conn: &mut AsyncPgConnection,
+        category_id: Option<Uuid>,
+    ) -> Result<i64, DbError> {
+        match category_id {
+            Some(id) => Ok(product_counts::table
+                .find(id)
+                .select(product_counts::live)
+                .first(conn)
+                .await
+                .optional()?
+                .unwrap_or(0)),
+            None => {
+                let sum: Option<Decimal> = product_counts::table
+                    .select(diesel::dsl::sum(product_counts::live))
+                    .first(conn)
+                    .await?;
+                Ok(sum.and_then(|sum| sum.to_i64()).unwrap_or(0))
+            }
+        }
     }
 }

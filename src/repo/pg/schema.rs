@@ -30,6 +30,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    product_counts (category_id) {
+        category_id -> Uuid,
+        live -> Int8,
+    }
+}
+
+diesel::table! {
     products (id) {
         id -> Uuid,
         name -> Text,
@@ -97,6 +104,7 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(product_counts -> categories (category_id));
 diesel::joinable!(products -> categories (category_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(role_permissions -> permissions (permission));
@@ -108,6 +116,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     categories,
     outbox,
     permissions,
+    product_counts,
     products,
     refresh_tokens,
     role_permissions,

@@ -125,6 +125,47 @@ async fn filters_narrow_the_list_and_the_total() {
         assert_eq!(names, expected, "{query}");
         assert_eq!(total, expected.len() as i64, "{query}");
     }
+
+    // Totals of pages that are not the whole answer, after products move and go.
+    let first = seeded.shop.category_id().to_owned();
+    let (_, total) = seeded.names(&format!("category_id={second}&limit=1")).await;
+    assert_eq!(total, 3);
+    let anvil = seeded
+        .app
+        .get_json(
+            &format!("{PRODUCTS}?q=anvil"),
+            &seeded.shop.admin.access_token,
+        )
+        .await;
+    let anvil = anvil["items"][0].clone();
+    let moved = seeded
+        .app
+        .send_as(
+            Method::PATCH,
+            &product_path(&anvil),
+            &seeded.shop.admin.access_token,
+            Some(&json!({ "category_id": second })),
+        )
+        .await;
+    assert_eq!(moved.status(), 200);
+    let (_, total) = seeded.names(&format!("category_id={second}&limit=1")).await;
+    assert_eq!(total, 4);
+    let (_, total) = seeded.names(&format!("category_id={first}&limit=1")).await;
+    assert_eq!(total, 4);
+    let gone = seeded
+        .app
+        .send_as(
+            Method::DELETE,
+            &product_path(&anvil),
+            &seeded.shop.admin.access_token,
+            None,
+        )
+        .await;
+    assert_eq!(gone.status(), 204);
+    let (_, total) = seeded.names(&format!("category_id={second}&limit=1")).await;
+    assert_eq!(total, 3);
+    let (_, total) = seeded.names("limit=1").await;
+    assert_eq!(total, 7);
 }
 
 #[tokio::test(flavor = "multi_thread")]
