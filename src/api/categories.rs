@@ -39,12 +39,14 @@ pub struct UpdateCategoryRequest {
 
 #[derive(ApiResponse)]
 pub enum CreateCategoryResponse {
+    /// Created at `Location`.
     #[oai(status = 201)]
     Created(Json<CategoryView>, #[oai(header = "Location")] String),
 }
 
 #[derive(ApiResponse)]
 pub enum DeleteCategoryResponse {
+    /// Deleted.
     #[oai(status = 204)]
     Deleted,
 }

@@ -73,12 +73,14 @@ pub struct StockAdjustmentRequest {
 /// One product, with its version as a strong entity tag.
 #[derive(ApiResponse)]
 pub enum ProductResponse {
+    /// The product as it now is; `ETag` is its version, `"<version>"`.
     #[oai(status = 200)]
     Ok(Json<ProductView>, #[oai(header = "ETag")] String),
 }
 
 #[derive(ApiResponse)]
 pub enum CreateProductResponse {
+    /// Created at `Location`, version 1 (`ETag: "1"`).
     #[oai(status = 201)]
     Created(
         Json<ProductView>,
@@ -89,6 +91,7 @@ pub enum CreateProductResponse {
 
 #[derive(ApiResponse)]
 pub enum DeleteProductResponse {
+    /// Deleted (softly): it now reads as absent.
     #[oai(status = 204)]
     Deleted,
 }
