@@ -2,19 +2,23 @@
 
 use chrono::{DateTime, Utc};
 use poem_openapi::{Enum, Object};
+use serde::Serialize;
 use uuid::Uuid;
 
+use super::serde_json_payload::rfc3339;
 use crate::domain::catalog::ProductSort;
 use crate::domain::money::two_places;
 use crate::repo::pg::categories::CategoryRecord;
 use crate::repo::pg::products::ProductRecord;
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct CategoryView {
     pub id: Uuid,
     pub name: String,
     pub description: Option<String>,
+    #[serde(serialize_with = "rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "rfc3339")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -30,7 +34,7 @@ impl From<CategoryRecord> for CategoryView {
     }
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct CategoryPage {
     pub items: Vec<CategoryView>,
     pub total: i64,
@@ -40,7 +44,7 @@ pub struct CategoryPage {
 
 /// A live product. Deleted products are never shown (404), so `is_active` is always true
 /// here; it exists for clients that keep copies.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct ProductView {
     pub id: Uuid,
     pub name: String,
@@ -55,7 +59,9 @@ pub struct ProductView {
     pub is_active: bool,
     /// Bumped by every change; the `ETag` of single-product responses is `"<version>"`.
     pub version: i64,
+    #[serde(serialize_with = "rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "rfc3339")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -77,7 +83,7 @@ impl From<ProductRecord> for ProductView {
     }
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct ProductPage {
     pub items: Vec<ProductView>,
     /// How many live products match the filters across all pages.
@@ -113,5 +119,55 @@ impl From<ProductSortParam> for ProductSort {
             ProductSortParam::CreatedAt => Self::CreatedAtAsc,
             ProductSortParam::CreatedAtDesc => Self::CreatedAtDesc,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use poem_openapi::types::ToJSON;
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn product(description: Option<&str>) -> ProductView {
+        ProductView {
+            id: Uuid::now_v7(),
+            name: "Hammer \"claw\" \u{e9}".into(),
+            description: description.map(str::to_owned),
+            sku: "HAM-1".into(),
+            price: "12.50".into(),
+            stock_quantity: 7,
+            category_id: Some(Uuid::now_v7()),
+            is_active: true,
+            version: 3,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn serde_and_poem_openapi_write_the_same_json() {
+        for view in [product(None), product(Some("line\nbreak"))] {
+            let serde = serde_json::to_value(&view).unwrap();
+            assert_eq!(Some(serde), view.to_json());
+        }
+        let page = ProductPage {
+            items: vec![product(None)],
+            total: 1,
+            skip: 0,
+            limit: 20,
+        };
+        assert_eq!(Some(serde_json::to_value(&page).unwrap()), page.to_json());
+        let category = CategoryView {
+            id: Uuid::now_v7(),
+            name: "Tools".into(),
+            description: None,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        assert_eq!(
+            Some(serde_json::to_value(&category).unwrap()),
+            category.to_json()
+        );
     }
 }

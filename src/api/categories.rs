@@ -1,7 +1,6 @@
 //! `/api/v1/categories` and `/api/v1/categories/{id}`.
 
 use poem_openapi::param::{Path, Query};
-use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use uuid::Uuid;
@@ -11,6 +10,7 @@ use super::body::JsonBody;
 use super::catalog_views::{CategoryPage, CategoryView};
 use super::problem::ApiError;
 use super::security::BearerAuth;
+use super::serde_json_payload::SerdeJson;
 use super::views::default_limit;
 use crate::service::admin::PageRequest;
 use crate::service::categories::{CategoryService, CategoryUpdate, NewCategoryInput};
@@ -41,7 +41,7 @@ pub struct UpdateCategoryRequest {
 pub enum CreateCategoryResponse {
     /// Created at `Location`.
     #[oai(status = 201)]
-    Created(Json<CategoryView>, #[oai(header = "Location")] String),
+    Created(SerdeJson<CategoryView>, #[oai(header = "Location")] String),
 }
 
 #[derive(ApiResponse)]
@@ -75,13 +75,13 @@ impl CategoriesApi {
             validator(minimum(value = "1"), maximum(value = "100"))
         )]
         limit: Query<i64>,
-    ) -> Result<Json<CategoryPage>, ApiError> {
+    ) -> Result<SerdeJson<CategoryPage>, ApiError> {
         let page = PageRequest {
             skip: skip.0,
             limit: limit.0,
         };
         let found = self.categories.list(&auth.0, page).await?;
-        Ok(Json(CategoryPage {
+        Ok(SerdeJson(CategoryPage {
             items: found.items.into_iter().map(Into::into).collect(),
             total: found.total,
             skip: page.skip,
@@ -109,7 +109,7 @@ impl CategoriesApi {
         let category = self.categories.create(&auth.0, input).await?;
         let location = format!("/api/v1/categories/{}", category.id);
         Ok(CreateCategoryResponse::Created(
-            Json(category.into()),
+            SerdeJson(category.into()),
             location,
         ))
     }
@@ -125,8 +125,8 @@ impl CategoriesApi {
         auth: BearerAuth,
         /// The category's id.
         id: Path<Uuid>,
-    ) -> Result<Json<CategoryView>, ApiError> {
-        Ok(Json(self.categories.get(&auth.0, id.0).await?.into()))
+    ) -> Result<SerdeJson<CategoryView>, ApiError> {
+        Ok(SerdeJson(self.categories.get(&auth.0, id.0).await?.into()))
     }
 
     /// Rename a category or change its description (`categories:write`), recorded as
@@ -144,7 +144,7 @@ impl CategoriesApi {
         /// The category's id.
         id: Path<Uuid>,
         body: JsonBody<UpdateCategoryRequest>,
-    ) -> Result<Json<CategoryView>, ApiError> {
+    ) -> Result<SerdeJson<CategoryView>, ApiError> {
         let update = CategoryUpdate {
             name: body.0.name,
             description: match body.0.description {
@@ -154,7 +154,7 @@ impl CategoriesApi {
             },
         };
         let category = self.categories.update(&auth.0, id.0, update).await?;
-        Ok(Json(category.into()))
+        Ok(SerdeJson(category.into()))
     }
 
     /// Delete a category (`categories:write`), recorded as `category.deleted`.

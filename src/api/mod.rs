@@ -16,6 +16,7 @@ pub mod products;
 pub mod request_context;
 pub mod roles;
 pub mod security;
+pub mod serde_json_payload;
 pub mod users;
 pub mod views;
 

@@ -1,7 +1,6 @@
 //! `/api/v1/products`, `/api/v1/products/{id}` and `/api/v1/products/{id}/stock-adjustments`.
 
 use poem_openapi::param::{Header, Path, Query};
-use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use uuid::Uuid;
@@ -12,6 +11,7 @@ use super::catalog_views::{ProductPage, ProductSortParam, ProductView};
 use super::money::{PriceInput, PriceParam};
 use super::problem::ApiError;
 use super::security::BearerAuth;
+use super::serde_json_payload::SerdeJson;
 use super::views::default_limit;
 use crate::domain::catalog::ProductSort;
 use crate::repo::pg::products::ProductRecord;
@@ -75,7 +75,7 @@ pub struct StockAdjustmentRequest {
 pub enum ProductResponse {
     /// The product as it now is; `ETag` is its version, `"<version>"`.
     #[oai(status = 200)]
-    Ok(Json<ProductView>, #[oai(header = "ETag")] String),
+    Ok(SerdeJson<ProductView>, #[oai(header = "ETag")] String),
 }
 
 #[derive(ApiResponse)]
@@ -83,7 +83,7 @@ pub enum CreateProductResponse {
     /// Created at `Location`, version 1 (`ETag: "1"`).
     #[oai(status = 201)]
     Created(
-        Json<ProductView>,
+        SerdeJson<ProductView>,
         #[oai(header = "Location")] String,
         #[oai(header = "ETag")] String,
     ),
@@ -102,7 +102,7 @@ fn etag(product: &ProductRecord) -> String {
 
 fn one(product: ProductRecord) -> ProductResponse {
     let tag = etag(&product);
-    ProductResponse::Ok(Json(product.into()), tag)
+    ProductResponse::Ok(SerdeJson(product.into()), tag)
 }
 
 /// `If-Match`: `*`, or a list of entity tags of which a strong `"<version>"` may match.
@@ -162,7 +162,7 @@ impl ProductsApi {
             validator(minimum(value = "1"), maximum(value = "100"))
         )]
         limit: Query<i64>,
-    ) -> Result<Json<ProductPage>, ApiError> {
+    ) -> Result<SerdeJson<ProductPage>, ApiError> {
         let query = ProductQuery {
             category_id: category_id.0,
             q: q.0,
@@ -176,7 +176,7 @@ impl ProductsApi {
             limit: limit.0,
         };
         let found = self.products.list(&auth.0, query, page).await?;
-        Ok(Json(ProductPage {
+        Ok(SerdeJson(ProductPage {
             items: found.items.into_iter().map(Into::into).collect(),
             total: found.total,
             skip: page.skip,
@@ -210,7 +210,7 @@ impl ProductsApi {
         let location = format!("/api/v1/products/{}", product.id);
         let tag = etag(&product);
         Ok(CreateProductResponse::Created(
-            Json(product.into()),
+            SerdeJson(product.into()),
             location,
             tag,
         ))
