@@ -1,0 +1,102 @@
+//! Who is asking and may they: the bearer token to a [`Caller`], permission checks (every
+//! 403 recorded as `access.denied`), and forgetting remembered identities after changes.
+
+use std::sync::Arc;
+
+use super::{AuthService, Caller, RequestMeta};
+use crate::domain::audit::{Outcome, Target};
+use crate::domain::identity::{IdentityChange, Permission};
+use crate::repo::pg::users::UserRecord;
+use crate::service::error::{ServiceError, ServiceResult};
+
+impl AuthService {
+    /// A bearer token to the active user behind it: remembered (see `identity_cache`), or
+    /// one PostgreSQL round trip.
+    pub async fn authenticate(&self, bearer: &str, meta: RequestMeta) -> ServiceResult<Caller> {
+        let user_id = self
+            .access_tokens
+            .verify(bearer)
+            .ok_or(ServiceError::Unauthorized(
+                "The access token is invalid or expired.",
+            ))?;
+        let user = match self.identities.get(user_id) {
+            Some(user) => Some(user),
+            None => {
+                let ticket = self.identities.ticket();
+                let loaded = self.users.get_with_access(&self.pool, user_id).await?;
+                loaded.map(|user| {
+                    let user = Arc::new(user);
+                    self.identities.store(ticket, user.clone());
+                    user
+                })
+            }
+        };
+        let user = user
+            .filter(|user| user.is_active)
+            .map(|user| UserRecord::clone(&user))
+            .ok_or(ServiceError::Unauthorized(
+                "The access token is invalid or expired.",
+            ))?;
+        let permissions = user
+            .permissions
+            .iter()
+            .filter_map(|p| Permission::parse(p))
+            .collect();
+        Ok(Caller {
+            user,
+            permissions,
+            meta,
+        })
+    }
+
+    /// Forgets what this process remembers about `change`'s users, so the very next request
+    /// here sees it (other processes hear of it through PostgreSQL notifications).
+    pub fn identity_changed(&self, change: IdentityChange) {
+        self.identities.forget(change);
+    }
+
+    /// Deny by default: without `permission` the caller gets 403, recorded as `access.denied`.
+    pub async fn authorize(
+        &self,
+        caller: &Caller,
+        permission: Permission,
+        operation: &str,
+    ) -> ServiceResult<()> {
+        if caller.permissions.contains(&permission) {
+            return Ok(());
+        }
+        Err(self
+            .deny(
+                caller,
+                operation,
+                ("permission", permission.as_str().into()),
+                format!("This operation needs the `{permission}` permission."),
+            )
+            .await)
+    }
+
+    /// Records `access.denied` for `operation` (with one metadata entry saying why) and
+    /// returns the 403 to answer with: every 403 leaves a trace.
+    pub async fn deny(
+        &self,
+        caller: &Caller,
+        operation: &str,
+        (key, value): (&str, serde_json::Value),
+        detail: String,
+    ) -> ServiceError {
+        let denied = caller
+            .event(
+                "access.denied",
+                Outcome::Denied,
+                Target {
+                    target_type: "operation".to_owned(),
+                    id: Some(operation.to_owned()),
+                },
+            )
+            .with_metadata(key, value);
+        match self.outbox.record(&self.pool, &[denied]).await {
+            Ok(()) => ServiceError::Forbidden(detail),
+            Err(err) => err.into(),
+        }
+    }
+}
