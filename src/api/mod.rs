@@ -17,6 +17,7 @@ pub mod request_context;
 pub mod roles;
 pub mod security;
 pub mod serde_json_payload;
+pub mod spec;
 pub mod users;
 pub mod views;
 
@@ -155,7 +156,8 @@ pub fn app(
 ) -> impl Endpoint<Output = poem::Response> + 'static {
     let auth = state.auth.clone();
     let service = openapi_service(state);
-    let spec = service.spec_endpoint();
+    let document = spec::complete(&service.spec());
+    let allowed = spec::AllowedMethods::from_spec(&document);
     let docs = service.swagger_ui();
     let cors = (!settings.cors_allowed_origins.is_empty()).then(|| {
         Cors::new()
@@ -166,7 +168,14 @@ pub fn app(
             .max_age(600)
     });
     Route::new()
-        .at("/openapi.json", spec)
+        .at(
+            "/openapi.json",
+            poem::endpoint::make_sync(move |_| {
+                poem::Response::builder()
+                    .content_type("application/json; charset=utf-8")
+                    .body(document.clone())
+            }),
+        )
         .nest("/docs", docs)
         .nest("/", service)
         .with_if(cors.is_some(), cors.unwrap_or_default())
@@ -174,5 +183,14 @@ pub fn app(
         .with(RequestLayer {
             max_body_bytes: settings.max_body_bytes,
             trusted_proxies: settings.trusted_proxies,
+        })
+        .around(move |endpoint, request| {
+            let allowed = allowed.clone();
+            async move {
+                let path = request.uri().path().to_owned();
+                let mut response = endpoint.call(request).await?;
+                allowed.annotate(&path, &mut response);
+                Ok(response)
+            }
         })
 }

@@ -40,7 +40,28 @@ async fn wrong_methods_are_405_problems() {
         .send()
         .await
         .unwrap();
+    assert_eq!(response.headers()["allow"], "GET");
     assert_problem(response, 405).await;
+    let product = format!("/api/v1/products/{}", uuid::Uuid::new_v4());
+    let response = app.client.put(app.url(&product)).send().await.unwrap();
+    assert_eq!(response.headers()["allow"], "DELETE, GET, PATCH");
+    assert_problem(response, 405).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_document_says_request_bodies_take_no_other_fields() {
+    let app = TestApp::spawn().await;
+    let spec: serde_json::Value = app.get("/openapi.json").await.json().await.unwrap();
+    let schemas = &spec["components"]["schemas"];
+    for body in [
+        "CreateProductRequest",
+        "UpdateProductRequest",
+        "StockAdjustmentRequest",
+        "CreateRoleRequest",
+    ] {
+        assert_eq!(schemas[body]["additionalProperties"], false, "{body}");
+    }
+    assert!(schemas["ProductView"].get("additionalProperties").is_none());
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,0 +1,125 @@
+//! The served OpenAPI document, completed where poem-openapi leaves it short, and what it
+//! says each path allows (for the `Allow` header of 405 answers, RFC 9110).
+
+use std::sync::Arc;
+
+use poem::http::{HeaderValue, StatusCode, header};
+use serde_json::Value;
+
+/// The document as served: every request body schema is closed (`additionalProperties:
+/// false`), since every body type refuses unknown fields (422) and poem-openapi's
+/// `deny_unknown_fields` does not say so in the schema.
+pub fn complete(spec: &str) -> String {
+    let Ok(mut document) = serde_json::from_str::<Value>(spec) else {
+        return spec.to_owned();
+    };
+    let mut bodies = Vec::new();
+    if let Some(paths) = document["paths"].as_object() {
+        for operation in paths
+            .values()
+            .filter_map(Value::as_object)
+            .flat_map(|o| o.values())
+        {
+            if let Some(content) = operation["requestBody"]["content"].as_object() {
+                for media in content.values() {
+                    if let Some(name) = media["schema"]["$ref"]
+                        .as_str()
+                        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                    {
+                        bodies.push(name.to_owned());
+                    }
+                }
+            }
+        }
+    }
+    if let Some(schemas) = document["components"]["schemas"].as_object_mut() {
+        for name in bodies {
+            if let Some(Value::Object(schema)) = schemas.get_mut(&name) {
+                schema.insert("additionalProperties".to_owned(), Value::Bool(false));
+            }
+        }
+    }
+    document.to_string()
+}
+
+/// Path templates (`/api/v1/products/{id}`) with their methods.
+#[derive(Clone, Default)]
+pub struct AllowedMethods(Arc<Vec<(Vec<String>, String)>>);
+
+impl AllowedMethods {
+    pub fn from_spec(spec: &str) -> Self {
+        let document: Value = serde_json::from_str(spec).unwrap_or_default();
+        let mut routes = Vec::new();
+        if let Some(paths) = document["paths"].as_object() {
+            for (path, operations) in paths {
+                let mut methods: Vec<String> = operations
+                    .as_object()
+                    .map(|o| o.keys().map(|m| m.to_uppercase()).collect())
+                    .unwrap_or_default();
+                methods.sort();
+                routes.push((segments(path), methods.join(", ")));
+            }
+        }
+        Self(Arc::new(routes))
+    }
+
+    /// The methods of the documented path `path` matches, if any.
+    pub fn for_path(&self, path: &str) -> Option<&str> {
+        let wanted = segments(path);
+        self.0
+            .iter()
+            .find(|(template, _)| {
+                template.len() == wanted.len()
+                    && template.iter().zip(&wanted).all(|(t, w)| {
+                        t == w || (t.starts_with('{') && t.ends_with('}') && !w.is_empty())
+                    })
+            })
+            .map(|(_, methods)| methods.as_str())
+    }
+
+    /// Adds `Allow` to a 405 answer.
+    pub fn annotate(&self, path: &str, response: &mut poem::Response) {
+        if response.status() == StatusCode::METHOD_NOT_ALLOWED
+            && let Some(value) = self
+                .for_path(path)
+                .and_then(|m| HeaderValue::from_str(m).ok())
+        {
+            response.headers_mut().insert(header::ALLOW, value);
+        }
+    }
+}
+
+fn segments(path: &str) -> Vec<String> {
+    path.trim_end_matches('/')
+        .split('/')
+        .map(str::to_owned)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPEC: &str = r##"{"paths": {
+        "/api/v1/products/{id}": {"get": {}, "patch": {"requestBody": {"content":
+            {"application/json": {"schema": {"$ref": "#/components/schemas/Update"}}}}}},
+        "/health/live": {"get": {}}},
+        "components": {"schemas": {"Update": {"type": "object"}, "View": {"type": "object"}}}}"##;
+
+    #[test]
+    fn request_bodies_are_closed_and_responses_left_alone() {
+        let document: Value = serde_json::from_str(&complete(SPEC)).unwrap();
+        let schemas = &document["components"]["schemas"];
+        assert_eq!(schemas["Update"]["additionalProperties"], false);
+        assert!(schemas["View"].get("additionalProperties").is_none());
+    }
+
+    #[test]
+    fn paths_match_their_templates() {
+        let allowed = AllowedMethods::from_spec(SPEC);
+        assert_eq!(allowed.for_path("/api/v1/products/abc"), Some("GET, PATCH"));
+        assert_eq!(allowed.for_path("/health/live"), Some("GET"));
+        assert_eq!(allowed.for_path("/api/v1/products/"), None);
+        assert_eq!(allowed.for_path("/api/v1/products/a/b"), None);
+    }
+}
