@@ -6,9 +6,11 @@ use std::sync::Arc;
 use poem::http::{HeaderValue, StatusCode, header};
 use serde_json::Value;
 
-/// The document as served: every request body schema is closed (`additionalProperties:
-/// false`), since every body type refuses unknown fields (422) and poem-openapi's
-/// `deny_unknown_fields` does not say so in the schema.
+/// The document as served, saying two things poem-openapi leaves out:
+/// - every request body schema is closed (`additionalProperties: false`): every body type
+///   refuses unknown fields (422), which `deny_unknown_fields` does not put in the schema;
+/// - optional properties may be `null`: responses write an absent value as `null`, and
+///   requests read `null` as "not given" (or, where documented, "clear it").
 pub fn complete(spec: &str) -> String {
     let Ok(mut document) = serde_json::from_str::<Value>(spec) else {
         return spec.to_owned();
@@ -33,6 +35,9 @@ pub fn complete(spec: &str) -> String {
         }
     }
     if let Some(schemas) = document["components"]["schemas"].as_object_mut() {
+        for schema in schemas.values_mut() {
+            allow_null_where_optional(schema);
+        }
         for name in bodies {
             if let Some(Value::Object(schema)) = schemas.get_mut(&name) {
                 schema.insert("additionalProperties".to_owned(), Value::Bool(false));
@@ -40,6 +45,32 @@ pub fn complete(spec: &str) -> String {
         }
     }
     document.to_string()
+}
+
+fn allow_null_where_optional(schema: &mut Value) {
+    let required: Vec<String> = schema["required"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (name, property) in properties.iter_mut() {
+        if required.contains(name) {
+            continue;
+        }
+        if let Some(reference) = property.get("$ref").cloned() {
+            // OpenAPI 3.0 ignores siblings of `$ref`: wrap it.
+            *property = serde_json::json!({ "allOf": [{ "$ref": reference }], "nullable": true });
+        } else if let Value::Object(property) = property {
+            property.insert("nullable".to_owned(), Value::Bool(true));
+        }
+    }
 }
 
 /// Path templates (`/api/v1/products/{id}`) with their methods.
@@ -104,7 +135,9 @@ mod tests {
         "/api/v1/products/{id}": {"get": {}, "patch": {"requestBody": {"content":
             {"application/json": {"schema": {"$ref": "#/components/schemas/Update"}}}}}},
         "/health/live": {"get": {}}},
-        "components": {"schemas": {"Update": {"type": "object"}, "View": {"type": "object"}}}}"##;
+        "components": {"schemas": {"Update": {"type": "object"}, "View": {"type": "object",
+            "required": ["id"], "properties": {"id": {"type": "string"},
+            "note": {"type": "string"}, "part": {"$ref": "#/components/schemas/Update"}}}}}}"##;
 
     #[test]
     fn request_bodies_are_closed_and_responses_left_alone() {
@@ -112,6 +145,14 @@ mod tests {
         let schemas = &document["components"]["schemas"];
         assert_eq!(schemas["Update"]["additionalProperties"], false);
         assert!(schemas["View"].get("additionalProperties").is_none());
+        let view = &schemas["View"]["properties"];
+        assert!(view["id"].get("nullable").is_none());
+        assert_eq!(view["note"]["nullable"], true);
+        assert_eq!(view["part"]["nullable"], true);
+        assert_eq!(
+            view["part"]["allOf"][0]["$ref"],
+            "#/components/schemas/Update"
+        );
     }
 
     #[test]

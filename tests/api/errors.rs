@@ -62,6 +62,20 @@ async fn the_document_says_request_bodies_take_no_other_fields() {
         assert_eq!(schemas[body]["additionalProperties"], false, "{body}");
     }
     assert!(schemas["ProductView"].get("additionalProperties").is_none());
+    // What responses write as null, and requests accept as null, is documented as nullable.
+    assert_eq!(
+        schemas["CategoryView"]["properties"]["description"]["nullable"],
+        true
+    );
+    assert_eq!(
+        schemas["UpdateProductRequest"]["properties"]["description"]["nullable"],
+        true
+    );
+    assert!(
+        schemas["ProductView"]["properties"]["name"]
+            .get("nullable")
+            .is_none()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
