@@ -104,11 +104,12 @@ fn registry_of<T: Type + 'static>() -> &'static Registry {
 }
 
 /// Field errors for `value` against `T`'s documented schema; never empty.
-pub fn diagnose_against_schema<T: Type>(value: &Value, fallback: &str) -> Vec<FieldError> {
-    let mut registry = Registry::new();
-    T::register(&mut registry);
+pub fn diagnose_against_schema<T: Type + 'static>(
+    value: &Value,
+    fallback: &str,
+) -> Vec<FieldError> {
     let mut errors = Vec::new();
-    check(value, &T::schema_ref(), &registry, "", &mut errors);
+    check(value, &T::schema_ref(), registry_of::<T>(), "", &mut errors);
     if errors.is_empty() {
         errors.push(FieldError::new("body", fallback_message(fallback)));
     }

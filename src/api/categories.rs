@@ -11,8 +11,7 @@ use super::catalog_views::{CategoryPage, CategoryView};
 use super::problem::ApiError;
 use super::security::BearerAuth;
 use super::serde_json_payload::SerdeJson;
-use super::views::default_limit;
-use crate::service::admin::PageRequest;
+use super::views::{default_limit, page};
 use crate::service::categories::{CategoryService, CategoryUpdate, NewCategoryInput};
 
 #[derive(Debug, Object)]
@@ -76,10 +75,7 @@ impl CategoriesApi {
         )]
         limit: Query<i64>,
     ) -> Result<SerdeJson<CategoryPage>, ApiError> {
-        let page = PageRequest {
-            skip: skip.0,
-            limit: limit.0,
-        };
+        let page = page(skip, limit);
         let found = self.categories.list(&auth.0, page).await?;
         Ok(SerdeJson(CategoryPage {
             items: found.items.into_iter().map(Into::into).collect(),
@@ -147,11 +143,7 @@ impl CategoriesApi {
     ) -> Result<SerdeJson<CategoryView>, ApiError> {
         let update = CategoryUpdate {
             name: body.0.name,
-            description: match body.0.description {
-                MaybeUndefined::Undefined => None,
-                MaybeUndefined::Null => Some(None),
-                MaybeUndefined::Value(description) => Some(Some(description)),
-            },
+            description: body.0.description.into(),
         };
         let category = self.categories.update(&auth.0, id.0, update).await?;
         Ok(SerdeJson(category.into()))

@@ -157,7 +157,8 @@ pub fn app(
     let auth = state.auth.clone();
     let service = openapi_service(state);
     let document = spec::complete(&service.spec());
-    let allowed = spec::AllowedMethods::from_spec(&document);
+    let allowed = spec::AllowedMethods::from_document(&document);
+    let document = document.to_string();
     let docs = service.swagger_ui();
     let cors = (!settings.cors_allowed_origins.is_empty()).then(|| {
         Cors::new()
@@ -187,9 +188,10 @@ pub fn app(
         .around(move |endpoint, request| {
             let allowed = allowed.clone();
             async move {
-                let path = request.uri().path().to_owned();
+                // `Uri` clones share its bytes: no allocation on every request.
+                let uri = request.uri().clone();
                 let mut response = endpoint.call(request).await?;
-                allowed.annotate(&path, &mut response);
+                allowed.annotate(uri.path(), &mut response);
                 Ok(response)
             }
         })

@@ -12,10 +12,9 @@ use super::money::{PriceInput, PriceParam};
 use super::problem::ApiError;
 use super::security::BearerAuth;
 use super::serde_json_payload::SerdeJson;
-use super::views::default_limit;
+use super::views::{default_limit, page};
 use crate::domain::catalog::ProductSort;
 use crate::repo::pg::products::ProductRecord;
-use crate::service::admin::PageRequest;
 use crate::service::products::{
     NewProductInput, ProductQuery, ProductService, ProductUpdate, VersionPrecondition,
 };
@@ -171,10 +170,7 @@ impl ProductsApi {
             in_stock: in_stock.0,
             sort: sort.0.map_or(ProductSort::default(), Into::into),
         };
-        let page = PageRequest {
-            skip: skip.0,
-            limit: limit.0,
-        };
+        let page = page(skip, limit);
         let found = self.products.list(&auth.0, query, page).await?;
         Ok(SerdeJson(ProductPage {
             items: found.items.into_iter().map(Into::into).collect(),
@@ -256,11 +252,7 @@ impl ProductsApi {
         let body = body.0;
         let update = ProductUpdate {
             name: body.name,
-            description: match body.description {
-                MaybeUndefined::Undefined => None,
-                MaybeUndefined::Null => Some(None),
-                MaybeUndefined::Value(description) => Some(Some(description)),
-            },
+            description: body.description.into(),
             sku: body.sku,
             price: body.price.map(|p| p.0),
             category_id: body.category_id,

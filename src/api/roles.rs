@@ -10,8 +10,7 @@ use super::ApiTags;
 use super::body::JsonBody;
 use super::problem::ApiError;
 use super::security::BearerAuth;
-use super::views::{PermissionPage, RolePage, RoleView, default_limit};
-use crate::service::admin::PageRequest;
+use super::views::{PermissionPage, RolePage, RoleView, default_limit, page};
 use crate::service::roles::{NewRoleInput, RoleService, RoleUpdate};
 
 #[derive(Debug, Object)]
@@ -56,13 +55,6 @@ pub enum DeleteRoleResponse {
 
 pub struct RolesApi {
     pub roles: RoleService,
-}
-
-fn page(skip: Query<i64>, limit: Query<i64>) -> PageRequest {
-    PageRequest {
-        skip: skip.0,
-        limit: limit.0,
-    }
 }
 
 #[OpenApi(tag = "ApiTags::Roles")]
@@ -147,11 +139,7 @@ impl RolesApi {
         let body = body.0;
         let update = RoleUpdate {
             name: body.name,
-            description: match body.description {
-                MaybeUndefined::Undefined => None,
-                MaybeUndefined::Null => Some(None),
-                MaybeUndefined::Value(description) => Some(Some(description)),
-            },
+            description: body.description.into(),
             permissions: body.permissions,
         };
         Ok(Json(self.roles.update(&auth.0, id.0, update).await?.into()))

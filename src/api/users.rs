@@ -9,9 +9,8 @@ use super::ApiTags;
 use super::body::JsonBody;
 use super::problem::ApiError;
 use super::security::BearerAuth;
-use super::views::{UserPage, UserView, default_limit};
+use super::views::{UserPage, UserView, default_limit, page};
 use crate::repo::pg::user_admin::UserFilter;
-use crate::service::admin::PageRequest;
 use crate::service::user_admin::{AccountUpdate, AdminUserService};
 
 #[derive(Debug, Object)]
@@ -74,10 +73,7 @@ impl UsersApi {
         )]
         limit: Query<i64>,
     ) -> Result<Json<UserPage>, ApiError> {
-        let page = PageRequest {
-            skip: skip.0,
-            limit: limit.0,
-        };
+        let page = page(skip, limit);
         let filter = UserFilter {
             q: q.0,
             is_active: is_active.0,

@@ -2,10 +2,12 @@
 
 use chrono::{DateTime, Utc};
 use poem_openapi::Object;
+use poem_openapi::param::Query;
 use uuid::Uuid;
 
 use crate::repo::pg::roles::{PermissionRecord, RoleRecord};
 use crate::repo::pg::users::UserRecord;
+use crate::service::admin::PageRequest;
 
 /// A user account. There is no password or hash field, ever.
 #[derive(Debug, Object)]
@@ -112,6 +114,15 @@ pub struct PermissionPage {
     pub total: i64,
     pub skip: i64,
     pub limit: i64,
+}
+
+/// The `skip`/`limit` query parameters of a list operation (already validated by their
+/// declared bounds).
+pub fn page(skip: Query<i64>, limit: Query<i64>) -> PageRequest {
+    PageRequest {
+        skip: skip.0,
+        limit: limit.0,
+    }
 }
 
 /// The default page size of list endpoints.

@@ -6,9 +6,9 @@
 use uuid::Uuid;
 
 use super::admin::{PageRequest, Paged};
-use super::auth::{AuthService, Caller};
+use super::auth::{AuthService, Caller, parse_fields};
 use super::catalog_events;
-use super::error::{FieldIssue, ServiceError, ServiceResult};
+use super::error::{ServiceError, ServiceResult};
 use crate::domain::catalog;
 use crate::domain::identity::Permission;
 use crate::repo::pg::categories::{CategoryChanges, CategoryInUse, CategoryRecord, NewCategory};
@@ -75,8 +75,8 @@ impl CategoryService {
         input: NewCategoryInput,
     ) -> ServiceResult<CategoryRecord> {
         let mut issues = Vec::new();
-        let name = field(&mut issues, "name", catalog::category_name(&input.name));
-        let description = field(
+        let name = parse_fields(&mut issues, "name", catalog::category_name(&input.name));
+        let description = parse_fields(
             &mut issues,
             "description",
             catalog::category_description(input.description.as_deref()),
@@ -110,11 +110,11 @@ impl CategoryService {
     ) -> ServiceResult<CategoryRecord> {
         let mut issues = Vec::new();
         let name = match update.name.as_deref() {
-            Some(raw) => field(&mut issues, "name", catalog::category_name(raw)).map(Some),
+            Some(raw) => parse_fields(&mut issues, "name", catalog::category_name(raw)).map(Some),
             None => Some(None),
         };
         let description = match update.description.as_ref() {
-            Some(raw) => field(
+            Some(raw) => parse_fields(
                 &mut issues,
                 "description",
                 catalog::category_description(raw.as_deref()),
@@ -166,17 +166,6 @@ impl CategoryService {
             )),
         }
     }
-}
-
-/// The parsed value, or `None` with the issue noted under `name`.
-pub(super) fn field<T>(
-    issues: &mut Vec<FieldIssue>,
-    name: &str,
-    parsed: Result<T, crate::domain::identity::Invalid>,
-) -> Option<T> {
-    parsed
-        .map_err(|invalid| issues.push(FieldIssue::new(name, invalid.0)))
-        .ok()
 }
 
 fn name_taken(err: DbError, name: &str) -> ServiceError {

@@ -8,9 +8,8 @@
 use uuid::Uuid;
 
 use super::admin::{PageRequest, Paged};
-use super::auth::{AuthService, Caller};
+use super::auth::{AuthService, Caller, parse_fields};
 use super::catalog_events;
-use super::categories::field;
 use super::error::{FieldIssue, ServiceError, ServiceResult};
 use crate::domain::activity::ActivityEvent;
 use crate::domain::catalog::{self, ProductSort};
@@ -143,14 +142,14 @@ impl ProductService {
         input: NewProductInput,
     ) -> ServiceResult<ProductRecord> {
         let mut issues = Vec::new();
-        let name = field(&mut issues, "name", catalog::product_name(&input.name));
-        let description = field(
+        let name = parse_fields(&mut issues, "name", catalog::product_name(&input.name));
+        let description = parse_fields(
             &mut issues,
             "description",
             catalog::product_description(input.description.as_deref()),
         );
-        let sku = field(&mut issues, "sku", catalog::sku(&input.sku));
-        let stock = field(
+        let sku = parse_fields(&mut issues, "sku", catalog::sku(&input.sku));
+        let stock = parse_fields(
             &mut issues,
             "stock_quantity",
             catalog::stock_quantity(input.stock_quantity),
@@ -245,8 +244,8 @@ impl ProductService {
         reason: &str,
     ) -> ServiceResult<ProductRecord> {
         let mut issues = Vec::new();
-        let delta = field(&mut issues, "delta", catalog::stock_delta(delta));
-        let reason = field(&mut issues, "reason", catalog::adjustment_reason(reason));
+        let delta = parse_fields(&mut issues, "delta", catalog::stock_delta(delta));
+        let reason = parse_fields(&mut issues, "reason", catalog::adjustment_reason(reason));
         let (Some(delta), Some(reason)) = (delta, reason) else {
             return Err(ServiceError::Validation(issues));
         };
@@ -327,17 +326,17 @@ fn parse_update(update: ProductUpdate) -> ServiceResult<ProductChanges> {
         ..ProductChanges::default()
     };
     if let Some(raw) = update.name {
-        changes.name = field(&mut issues, "name", catalog::product_name(&raw));
+        changes.name = parse_fields(&mut issues, "name", catalog::product_name(&raw));
     }
     if let Some(raw) = update.description {
-        changes.description = field(
+        changes.description = parse_fields(
             &mut issues,
             "description",
             catalog::product_description(raw.as_deref()),
         );
     }
     if let Some(raw) = update.sku {
-        changes.sku = field(&mut issues, "sku", catalog::sku(&raw));
+        changes.sku = parse_fields(&mut issues, "sku", catalog::sku(&raw));
     }
     if issues.is_empty() {
         Ok(changes)
