@@ -17,12 +17,13 @@ set -euo pipefail
 LOG_TAG="bench"
 # shellcheck source=scripts/lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=scripts/lib/service.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/service.sh"
 cd "$ROOT_DIR"
 
 SECONDS_PER_RUN="${BENCH_SECONDS:-15}"
 CONNECTIONS="${BENCH_CONNECTIONS:-64}"
 PORT="${BENCH_PORT:-18080}"
-BASE="http://127.0.0.1:$PORT"
 PASSWORD="bench password 0123456789"
 SECTIONS=("$@")
 ((${#SECTIONS[@]})) || SECTIONS=(identity catalog)
@@ -38,25 +39,8 @@ log "building the release binary"
 cargo build --release --locked --quiet
 BIN="${CARGO_TARGET_DIR:-target}/release/stockroom"
 
-DB="stockroom_bench_$$"
-psql "$TEST_DATABASE_URL" -qc "CREATE DATABASE $DB" >/dev/null
-register_cleanup psql "$TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)"
-
-export DATABASE_URL MONGODB_URL MONGODB_DATABASE JWT_SECRET BIND_ADDR LOG_FORMAT RUST_LOG
-DATABASE_URL="$(pg_url_with_db "$TEST_DATABASE_URL" "$DB")"
-MONGODB_URL="$TEST_MONGODB_URL"
-MONGODB_DATABASE="$DB"
-JWT_SECRET="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-BIND_ADDR="127.0.0.1:$PORT"
-LOG_FORMAT=json
-RUST_LOG=warn
 export RATE_LIMIT_REGISTER_PER_MINUTE=0 RATE_LIMIT_LOGIN_PER_MINUTE=0 DATABASE_POOL_SIZE="${BENCH_POOL_SIZE:-32}"
-
-"$BIN" serve >"$TMP_DIR/bench-server.log" 2>&1 &
-SERVER_PID=$!
-register_cleanup kill "$SERVER_PID"
-for _ in $(seq 1 100); do curl -fsS "$BASE/health/ready" >/dev/null 2>&1 && break; sleep 0.2; done
-curl -fsS "$BASE/health/ready" >/dev/null || die "the service did not become ready (see $TMP_DIR/bench-server.log)"
+start_scratch_service "$BIN" "$PORT" bench
 
 rss_mb() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status"; }
 
@@ -110,8 +94,7 @@ wrk_summary() {
 EMAIL="bench-$$@example.com"
 curl -fsS -X POST "$BASE/api/v1/auth/register" -H 'content-type: application/json' \
     -d "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\",\"full_name\":\"Bench\"}" >/dev/null
-TOKEN="$(curl -fsS -X POST "$BASE/api/v1/auth/login" -H 'content-type: application/json' \
-    -d "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\"}" | sed -E 's/.*"access_token":"([^"]+)".*/\1/')"
+TOKEN="$(login_token "$EMAIL" "$PASSWORD")"
 
 if wants identity; then
 LOGIN_LUA="$TMP_DIR/bench-login.lua"

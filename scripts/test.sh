@@ -10,8 +10,9 @@
 # Phases: Rust components, PostgreSQL (installed/started if needed), MongoDB
 # (TEST_MONGODB_URL if it answers, else the in-memory stand-in), the stand-in's
 # own tests (only when it is in use), cargo fmt --check, cargo clippy -D warnings,
-# cargo test. Exports TEST_DATABASE_URL, TEST_MONGODB_URL (and
-# TEST_MONGODB_STAND_IN=1|0) for the Rust tests. Stops only what it started.
+# cargo test, conformance (scripts/conformance.sh: schemathesis against the live
+# service). Exports TEST_DATABASE_URL, TEST_MONGODB_URL (and TEST_MONGODB_STAND_IN=1|0)
+# for the Rust tests. Stops only what it started.
 # Exits non-zero if any phase failed; prints a timing summary.
 # Functions here are called indirectly (run_phase "$@", traps):
 # shellcheck disable=SC2317
@@ -154,6 +155,14 @@ else
 fi
 
 run_phase "cargo test" timeout --kill-after=30s "$TEST_TIMEOUT" cargo test --locked "${CARGO_TEST_ARGS[@]}" || true
+
+# Conformance from outside (schemathesis against the live service), on full runs only: a
+# run narrowed to some tests (`scripts/test.sh outbox`) skips it unless CONFORMANCE=1.
+if ((${#CARGO_TEST_ARGS[@]} == 0)) || [[ "${CONFORMANCE:-}" == 1 ]]; then
+    run_phase "conformance" timeout --kill-after=30s "${CONFORMANCE_TIMEOUT:-10m}" scripts/conformance.sh || true
+else
+    skip_phase "conformance" "a narrowed run (set CONFORMANCE=1 to include it)"
+fi
 
 if ((FAILED != 0)); then
     exit 1

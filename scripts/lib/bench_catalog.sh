@@ -6,9 +6,7 @@
 # connections and reports each as a ratio of pgbench's select-only tps from the same run.
 
 ADMIN_EMAIL="bench-admin-$$@example.com"
-STOCKROOM_ADMIN_PASSWORD="$PASSWORD" "$BIN" create-admin --email "$ADMIN_EMAIL" >/dev/null
-ADMIN_TOKEN="$(curl -fsS -X POST "$BASE/api/v1/auth/login" -H 'content-type: application/json' \
-    -d "{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$PASSWORD\"}" | sed -E 's/.*"access_token":"([^"]+)".*/\1/')"
+ADMIN_TOKEN="$(create_admin_token "$ADMIN_EMAIL" "$PASSWORD")"
 
 psql "$DATABASE_URL" -qX -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
 INSERT INTO categories (id, name)

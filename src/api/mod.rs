@@ -18,6 +18,7 @@ pub mod roles;
 pub mod security;
 pub mod serde_json_payload;
 pub mod spec;
+pub mod spec_rules;
 pub mod users;
 pub mod views;
 

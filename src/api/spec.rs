@@ -9,6 +9,7 @@ use serde_json::Value;
 /// The document as served, saying two things poem-openapi leaves out:
 /// - every request body schema is closed (`additionalProperties: false`): every body type
 ///   refuses unknown fields (422), which `deny_unknown_fields` does not put in the schema;
+/// - the value rules of `spec_rules` (patterns, enums) that the handler types cannot state;
 /// - optional properties may be `null`: responses write an absent value as `null`, and
 ///   requests read `null` as "not given" (or, where documented, "clear it").
 pub fn complete(spec: &str) -> Value {
@@ -32,6 +33,7 @@ pub fn complete(spec: &str) -> Value {
             }
         }
     }
+    super::spec_rules::state(&mut document);
     if let Some(schemas) = document["components"]["schemas"].as_object_mut() {
         for schema in schemas.values_mut() {
             allow_null_where_optional(schema);

@@ -2,53 +2,15 @@
 //! Each `parse` trims where the rule says so and names the rule it broke.
 
 use super::identity::Invalid;
+use super::text::{line, optional_text};
 
 /// The largest stock quantity or adjustment accepted; far below `bigint`, so sums of
 /// accepted values never overflow.
 pub const MAX_STOCK: i64 = 1_000_000_000;
 
-fn trimmed_text(
-    raw: &str,
-    range: std::ops::RangeInclusive<usize>,
-    length_rule: &'static str,
-) -> Result<String, Invalid> {
-    let text = raw.trim();
-    if !range.contains(&text.chars().count()) {
-        Err(Invalid(length_rule))
-    } else if text.chars().any(char::is_control) {
-        Err(Invalid("must not contain control characters"))
-    } else {
-        Ok(text.to_owned())
-    }
-}
-
-/// Optional free text: trimmed, empty means none; line breaks and tabs allowed, other
-/// control characters (NUL among them, which PostgreSQL text cannot hold) are not.
-fn optional_text(
-    raw: Option<&str>,
-    max_chars: usize,
-    length_rule: &'static str,
-) -> Result<Option<String>, Invalid> {
-    let Some(text) = raw.map(str::trim).filter(|t| !t.is_empty()) else {
-        return Ok(None);
-    };
-    if text.chars().count() > max_chars {
-        Err(Invalid(length_rule))
-    } else if text
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        Err(Invalid(
-            "must not contain control characters other than line breaks and tabs",
-        ))
-    } else {
-        Ok(Some(text.to_owned()))
-    }
-}
-
 /// A category name: 1..=100 characters after trimming; unique ignoring case.
 pub fn category_name(raw: &str) -> Result<String, Invalid> {
-    trimmed_text(raw, 1..=100, "must be 1 to 100 characters after trimming")
+    line(raw, 1..=100, "must be 1 to 100 characters after trimming")
 }
 
 /// A category description: at most 1000 characters; empty means none.
@@ -58,7 +20,7 @@ pub fn category_description(raw: Option<&str>) -> Result<Option<String>, Invalid
 
 /// A product name: 2..=200 characters after trimming.
 pub fn product_name(raw: &str) -> Result<String, Invalid> {
-    trimmed_text(raw, 2..=200, "must be 2 to 200 characters after trimming")
+    line(raw, 2..=200, "must be 2 to 200 characters after trimming")
 }
 
 /// A product description: at most 2000 characters; empty means none.
@@ -103,7 +65,7 @@ pub fn stock_delta(raw: i64) -> Result<i64, Invalid> {
 
 /// Why stock was adjusted: 1..=200 characters after trimming.
 pub fn adjustment_reason(raw: &str) -> Result<String, Invalid> {
-    trimmed_text(raw, 1..=200, "must be 1 to 200 characters after trimming")
+    line(raw, 1..=200, "must be 1 to 200 characters after trimming")
 }
 
 /// The orders `GET /products` offers; ties are broken by id so pages never overlap.

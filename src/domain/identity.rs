@@ -4,6 +4,9 @@
 //! valid by construction (zero-to-production style).
 
 use std::fmt;
+use std::sync::LazyLock;
+
+use super::text;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Permission {
@@ -80,18 +83,12 @@ pub struct Invalid(pub &'static str);
 pub struct Email(String);
 
 impl Email {
+    /// Exactly what [`text::EMAIL_PATTERN`] admits, at most 254 characters once trimmed.
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        static SHAPE: LazyLock<regex::Regex> =
+            LazyLock::new(|| regex::Regex::new(text::EMAIL_PATTERN).expect("a valid pattern"));
         let email = raw.trim().to_lowercase();
-        let shaped = email.len() <= 254
-            && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-            && email.split_once('@').is_some_and(|(local, domain)| {
-                !local.is_empty()
-                    && local.len() <= 64
-                    && domain.contains('.')
-                    && !domain.starts_with('.')
-                    && !domain.ends_with('.')
-            });
-        if shaped && email_address::EmailAddress::is_valid(&email) {
+        if email.len() <= 254 && SHAPE.is_match(raw) {
             Ok(Self(email))
         } else {
             Err(Invalid("must be a valid email address"))
@@ -134,21 +131,16 @@ pub struct FullName(String);
 
 impl FullName {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        let name = raw.trim();
-        let chars = name.chars().count();
-        if !(1..=255).contains(&chars) {
-            Err(Invalid("must be 1 to 255 characters after trimming"))
-        } else if name.chars().any(char::is_control) {
-            Err(Invalid("must not contain control characters"))
-        } else {
-            Ok(Self(name.to_owned()))
-        }
+        text::line(raw, 1..=255, "must be 1 to 255 characters after trimming").map(Self)
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
 }
+
+/// What [`RoleName::parse`] accepts.
+pub const ROLE_NAME_PATTERN: &str = "^[a-z][a-z0-9_-]{1,49}$";
 
 /// A role name: lowercase letter first, then 1..=49 of `[a-z0-9_-]`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -196,6 +188,19 @@ mod tests {
             assert!(Email::parse(bad).is_err(), "{bad:?}");
         }
         assert!(Email::parse(&format!("{}@example.com", "a".repeat(65))).is_err());
+        assert!(Email::parse(&format!("{}@example.com", "a".repeat(64))).is_ok());
+        for good in ["o'neil+tag@mail.example.co", "x@a-b.c0", "\u{3000}x@y.z\t"] {
+            assert!(Email::parse(good).is_ok(), "{good:?}");
+        }
+        for bad in [
+            ".a@example.com",
+            "a.@example.com",
+            "a@-x.com",
+            "é@example.com",
+            "a@b_c.com",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -7,3 +7,4 @@ pub mod audit_query;
 pub mod catalog;
 pub mod identity;
 pub mod money;
+pub mod text;

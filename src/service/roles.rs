@@ -18,6 +18,7 @@ use super::auth::{AuthService, Caller};
 use super::error::{FieldIssue, ServiceError, ServiceResult};
 use crate::domain::audit::{AuditEvent, Outcome, Target};
 use crate::domain::identity::{ADMIN_ROLE, IdentityChange, Permission, RoleName};
+use crate::domain::text;
 use crate::repo::pg::roles::{NewRole, PermissionRecord, RoleChanges, RoleRecord};
 use crate::repo::pg::{DbError, Guarded, PgPool, PgRoleRepo};
 
@@ -312,25 +313,11 @@ fn role_changes(
 /// Trimmed; empty means none; at most 500 characters, no control characters but line
 /// breaks and tabs.
 fn parse_description(raw: Option<&str>, issues: &mut Vec<FieldIssue>) -> Option<String> {
-    let trimmed = raw.map(str::trim).filter(|d| !d.is_empty())?;
-    if trimmed
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        issues.push(FieldIssue::new(
-            "description",
-            "must not contain control characters other than line breaks and tabs",
-        ));
-        return None;
-    }
-    if trimmed.chars().count() > MAX_DESCRIPTION_CHARS {
-        issues.push(FieldIssue::new(
-            "description",
-            format!("must be at most {MAX_DESCRIPTION_CHARS} characters"),
-        ));
-        return None;
-    }
-    Some(trimmed.to_owned())
+    text::optional_text(raw, MAX_DESCRIPTION_CHARS, "must be at most 500 characters")
+        .unwrap_or_else(|invalid| {
+            issues.push(FieldIssue::new("description", invalid.0));
+            None
+        })
 }
 
 /// Known permission names, deduplicated and sorted; unknown ones are a 422 on `permissions`.

@@ -79,6 +79,48 @@ async fn the_document_says_request_bodies_take_no_other_fields() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn the_document_states_every_value_rule_on_its_field() {
+    use stockroom::api::spec_rules::{BODY_RULES, QUERY_RULES};
+    let app = TestApp::spawn().await;
+    let spec: serde_json::Value = app.get("/openapi.json").await.json().await.unwrap();
+    let stated = |schema: &serde_json::Value| {
+        ["pattern", "not"].iter().any(|k| schema.get(*k).is_some())
+            || schema["items"].get("pattern").is_some()
+            || schema["items"].get("enum").is_some()
+    };
+    for (schema, property, rule) in BODY_RULES {
+        let field = &spec["components"]["schemas"][schema]["properties"][property];
+        assert!(stated(field), "{schema}.{property} does not state {rule:?}");
+    }
+    for (operation_id, name, rule) in QUERY_RULES {
+        let parameter = spec["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .flat_map(|ops| ops.as_object().unwrap().values())
+            .filter(|op| op["operationId"] == *operation_id)
+            .flat_map(|op| op["parameters"].as_array().unwrap())
+            .find(|p| p["in"] == "query" && p["name"] == *name)
+            .unwrap_or_else(|| panic!("{operation_id} has no query parameter {name}"));
+        assert!(
+            stated(&parameter["schema"]),
+            "{operation_id}?{name}: {rule:?}"
+        );
+    }
+    // The stated rule is the enforced one: a value outside the pattern is refused.
+    let admin = app.new_admin().await;
+    let response = app
+        .send_as(
+            reqwest::Method::POST,
+            "/api/v1/categories",
+            &admin.access_token,
+            Some(&serde_json::json!({"name": "  \u{3000}"})),
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn oversized_bodies_are_413_problems_whether_declared_or_chunked() {
     let app = TestApp::spawn().await;
     let declared = app

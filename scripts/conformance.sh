@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Contract conformance from outside: schemathesis (pinned in tools/conformance/requirements.txt,
+# installed into a virtualenv this script creates) against the live service's /openapi.json,
+# with an admin token, every check on, a fixed seed and a bounded number of examples per
+# operation. scripts/test.sh runs it after the cargo tests; it needs PostgreSQL and MongoDB
+# (TEST_DATABASE_URL / TEST_MONGODB_URL, made ready by test.sh or by ensure_* here).
+#
+#   scripts/conformance.sh
+#   CONFORMANCE_EXAMPLES=50 CONFORMANCE_SEED=7 scripts/conformance.sh   # a longer, other run
+#
+# What is configured, and why, is in tools/conformance/schemathesis.toml (checks, phases,
+# limits) and tools/conformance/hooks.py (the rules the schema cannot state, applied to the
+# generated valid requests only). Exit status: schemathesis's (0 = no failure).
+set -euo pipefail
+
+LOG_TAG="conformance"
+# shellcheck source=scripts/lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=scripts/lib/service.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/service.sh"
+cd "$ROOT_DIR"
+
+CONFORMANCE_DIR="$ROOT_DIR/tools/conformance"
+VENV="${CONFORMANCE_VENV:-$CONFORMANCE_DIR/.venv}"
+PORT="${CONFORMANCE_PORT:-$(_free_port)}"
+PASSWORD="conformance password 0123456789"
+
+# The pinned schemathesis, reinstalled only when requirements.txt changes.
+ensure_schemathesis() {
+    local requirements="$CONFORMANCE_DIR/requirements.txt" stamp="$VENV/.requirements.sha256" want
+    want="$(sha256sum "$requirements" | cut -d' ' -f1)"
+    if [[ -x "$VENV/bin/st" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+        return 0
+    fi
+    log "installing schemathesis into $VENV"
+    rm -rf "$VENV"
+    python3 -m venv "$VENV" 2>/dev/null || {
+        as_root apt-get install -y -qq python3-venv >/dev/null
+        python3 -m venv "$VENV"
+    }
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "$requirements"
+    echo "$want" >"$stamp"
+}
+
+[[ -n "${TEST_DATABASE_URL:-}" ]] || ensure_postgres
+[[ -n "${TEST_MONGODB_URL:-}" ]] || ensure_mongodb
+ensure_schemathesis
+log "building the service"
+cargo build --locked --quiet
+BIN="${CARGO_TARGET_DIR:-target}/debug/stockroom"
+
+# Rate limits off: schemathesis sends many registrations and logins from one address, and
+# 429 is covered by the Rust tests.
+export RATE_LIMIT_REGISTER_PER_MINUTE=0 RATE_LIMIT_LOGIN_PER_MINUTE=0
+start_scratch_service "$BIN" "$PORT" conformance
+ADMIN_EMAIL="conformance-admin@example.com"
+TOKEN="$(create_admin_token "$ADMIN_EMAIL" "$PASSWORD")"
+[[ -n "$TOKEN" ]] || die "no admin token"
+
+# Rows the hooks point generated references at (see hooks.py).
+CONFORMANCE_CATEGORY_ID="$(curl -fsS -X POST "$BASE/api/v1/categories" -H "Authorization: Bearer $TOKEN" \
+    -H 'content-type: application/json' -d '{"name":"Conformance"}' | sed -E 's/.*"id":"([^"]+)".*/\1/')"
+export CONFORMANCE_CATEGORY_ID CONFORMANCE_PASSWORD="$PASSWORD"
+
+log "schemathesis $("$VENV/bin/st" --version | awk '{ print $NF }') against $BASE/openapi.json"
+cd "$CONFORMANCE_DIR"
+SCHEMATHESIS_HOOKS=hooks PYTHONPATH="$CONFORMANCE_DIR" "$VENV/bin/st" \
+    --config-file "$CONFORMANCE_DIR/schemathesis.toml" run "$BASE/openapi.json" \
+    -H "Authorization: Bearer $TOKEN" \
+    --seed "${CONFORMANCE_SEED:-1}" \
+    --max-examples "${CONFORMANCE_EXAMPLES:-10}" \
+    --report junit --report-dir "$TMP_DIR/conformance" \
+    --no-color
