@@ -1,8 +1,10 @@
 //! The security suite (issue 5): every documented operation against the contract's
-//! permission column.
+//! permission column, hostile values in every string field, protective headers, 429s.
 //! JWT forgeries live in tokens.rs.
 
 mod contract;
+mod hostile_bodies;
+mod hostile_params;
 mod matrix;
 mod targets;
 
@@ -105,4 +107,13 @@ pub async fn send(
         request = request.json(body);
     }
     request.send().await.expect("request sent")
+}
+
+/// The response's `Content-Type`, or "" when it has none (204).
+pub fn content_type(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
 }
