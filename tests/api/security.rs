@@ -3,6 +3,7 @@
 //! JWT forgeries live in tokens.rs.
 
 mod contract;
+mod headers;
 mod hostile_bodies;
 mod hostile_params;
 mod matrix;
