@@ -2,6 +2,7 @@
 //! permission column, hostile values in every string field, protective headers, 429s.
 //! JWT forgeries live in tokens.rs.
 
+mod bearer;
 mod contract;
 mod headers;
 mod hostile_bodies;

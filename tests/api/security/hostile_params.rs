@@ -1,4 +1,5 @@
-//! Hostile values in every query parameter and every path id the document describes:
+//! Hostile values in every query parameter, path id and header parameter the document
+//! describes:
 //! never a 5xx; an error is a problem document.
 
 use super::targets::Targets;
@@ -88,6 +89,21 @@ async fn hostile_query_parameters_and_path_ids_are_answered_without_a_5xx() {
                     Some("path") => {
                         let (before, after) = template.split_once(&format!("{{{name}}}")).unwrap();
                         format!("{before}{value}{after}")
+                    }
+                    Some("header") => {
+                        attempts += 1;
+                        let response = app
+                            .client
+                            .request(method.clone(), app.url(&path))
+                            .bearer_auth(admin.unwrap())
+                            .header(name, value.as_str())
+                            .json(&body)
+                            .send()
+                            .await
+                            .unwrap();
+                        let what = format!("{method} {template} header {name} = {label}");
+                        failures.extend(judge(what, response).await);
+                        continue;
                     }
                     _ => continue,
                 };
