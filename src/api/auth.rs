@@ -90,6 +90,8 @@ pub struct AuthApi {
 #[OpenApi(prefix_path = "/api/v1/auth", tag = "ApiTags::Auth")]
 impl AuthApi {
     /// Create an account (rate limited per client IP). The account gets the `user` role.
+    ///
+    /// Open to anyone (no token).
     #[oai(path = "/register", method = "post", operation_id = "register")]
     async fn register(
         &self,
@@ -110,6 +112,8 @@ impl AuthApi {
     /// Exchange email and password for a token pair. An unknown email, a wrong password and
     /// a deactivated account all answer the same 401. Rate limited per client IP and per
     /// email.
+    ///
+    /// Open to anyone (no token).
     #[oai(path = "/login", method = "post", operation_id = "login")]
     async fn login(
         &self,

@@ -47,12 +47,16 @@ pub struct MeApi {
 #[OpenApi(prefix_path = "/api/v1/users", tag = "ApiTags::Me")]
 impl MeApi {
     /// The caller's account, with roles and effective permissions.
+    ///
+    /// Any authenticated caller; needs no permission.
     #[oai(path = "/me", method = "get", operation_id = "get_me")]
     async fn get_me(&self, auth: BearerAuth) -> Result<Json<UserView>, ApiError> {
         Ok(Json(auth.0.user.into()))
     }
 
     /// Change the caller's name and/or email (recorded as `user.updated`).
+    ///
+    /// Any authenticated caller; needs no permission.
     #[oai(path = "/me", method = "patch", operation_id = "update_me")]
     async fn update_me(
         &self,
@@ -68,6 +72,8 @@ impl MeApi {
     }
 
     /// Change the caller's password; all their refresh tokens are revoked.
+    ///
+    /// Any authenticated caller; needs no permission.
     #[oai(
         path = "/me/password",
         method = "post",

@@ -56,6 +56,8 @@ pub struct OperationsApi {
 #[OpenApi(tag = "ApiTags::Operations")]
 impl OperationsApi {
     /// Liveness: 200 while the process serves.
+    ///
+    /// Open to anyone (no token).
     #[oai(path = "/health/live", method = "get", operation_id = "health_live")]
     async fn live(&self) -> Json<Liveness> {
         Json(Liveness {
@@ -64,6 +66,8 @@ impl OperationsApi {
     }
 
     /// Readiness: 200 when PostgreSQL and MongoDB both answer, else 503 with the same shape.
+    ///
+    /// Open to anyone (no token).
     #[oai(path = "/health/ready", method = "get", operation_id = "health_ready")]
     async fn ready(&self) -> ReadinessResponse {
         let readiness = self.health.readiness().await;
@@ -84,6 +88,8 @@ impl OperationsApi {
 
     /// Prometheus text exposition: request counts and latency by operation and status, pool
     /// use, outbox backlog and relay throughput, activity drops.
+    ///
+    /// Open to anyone (no token).
     #[oai(path = "/metrics", method = "get", operation_id = "metrics")]
     async fn metrics(&self) -> PlainText<String> {
         let pool = self.health.pool_usage();

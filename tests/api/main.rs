@@ -14,6 +14,7 @@ mod identity_cache;
 mod me;
 mod outbox;
 mod roles;
+mod security;
 mod shutdown;
 mod tokens;
 mod users_admin;
