@@ -21,6 +21,11 @@ use crate::helpers::{TestApp, admin_connection, eventually};
 
 const PROBLEM: &str = "application/problem+json";
 
+struct Outcome {
+    adjustment: bool,
+    unavailable: bool,
+}
+
 #[derive(QueryableByName)]
 struct Terminated {
     #[diesel(sql_type = Integer)]
@@ -75,18 +80,25 @@ async fn terminated_backends_give_503_problems_and_the_pool_recovers() {
                     .map(|v| v.to_str().unwrap().to_owned())
                     .unwrap_or_default();
                 let body = response.text().await.unwrap();
+                let adjustment = i % 2 == 0;
                 match status {
-                    200 => (i % 2 == 0, false),
+                    200 => Outcome {
+                        adjustment,
+                        unavailable: false,
+                    },
                     503 => {
                         assert_eq!(content_type, PROBLEM, "{body}");
-                        (false, i % 2 == 0)
+                        Outcome {
+                            adjustment,
+                            unavailable: true,
+                        }
                     }
                     other => panic!("request {i} answered {other}: {body}"),
                 }
             }
         })
         .buffer_unordered(16)
-        .collect::<Vec<(bool, bool)>>();
+        .collect::<Vec<Outcome>>();
     let terminations = async {
         let mut terminated = 0;
         for share in [4, 2] {
@@ -99,11 +111,17 @@ async fn terminated_backends_give_503_problems_and_the_pool_recovers() {
     };
     let (outcomes, terminated) = tokio::join!(load, terminations);
     assert!(terminated > 0, "backends were terminated under load");
-    let adjusted = outcomes.iter().filter(|(ok, _)| *ok).count() as i64;
-    let unknown = outcomes
-        .iter()
-        .filter(|(_, unavailable)| *unavailable)
-        .count() as i64;
+    let count = |adjustment: bool, unavailable: bool| {
+        outcomes
+            .iter()
+            .filter(|o| o.adjustment == adjustment && o.unavailable == unavailable)
+            .count() as i64
+    };
+    let (adjusted, unknown) = (count(true, false), count(true, true));
+    assert!(
+        unknown + count(false, true) > 0,
+        "some request was in flight on a terminated backend (answered 503)"
+    );
 
     // Idle: every pooled connection (and the identity listener's) is cut again.
     assert!(terminate_backends(&app.db.name).await > 0);
