@@ -51,6 +51,9 @@ impl From<DbError> for ServiceError {
         if err.is_connection_lost() {
             tracing::warn!(error = %err, "database unavailable");
             ServiceError::Unavailable("The database is unavailable; retry shortly.")
+        } else if err.is_cancelled() {
+            tracing::warn!(error = %err, "database statement cancelled");
+            ServiceError::Unavailable("The database did not answer in time; retry shortly.")
         } else {
             ServiceError::Internal(anyhow::Error::new(err))
         }

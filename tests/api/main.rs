@@ -9,6 +9,7 @@ mod auth;
 mod binary;
 mod catalog;
 mod errors;
+mod faults;
 mod health;
 mod identity_cache;
 mod me;

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """MongoDB stand-in: a MongoDB wire-protocol server backed by mongomock (TEST ONLY).
 
-    python server.py --host 127.0.0.1 --port 27017 [--log-level info]
+    python server.py --host 127.0.0.1 --port 27017 [--log-level info] [--data-file PATH]
 
-Runs in the foreground, logs to stderr, stops cleanly on SIGTERM/SIGINT.
+Runs in the foreground, logs to stderr, stops cleanly on SIGTERM/SIGINT. In memory only,
+unless --data-file is given: then the data is loaded from PATH at start (if it exists) and
+written to PATH atomically on a clean stop (see persistence.py).
 Handshake/heartbeat commands are answered on the asyncio event loop; every
 command touching data runs on one dedicated engine thread.
 """
@@ -26,6 +28,7 @@ from bson.binary import UuidRepresentation  # noqa: E402
 
 import engine as engine_module  # noqa: E402
 import handshake  # noqa: E402
+import persistence  # noqa: E402
 import wire  # noqa: E402
 from errors import CommandError  # noqa: E402
 
@@ -36,9 +39,10 @@ CODEC_OPTIONS = CodecOptions(tz_aware=False, uuid_representation=UuidRepresentat
 
 
 class StandInServer:
-    def __init__(self, host, port):
+    def __init__(self, host, port, data_file=None):
         self.host = host
         self.port = port
+        self.data_file = data_file
         self.engine = engine_module.Engine()
         self.executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix='mongomock-engine')
@@ -123,6 +127,10 @@ class StandInServer:
             log.debug('connection %d closed', connection_id)
 
     async def serve(self, stop):
+        loop = asyncio.get_running_loop()
+        if self.data_file:
+            await loop.run_in_executor(
+                self.executor, persistence.load, self.engine, self.data_file, CODEC_OPTIONS)
         self._server = await asyncio.start_server(
             self._serve_connection, self.host, self.port, backlog=1024)
         addresses = ', '.join(str(s.getsockname()) for s in self._server.sockets)
@@ -133,6 +141,10 @@ class StandInServer:
         for task in list(self._connections):
             task.cancel()
         await asyncio.gather(*self._connections, return_exceptions=True)
+        if self.data_file:
+            # Queued on the engine thread: runs after the command in progress, if any.
+            await loop.run_in_executor(
+                self.executor, persistence.dump, self.engine, self.data_file, CODEC_OPTIONS)
         self.executor.shutdown(wait=False, cancel_futures=True)
 
 
@@ -148,6 +160,8 @@ def main(argv=None):
     parser.add_argument('--port', type=int, default=27017)
     parser.add_argument('--log-level', default='info',
                         choices=['debug', 'info', 'warning', 'error'])
+    parser.add_argument('--data-file', metavar='PATH',
+                        help='load data from PATH at start, write it there on a clean stop')
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=getattr(logging, args.log_level.upper()), stream=sys.stderr,
@@ -158,7 +172,7 @@ def main(argv=None):
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        server = StandInServer(args.host, args.port)
+        server = StandInServer(args.host, args.port, args.data_file)
         await server.serve(stop)
 
     try:

@@ -18,14 +18,14 @@ def free_port():
 
 
 class StandInProcess:
-    def __init__(self, log_level='warning'):
+    def __init__(self, log_level='warning', extra_args=()):
         self.port = free_port()
         self.url = f'mongodb://127.0.0.1:{self.port}/?directConnection=true'
         self.log_path = os.path.join(HERE, f'.test-server-{self.port}.log')
         self._log = open(self.log_path, 'wb')  # pylint: disable=consider-using-with
         self.proc = subprocess.Popen(  # pylint: disable=consider-using-with
             [sys.executable, os.path.join(HERE, 'server.py'), '--host', '127.0.0.1',
-             '--port', str(self.port), '--log-level', log_level],
+             '--port', str(self.port), '--log-level', log_level, *extra_args],
             stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 20
         while True:

@@ -85,16 +85,74 @@ impl DbError {
         }
     }
 
-    /// True when the statement failed because the connection went away mid-flight.
+    /// True when the connection went away: no connection could be had, the server
+    /// terminated the backend (`pg_terminate_backend`, a restart or crash: SQLSTATE 57P01,
+    /// 57P02, 57P03), or the socket closed mid-statement. The pool drops such a connection
+    /// on return, so a retry gets a fresh one.
     pub fn is_connection_lost(&self) -> bool {
         match self {
             DbError::Unavailable(_) => true,
-            DbError::Query(diesel::result::Error::DatabaseError(kind, _)) => {
-                matches!(kind, diesel::result::DatabaseErrorKind::ClosedConnection)
-            }
-            DbError::Query(_) => false,
+            DbError::Query(err) => query_error_is(err, Fault::ConnectionLost),
         }
     }
+
+    /// True when PostgreSQL cancelled the statement (SQLSTATE 57014: `statement_timeout`,
+    /// or an operator's `pg_cancel_backend`): the request may succeed when retried.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, DbError::Query(err) if query_error_is(err, Fault::Cancelled))
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Fault {
+    ConnectionLost,
+    Cancelled,
+}
+
+// diesel does not expose the SQLSTATE (diesel-async maps every code it does not know to
+// `Unknown` and never reports `ClosedConnection`), so the server's primary messages are
+// matched: those of 57P01/57P02/57P03/57P05/25P03 and 57014, and the client's own messages
+// for a socket that closed. PostgreSQL writes them in English unless the server's
+// `lc_messages` says otherwise (a non-English server gets 500 here instead of 503).
+const CONNECTION_LOST_SERVER_MESSAGES: &[&str] =
+    &["terminating connection ", "the database system is "];
+const CANCELLED_SERVER_MESSAGES: &[&str] = &["canceling statement due to "];
+const CONNECTION_LOST_CLIENT_MESSAGES: &[&str] = &[
+    "connection closed",
+    "error communicating with the server",
+    "unexpected message from server",
+    "timeout waiting for server",
+    "channel closed",
+];
+
+fn query_error_is(err: &diesel::result::Error, fault: Fault) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match err {
+        Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+            fault == Fault::ConnectionLost
+        }
+        Error::DatabaseError(DatabaseErrorKind::UnableToSendCommand, info) => {
+            fault == Fault::ConnectionLost
+                && starts_with_any(info.message(), CONNECTION_LOST_CLIENT_MESSAGES)
+        }
+        Error::DatabaseError(_, info) => match fault {
+            Fault::ConnectionLost => {
+                starts_with_any(info.message(), CONNECTION_LOST_SERVER_MESSAGES)
+            }
+            Fault::Cancelled => starts_with_any(info.message(), CANCELLED_SERVER_MESSAGES),
+        },
+        // A rollback that failed leaves the connection unusable; the pool discards it.
+        Error::BrokenTransactionManager => fault == Fault::ConnectionLost,
+        Error::RollbackErrorOnCommit {
+            rollback_error,
+            commit_error,
+        } => query_error_is(commit_error, fault) || query_error_is(rollback_error, fault),
+        _ => false,
+    }
+}
+
+fn starts_with_any(message: &str, prefixes: &[&str]) -> bool {
+    prefixes.iter().any(|prefix| message.starts_with(prefix))
 }
 
 pub struct PoolSettings {
@@ -129,15 +187,31 @@ pub fn build_pool(database_url: &str, settings: &PoolSettings) -> Result<PgPool,
         .build()
 }
 
-/// Applies pending migrations; returns the versions applied. Needs the multi-thread runtime
+/// Serialises migration runs: instances starting at once against a fresh database would
+/// otherwise all try to create the same tables, and all but one fail to start.
+const MIGRATION_LOCK_KEY: i64 = 0x5374_6f63_6b4d_6967;
+
+/// Applies pending migrations; returns the versions applied. Holds a session advisory lock
+/// for the run (the server releases it with the connection, also when the process dies),
+/// so a second instance waits, then finds nothing pending. Needs the multi-thread runtime
 /// (the harness uses `block_in_place`).
 pub async fn run_pending_migrations(database_url: &str) -> anyhow::Result<Vec<String>> {
-    let conn = AsyncPgConnection::establish(database_url).await?;
+    let mut conn = AsyncPgConnection::establish(database_url).await?;
+    conn.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+        .await
+        .map_err(|e| anyhow::anyhow!("taking the migration lock: {e}"))?;
     let mut harness = AsyncMigrationHarness::new(conn);
     let applied = harness
         .run_pending_migrations(MIGRATIONS)
-        .map_err(|e| anyhow::anyhow!("running migrations: {e}"))?;
-    Ok(applied.into_iter().map(|v| v.to_string()).collect())
+        .map_err(|e| anyhow::anyhow!("running migrations: {e}"))?
+        .into_iter()
+        .map(|v| v.to_string())
+        .collect();
+    let mut conn = harness.into_inner();
+    conn.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
+        .await
+        .map_err(|e| anyhow::anyhow!("releasing the migration lock: {e}"))?;
+    Ok(applied)
 }
 
 /// Reverts the most recently applied migration; returns its version.

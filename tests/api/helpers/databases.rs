@@ -31,7 +31,7 @@ fn url_for_database(name: &str) -> String {
     url.to_string()
 }
 
-async fn admin_connection() -> AsyncPgConnection {
+pub async fn admin_connection() -> AsyncPgConnection {
     AsyncPgConnection::establish(&admin_url())
         .await
         .unwrap_or_else(|e| {
@@ -128,6 +128,18 @@ pub struct TestDatabase {
 }
 
 impl TestDatabase {
+    /// A database with nothing in it, not even the migrations (for start-up races).
+    pub async fn create_empty() -> Self {
+        let name = format!("stockroom_test_{}", Uuid::new_v4().simple());
+        let mut admin = admin_connection().await;
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap_or_else(|e| panic!("creating {name}: {e}"));
+        let url = url_for_database(&name);
+        Self { name, url }
+    }
+
     pub async fn create() -> Self {
         let template = template().await;
         let name = format!("stockroom_test_{}", Uuid::new_v4().simple());

@@ -3,6 +3,7 @@
 
 mod admin;
 mod databases;
+mod processes;
 mod proxy;
 mod users;
 
@@ -16,7 +17,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use admin::{audit_json, problem_fields, unique_role};
-pub use databases::{TestDatabase, TestMongo, admin_url, mongo_url};
+pub use databases::{TestDatabase, TestMongo, admin_connection, admin_url, mongo_url};
+pub use processes::{Service, StandIn, create_admin, service_command};
 pub use proxy::TcpProxy;
 pub use users::{PASSWORD, TestUser, unique_email};
 
