@@ -184,7 +184,7 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, drains in-flight requests (bounded by the shutdown
-    /// timeout), then stops the workers, which flush what they hold.
+    /// timeout), then stops the workers, which flush what they hold (bounded by it again).
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -196,8 +196,19 @@ impl Application {
         tracing::info!("HTTP server stopped; flushing background workers");
         drop(self.handles);
         self.background.cancel();
-        for task in self.tasks {
-            let _ = task.await;
+        // The workers flush what they hold (the relay bounds its own last attempt; the
+        // activity writer's could wait on an unreachable MongoDB), within the same budget
+        // again; whatever is still running then is abandoned: the outbox keeps undelivered
+        // audit events for the next start, activity events are best effort.
+        let workers = futures::future::join_all(self.tasks);
+        if tokio::time::timeout(self.shutdown_timeout, workers)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                timeout = ?self.shutdown_timeout,
+                "background workers did not finish flushing; stopping without them"
+            );
         }
         result.context("serving HTTP")
     }

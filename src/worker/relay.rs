@@ -1,7 +1,10 @@
 //! The outbox relay: moves committed audit events from PostgreSQL to MongoDB.
 //!
 //! At-least-once delivery, exactly-once storage (MongoDB `_id` = event id). While MongoDB is
-//! down the backlog grows and the relay backs off; nothing is lost and no request fails.
+//! down the backlog grows and the relay backs off; nothing is lost and no request fails. An
+//! event MongoDB refuses on its own (or whose payload cannot be read) counts an attempt each
+//! time; after `MAX_DELIVERY_ATTEMPTS` it is parked (left in the outbox, no longer claimed,
+//! counted by the `outbox_parked` gauge) so it cannot slow down the events behind it.
 
 use std::time::Duration;
 
@@ -15,11 +18,19 @@ use crate::repo::pg::outbox::{BatchResult, DeliveryOutcome};
 use crate::repo::pg::{DbError, PgOutbox, PgPool};
 
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
-const PRUNE_EVERY: Duration = Duration::from_secs(600);
+/// How long one batch insert may take while its rows are locked in a PostgreSQL transaction;
+/// past it the batch counts as undelivered (a late insert is harmless: `_id` deduplicates).
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(15);
+pub const MAX_DELIVERY_ATTEMPTS: i32 = 10;
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
+/// Rows deleted per statement, so one prune never holds a long lock; a round repeats full
+/// batches up to `PRUNE_BATCHES_PER_ROUND` (a million rows a minute per instance).
 const PRUNE_BATCH: i64 = 10_000;
+const PRUNE_BATCHES_PER_ROUND: usize = 100;
+/// `outbox.last_error` keeps this much of a refusal's reason.
+const MAX_REASON_CHARS: usize = 500;
 /// How long a graceful shutdown may spend delivering what is left.
 const FINAL_FLUSH: Duration = Duration::from_secs(5);
-const MAX_REASON_CHARS: usize = 500;
 
 #[derive(Clone)]
 pub struct OutboxRelay {
@@ -44,41 +55,54 @@ impl OutboxRelay {
         let events = self.events.clone();
         let result = self
             .outbox
-            .deliver_batch(&self.pool, self.config.batch_size, async move |batch| {
-                match events.insert_audit_batch(&batch).await {
-                    Ok(report) => {
+            .deliver_batch(&self.pool, self.config.batch_size, MAX_DELIVERY_ATTEMPTS, async move |batch| {
+                match tokio::time::timeout(DELIVERY_TIMEOUT, events.insert_audit_batch(&batch)).await {
+                    Ok(Ok(report)) => {
                         if !report.already_stored.is_empty() {
                             metrics::counter!("outbox_redelivered_total").increment(report.already_stored.len() as u64);
                         }
+                        let failed: Vec<(uuid::Uuid, String)> = report.failed.into_iter().map(|(id, reason)| {
+                            tracing::error!(event_id = %id, error = %reason, "audit event refused by the event store");
+                            (id, reason.chars().take(MAX_REASON_CHARS).collect())
+                        }).collect();
                         let mut delivered = report.inserted;
                         delivered.extend(report.already_stored);
-                        DeliveryOutcome { delivered, failed: report.failed }
+                        DeliveryOutcome { delivered, failed, unavailable: false }
                     }
-                    Err(err) => {
-                        let reason: String = format!("event store: {err}").chars().take(MAX_REASON_CHARS).collect();
-                        tracing::warn!(batch = batch.len(), error = %reason, "audit batch not delivered; will retry");
-                        DeliveryOutcome { delivered: vec![], failed: batch.iter().map(|e| (e.id, reason.clone())).collect() }
+                    Ok(Err(err)) => {
+                        tracing::warn!(batch = batch.len(), error = %err, "audit batch not delivered; will retry");
+                        DeliveryOutcome { unavailable: true, ..DeliveryOutcome::default() }
+                    }
+                    Err(_) => {
+                        tracing::warn!(batch = batch.len(), timeout = ?DELIVERY_TIMEOUT, "audit batch timed out; will retry");
+                        DeliveryOutcome { unavailable: true, ..DeliveryOutcome::default() }
                     }
                 }
             })
             .await?;
         metrics::counter!("outbox_delivered_total").increment(result.delivered as u64);
-        if result.failed > 0 {
-            metrics::counter!("outbox_delivery_failures_total").increment(result.failed as u64);
+        let undelivered = if result.unavailable {
+            result.claimed
+        } else {
+            result.failed
+        };
+        if undelivered > 0 {
+            metrics::counter!("outbox_delivery_failures_total").increment(undelivered as u64);
         }
         Ok(result)
     }
 
-    /// Delivers batches until the backlog is empty or a batch fails; returns the events
-    /// delivered, or an error when the relay should back off.
+    /// Delivers batches until the backlog is empty or the event store is unreachable;
+    /// returns the events delivered, or an error when the relay should back off. Events
+    /// refused one by one do not stop it (they are retried, then parked).
     pub async fn drain(&self) -> Result<usize, RelayStall> {
         let mut delivered = 0;
         loop {
             let batch = self.run_once().await.map_err(RelayStall::Database)?;
             delivered += batch.delivered;
-            if batch.failed > 0 {
-                return Err(RelayStall::Delivery {
-                    failed: batch.failed,
+            if batch.unavailable {
+                return Err(RelayStall::Unavailable {
+                    pending: batch.claimed,
                 });
             }
             if batch.claimed < self.config.batch_size {
@@ -129,20 +153,40 @@ impl OutboxRelay {
         if let Ok(backlog) = self.outbox.backlog(&self.pool).await {
             metrics::gauge!("outbox_backlog").set(backlog as f64);
         }
+        if let Ok(parked) = self.outbox.parked(&self.pool, MAX_DELIVERY_ATTEMPTS).await {
+            metrics::gauge!("outbox_parked").set(parked as f64);
+        }
     }
 
-    async fn prune(&self) {
+    /// Deletes rows delivered longer ago than the retention, a batch at a time, until a
+    /// batch comes back short (or the round's bound is reached; the next round goes on).
+    pub async fn prune(&self) -> usize {
         let retention =
             chrono::Duration::from_std(self.config.retention).unwrap_or(chrono::Duration::days(7));
-        match self
-            .outbox
-            .prune_delivered(&self.pool, Utc::now() - retention, PRUNE_BATCH)
-            .await
-        {
-            Ok(0) => {}
-            Ok(pruned) => tracing::info!(pruned, "pruned delivered outbox rows"),
-            Err(err) => tracing::warn!(error = %err, "pruning the outbox failed"),
+        let before = Utc::now() - retention;
+        let mut pruned = 0;
+        for _ in 0..PRUNE_BATCHES_PER_ROUND {
+            match self
+                .outbox
+                .prune_delivered(&self.pool, before, PRUNE_BATCH)
+                .await
+            {
+                Ok(count) => {
+                    pruned += count;
+                    if (count as i64) < PRUNE_BATCH {
+                        break;
+                    }
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "pruning the outbox failed");
+                    break;
+                }
+            }
         }
+        if pruned > 0 {
+            tracing::info!(pruned, "pruned delivered outbox rows");
+        }
+        pruned
     }
 }
 
@@ -150,6 +194,6 @@ impl OutboxRelay {
 pub enum RelayStall {
     #[error("database: {0}")]
     Database(DbError),
-    #[error("{failed} events not delivered")]
-    Delivery { failed: usize },
+    #[error("event store unreachable; {pending} events wait")]
+    Unavailable { pending: usize },
 }

@@ -9,7 +9,7 @@ use stockroom::config::OutboxConfig;
 use stockroom::domain::audit::{Actor, AuditEvent, Outcome, Target};
 use stockroom::repo::mongo::EventStore;
 use stockroom::repo::pg::{self, DbError, PgOutbox, PgPool, PoolSettings};
-use stockroom::worker::relay::OutboxRelay;
+use stockroom::worker::relay::{MAX_DELIVERY_ATTEMPTS, OutboxRelay};
 use uuid::Uuid;
 
 use crate::helpers::{TestApp, TestDatabase, TestMongo, TestOptions, eventually, mongo_url};
@@ -151,6 +151,79 @@ async fn an_event_in_a_rolled_back_transaction_never_appears() {
             .unwrap()
             .is_none()
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreadable_event_is_parked_without_holding_up_the_others() {
+    let stores = Stores::new().await;
+    let mut conn = stores.pool.get().await.unwrap();
+    diesel::sql_query(
+        "INSERT INTO outbox (event_id, occurred_at, payload) \
+         VALUES (gen_random_uuid(), now(), '{\"not\": \"an event\"}')",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let relay = stores.relay(10);
+    let mut delivered = Vec::new();
+    for round in 0..MAX_DELIVERY_ATTEMPTS as usize + 2 {
+        let events: Vec<AuditEvent> = (0..5).map(|n| event(100 * round + n)).collect();
+        stores.commit(&events).await;
+        relay
+            .drain()
+            .await
+            .expect("a refused event is no reason to back off");
+        delivered.extend(events.iter().map(|e| e.id));
+        assert_eq!(
+            stores.stored_count(&delivered).await,
+            delivered.len() as u64,
+            "round {round}: every good event behind the bad one is delivered"
+        );
+    }
+    assert_eq!(
+        PgOutbox
+            .parked(&stores.pool, MAX_DELIVERY_ATTEMPTS)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(PgOutbox.backlog(&stores.pool).await.unwrap(), 1);
+    assert_eq!(
+        relay.run_once().await.unwrap().claimed,
+        0,
+        "a parked event is no longer claimed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pruning_goes_on_past_one_batch_and_keeps_what_is_recent_or_pending() {
+    let stores = Stores::new().await;
+    let mut conn = stores.pool.get().await.unwrap();
+    diesel::sql_query(
+        "INSERT INTO outbox (event_id, occurred_at, payload, delivered_at) \
+         SELECT gen_random_uuid(), now(), '{}', now() - interval '2 hours' \
+         FROM generate_series(1, 25000)",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let recent: Vec<AuditEvent> = (0..3).map(event).collect();
+    stores.commit(&recent).await;
+    stores.relay(10).drain().await.unwrap();
+    let pending: Vec<AuditEvent> = (3..5).map(event).collect();
+    stores.commit(&pending).await;
+
+    assert_eq!(stores.relay(10).prune().await, 25_000);
+    #[derive(diesel::QueryableByName)]
+    struct Left {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        rows: i64,
+    }
+    let left: Left = diesel::sql_query("SELECT count(*) AS rows FROM outbox")
+        .get_result(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(left.rows, 5, "recently delivered and pending rows stay");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -34,8 +34,11 @@ struct ClaimedRow {
 pub struct DeliveryOutcome {
     /// Stored in the event store now or before (a duplicate key counts as delivered).
     pub delivered: Vec<Uuid>,
-    /// Not stored, with the reason; they stay pending and are retried.
+    /// Refused one by one, with the reason: each counts an attempt against its row.
     pub failed: Vec<(Uuid, String)>,
+    /// The event store could not be reached at all: no row is marked and none counts an
+    /// attempt (an outage is not the events' fault).
+    pub unavailable: bool,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +46,8 @@ pub struct BatchResult {
     pub claimed: usize,
     pub delivered: usize,
     pub failed: usize,
+    /// The store was unreachable; everything claimed stays pending as it was.
+    pub unavailable: bool,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -99,15 +104,28 @@ impl PgOutbox {
             .await?)
     }
 
-    /// Claims up to `limit` pending events (`FOR UPDATE SKIP LOCKED`: concurrent relays
-    /// never claim the same row), hands them to `deliver`, then marks what was delivered and
-    /// counts an attempt on what failed, all in one transaction. Should the process die
+    /// Undelivered events that failed `max_attempts` times and are no longer claimed.
+    pub async fn parked(&self, pool: &PgPool, max_attempts: i32) -> Result<i64, DbError> {
+        let mut conn = pool.get().await?;
+        Ok(outbox::table
+            .filter(outbox::delivered_at.is_null())
+            .filter(outbox::attempts.ge(max_attempts))
+            .count()
+            .get_result(&mut conn)
+            .await?)
+    }
+
+    /// Claims up to `limit` pending events that have failed fewer than `max_attempts` times
+    /// (`FOR UPDATE SKIP LOCKED`: concurrent relays never claim the same row), hands them to
+    /// `deliver`, then marks what was delivered and counts an attempt on what failed, all in
+    /// one transaction. Should the process die
     /// before the commit, the rows are claimed again later; delivery being idempotent by
     /// event id, nothing is stored twice.
     pub async fn deliver_batch<F, Fut>(
         &self,
         pool: &PgPool,
         limit: usize,
+        max_attempts: i32,
         deliver: F,
     ) -> Result<BatchResult, DbError>
     where
@@ -118,6 +136,7 @@ impl PgOutbox {
         conn.transaction::<_, DbError, _>(async |conn| {
             let rows: Vec<ClaimedRow> = outbox::table
                 .filter(outbox::delivered_at.is_null())
+                .filter(outbox::attempts.lt(max_attempts))
                 .order(outbox::seq.asc())
                 .limit(i64::try_from(limit).unwrap_or(i64::MAX))
                 .for_update()
@@ -148,6 +167,13 @@ impl PgOutbox {
             } else {
                 deliver(events).await
             };
+            if outcome.unavailable {
+                return Ok(BatchResult {
+                    claimed,
+                    unavailable: true,
+                    ..BatchResult::default()
+                });
+            }
             let delivered: Vec<i64> = outcome
                 .delivered
                 .iter()
@@ -180,6 +206,7 @@ impl PgOutbox {
                 claimed,
                 delivered: delivered.len(),
                 failed,
+                unavailable: false,
             })
         })
         .await
