@@ -7,29 +7,14 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use crate::helpers::{TestDatabase, TestMongo, mongo_url};
+use crate::helpers::{JWT_SECRET, TestDatabase, TestMongo, binary_command, mongo_url};
 
-const BINARY: &str = env!("CARGO_BIN_EXE_stockroom");
-const SECRET: &str = "9f2c4e7a1b8d3f6e0a5c9b2d7e4f1a8c3b6d9e2f";
 const ADMIN_PASSWORD: &str = "admin password from the environment";
 
+/// The binary as these tests run it: debug logs, so "never logged" covers the most output.
 fn command(db: &TestDatabase, mongo: &TestMongo) -> Command {
-    let mut command = Command::new(BINARY);
-    command
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", &db.url)
-        .env("MONGODB_URL", mongo_url())
-        .env("MONGODB_DATABASE", &mongo.name)
-        .env("JWT_SECRET", SECRET)
-        .env("BIND_ADDR", "127.0.0.1:0")
-        .env("LOG_FORMAT", "json")
-        .env("RUST_LOG", "debug")
-        .env(
-            "MONGO_INDEXES_DIR",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/mongo_indexes"),
-        )
-        .current_dir(std::env::temp_dir());
+    let mut command = binary_command(&db.url, &mongo_url(), &mongo.name);
+    command.env("RUST_LOG", "debug");
     command
 }
 
@@ -51,12 +36,12 @@ async fn a_bad_configuration_stops_start_up_with_one_line_naming_the_variable() 
         let stderr = String::from_utf8(output.stderr).unwrap();
         assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
         assert!(stderr.contains(variable), "{stderr}");
-        assert!(!stderr.contains(SECRET));
+        assert!(!stderr.contains(JWT_SECRET));
     }
     let ok = command(&db, &mongo).arg("check-config").output().unwrap();
     assert!(ok.status.success());
     assert!(
-        !String::from_utf8(ok.stdout).unwrap().contains(SECRET),
+        !String::from_utf8(ok.stdout).unwrap().contains(JWT_SECRET),
         "check-config redacts the secret"
     );
 }
@@ -177,7 +162,7 @@ async fn create_admin_then_serve_then_sigterm_with_no_secret_in_the_logs() {
     for secret in [
         ADMIN_PASSWORD,
         "a wrong password",
-        SECRET,
+        JWT_SECRET,
         access.as_str(),
         refresh.as_str(),
         "$argon2id$",

@@ -18,7 +18,7 @@ use tokio::task::JoinHandle;
 
 pub use admin::{audit_json, problem_fields, unique_role};
 pub use databases::{TestDatabase, TestMongo, admin_connection, admin_url, mongo_url};
-pub use processes::{Service, StandIn, create_admin, service_command};
+pub use processes::{JWT_SECRET, Service, StandIn, binary_command, create_admin, service_command};
 pub use proxy::TcpProxy;
 pub use users::{PASSWORD, TestUser, unique_email};
 

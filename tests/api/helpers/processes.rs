@@ -13,7 +13,6 @@ use tokio::process::{Child, Command};
 use super::PASSWORD;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_stockroom");
-const JWT_SECRET: &str = "4e1f0c9a7d2b6e8f3a5c1d9b0e7f2a6c8d4b3e1f";
 
 /// Sends `signal` (a `kill` name like `STOP`) to a process this test started.
 fn signal(pid: u32, signal: &str) {
@@ -156,9 +155,17 @@ pub async fn connect(url: &str, database: &str) -> mongodb::Database {
         .database(database)
 }
 
-/// The binary's environment: the given stores, JSON logs, no rate limits, a fast relay.
-pub fn service_command(database_url: &str, mongodb_url: &str, mongodb_database: &str) -> Command {
-    let mut command = Command::new(BINARY);
+/// The JWT secret the binaries started by the tests sign with (for "never logged" checks).
+pub const JWT_SECRET: &str = "4e1f0c9a7d2b6e8f3a5c1d9b0e7f2a6c8d4b3e1f";
+
+/// The binary with a clean environment holding only the given stores, the test secret and
+/// JSON logs at `info`: what the tests of the binary itself start from.
+pub fn binary_command(
+    database_url: &str,
+    mongodb_url: &str,
+    mongodb_database: &str,
+) -> std::process::Command {
+    let mut command = std::process::Command::new(BINARY);
     command
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -169,17 +176,25 @@ pub fn service_command(database_url: &str, mongodb_url: &str, mongodb_database: 
         .env("BIND_ADDR", "127.0.0.1:0")
         .env("LOG_FORMAT", "json")
         .env("RUST_LOG", "info")
+        .env(
+            "MONGO_INDEXES_DIR",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/mongo_indexes"),
+        )
+        .current_dir(std::env::temp_dir());
+    command
+}
+
+/// A service for the fault scenarios: [`binary_command`] with no rate limits, a fast relay,
+/// short timeouts, killed when dropped.
+pub fn service_command(database_url: &str, mongodb_url: &str, mongodb_database: &str) -> Command {
+    let mut command = Command::from(binary_command(database_url, mongodb_url, mongodb_database));
+    command
         .env("RATE_LIMIT_REGISTER_PER_MINUTE", "0")
         .env("RATE_LIMIT_LOGIN_PER_MINUTE", "0")
         .env("MONGODB_TIMEOUT_MS", "1000")
         .env("OUTBOX_POLL_INTERVAL_MS", "50")
         .env("OUTBOX_BATCH_SIZE", "100")
         .env("SHUTDOWN_TIMEOUT_SECONDS", "5")
-        .env(
-            "MONGO_INDEXES_DIR",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/mongo_indexes"),
-        )
-        .current_dir(std::env::temp_dir())
         .kill_on_drop(true);
     command
 }
