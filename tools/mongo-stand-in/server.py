@@ -28,6 +28,7 @@ from bson.binary import UuidRepresentation  # noqa: E402
 
 import engine as engine_module  # noqa: E402
 import handshake  # noqa: E402
+import perf  # noqa: E402
 import persistence  # noqa: E402
 import wire  # noqa: E402
 from errors import CommandError  # noqa: E402
@@ -162,7 +163,11 @@ def main(argv=None):
                         choices=['debug', 'info', 'warning', 'error'])
     parser.add_argument('--data-file', metavar='PATH',
                         help='load data from PATH at start, write it there on a clean stop')
+    parser.add_argument('--ttl-monitor-seconds', type=float, default=60.0, metavar='S',
+                        help="seconds between TTL expiry scans of a collection (mongod's "
+                             'ttlMonitorSleepSecs, 60 by default; each scan reads the whole collection)')
     args = parser.parse_args(argv)
+    perf.TTL_SCAN_INTERVAL = args.ttl_monitor_seconds
     logging.basicConfig(
         level=getattr(logging, args.log_level.upper()), stream=sys.stderr,
         format='%(asctime)s %(levelname)s %(name)s: %(message)s')

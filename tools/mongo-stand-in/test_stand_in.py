@@ -33,7 +33,8 @@ def events(n, start=0):
 class StandInTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.server = StandInProcess()
+        # TTL scans every second, so the expiry test need not wait a minute.
+        cls.server = StandInProcess(extra_args=('--ttl-monitor-seconds', '1'))
         cls.client = cls.server.client()
 
     @classmethod

@@ -124,11 +124,21 @@ class RandomisedConsistencyTest(unittest.TestCase):
                 value = _random_value(rng)
                 if value is not bsonvalues.NOTHING:
                     doc[field] = value
+            # 's' for dotted paths: a sub-document, a scalar, an array of sub-documents, missing
+            inner = _random_value(rng)
+            sub = {} if inner is bsonvalues.NOTHING else {'x': inner}
+            shape = rng.randrange(4)
+            if shape == 0:
+                doc['s'] = sub
+            elif shape == 1:
+                doc['s'] = rng.choice([1, 'x', None])
+            elif shape == 2:
+                doc['s'] = [sub, {'x': rng.randrange(2)}]
             docs.append(doc)
         ops = ['$eq', '$ne', '$lt', '$lte', '$gt', '$gte', '$in', '$nin', '$exists']
         compiled = 0
         for _ in range(400):
-            field, op = rng.choice('ab'), rng.choice(ops)
+            field, op = rng.choice(['a', 'b', 's.x', 's.x']), rng.choice(ops)
             query = _random_value(rng)
             if op in ('$in', '$nin'):
                 query = [_random_value(rng) for _ in range(2)]
@@ -146,6 +156,9 @@ class RandomisedConsistencyTest(unittest.TestCase):
             for doc in docs:
                 self.assertEqual(match(doc), filtering.filter_applies(filter_, doc), (filter_, doc))
         self.assertGreater(compiled, 150)
+        self.assertIsNotNone(fastmatch.compile_filter({'s.x': 1, 'a': {'$gt': 0}}))
+        self.assertIsNone(fastmatch.compile_filter({'s.$x': 1}))
+        self.assertIsNone(fastmatch.compile_filter({'s..x': 1}))
 
     def test_cached_sort_orders_follow_every_write(self):
         eng = engine_module.Engine()
