@@ -29,8 +29,7 @@ SECTIONS=("$@")
 ((${#SECTIONS[@]})) || SECTIONS=(identity catalog)
 wants() { [[ " ${SECTIONS[*]} " == *" $1 "* ]]; }
 
-command -v wrk >/dev/null 2>&1 || { log "installing wrk"; as_root apt-get install -y wrk >/dev/null || { as_root apt-get update && as_root apt-get install -y wrk; }; }
-command -v curl >/dev/null 2>&1 || as_root apt-get install -y curl >/dev/null
+ensure_wrk
 command -v pgbench >/dev/null 2>&1 || { log "installing pgbench"; as_root apt-get install -y postgresql-contrib >/dev/null || as_root apt-get install -y postgresql-client >/dev/null; }
 
 ensure_postgres

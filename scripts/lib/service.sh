@@ -6,6 +6,7 @@
 #   start_scratch_service BIN PORT TAG    # fresh database stockroom_TAG_<pid>, serve on PORT
 #   login_token EMAIL PASSWORD            # prints an access token
 #   create_admin_token EMAIL PASSWORD     # creates an admin with the CLI, prints a token
+#   ensure_wrk                            # installs wrk and curl when missing (load scripts)
 #
 # start_scratch_service exports DATABASE_URL, MONGODB_URL, MONGODB_DATABASE, JWT_SECRET
 # (random), BIND_ADDR; sets SERVER_PID, BASE and SERVER_LOG; registers the cleanup (stop the
@@ -50,4 +51,9 @@ login_token() { # EMAIL PASSWORD
 create_admin_token() { # EMAIL PASSWORD (the binary is $BIN)
     STOCKROOM_ADMIN_PASSWORD="$2" "$BIN" create-admin --email "$1" >/dev/null
     login_token "$1" "$2"
+}
+
+ensure_wrk() {
+    command -v wrk >/dev/null 2>&1 || { log "installing wrk"; as_root apt-get install -y wrk >/dev/null || { as_root apt-get update && as_root apt-get install -y wrk; }; }
+    command -v curl >/dev/null 2>&1 || as_root apt-get install -y curl >/dev/null
 }
