@@ -5,6 +5,7 @@ from the command modules and turns every failure into an ``ok: 0`` reply.
 """
 
 import logging
+import time
 
 import mongomock
 
@@ -19,6 +20,22 @@ from errors import CommandError, error_from_exception, not_implemented
 from registry import COMMANDS, check_collation, check_fields
 
 log = logging.getLogger('stand-in.engine')
+
+# Read commands that honour maxTimeMS (writes ignore it: a write is not undone when mongod
+# interrupts it either, and nothing here sends one).
+_TIME_LIMITED = frozenset({'find', 'aggregate', 'count', 'distinct'})
+_clock = time.monotonic  # replaced in unit tests
+
+
+def max_time_ms(cmd):
+    """The command's ``maxTimeMS`` (0: no limit), validated as mongod does."""
+    value = cmd.get('maxTimeMS', 0)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+        raise CommandError(14, "BSON field 'maxTimeMS' is the wrong type, expected an integer",
+                           code_name='TypeMismatch')
+    if not 0 <= value <= 2**31 - 1:
+        raise CommandError(2, f'{int(value)} value for maxTimeMS is out of range [0, 2147483647]')
+    return int(value)
 
 # Real MongoDB commands the stand-in does not implement: NotImplemented (238),
 # unlike names no MongoDB knows: CommandNotFound (59).
@@ -95,6 +112,11 @@ class Engine:
         self.client._database_accesses.pop(db_name, None)
         self.cursors.kill_namespace(db_name)
 
+    def _kill_reply_cursor(self, reply):
+        cursor = reply.get('cursor') if isinstance(reply, dict) else None
+        if cursor and cursor.get('id'):
+            self.cursors.kill(cursor['ns'], [cursor['id']])
+
     # -- entry point (engine thread)
     def run(self, db_name, cmd):
         name = next(iter(cmd), None)
@@ -119,7 +141,17 @@ class Engine:
                 raise not_implemented(f'readConcern {read_concern!r}')
             check_collation(cmd.get('collation'))
             check_fields(spec, cmd)
-            return spec.handler(self, db_name, cmd)
+            time_limit_ms = max_time_ms(cmd) if name in _TIME_LIMITED else 0
+            if not time_limit_ms:
+                return spec.handler(self, db_name, cmd)
+            started = _clock()
+            reply = spec.handler(self, db_name, cmd)
+            if (_clock() - started) * 1000 > time_limit_ms:
+                # mongod interrupts the operation while it runs; the stand-in can only drop
+                # the answer afterwards, which a client cannot tell apart.
+                self._kill_reply_cursor(reply)
+                raise CommandError(50, 'operation exceeded time limit')
+            return reply
         except Exception as exc:  # pylint: disable=broad-except
             error = error_from_exception(exc)
             if error is None:

@@ -15,6 +15,7 @@ CODE_NAMES = {
     40: 'ConflictingUpdateOperators',
     43: 'CursorNotFound',
     48: 'NamespaceExists',
+    50: 'MaxTimeMSExpired',
     59: 'CommandNotFound',
     66: 'ImmutableField',
     67: 'CannotCreateIndex',

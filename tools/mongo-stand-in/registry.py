@@ -7,8 +7,8 @@ from errors import CommandError, not_implemented, type_mismatch
 COMMANDS = {}
 
 # Fields any command may carry; accepted and ignored (sessions, cluster time,
-# read preference, API version, timeouts and write concern are meaningless for
-# a single in-memory node).
+# read preference, API version and write concern are meaningless for a single
+# in-memory node), except maxTimeMS, which the engine honours for reads.
 GENERIC_FIELDS = frozenset({
     '$db', 'lsid', '$clusterTime', '$readPreference', 'comment', 'maxTimeMS',
     'apiVersion', 'apiStrict', 'apiDeprecationErrors', 'readConcern', 'writeConcern',

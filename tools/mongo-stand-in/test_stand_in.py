@@ -258,6 +258,19 @@ class StandInTest(unittest.TestCase):
         self.assertNotIn(self.db.name, self.client.list_database_names())
         self.assertEqual(self.coll.count_documents({}), 0)
 
+    def test_max_time_ms_limits_reads(self):
+        self.coll.insert_many(events(5000))
+        slow_filter = {'kind': {'$in': ['kind1', 'kind2']}, 'seq': {'$gte': 0}}
+        error = self.assertCode(50, lambda: list(self.coll.find(slow_filter).sort('occurred_at', -1).max_time_ms(1)))
+        self.assertEqual(error.details['codeName'], 'MaxTimeMSExpired')
+        self.assertCode(50, lambda: list(self.coll.aggregate(
+            [{'$match': slow_filter}, {'$group': {'_id': '$kind', 'n': {'$sum': 1}}}], maxTimeMS=1)))
+        # A generous limit, or none, answers.
+        self.assertEqual(len(list(self.coll.find(slow_filter).max_time_ms(60_000))), 3333)
+        self.assertEqual(len(list(self.coll.find(slow_filter))), 3333)
+        self.assertCode(14, self.db.command, 'find', 'events', maxTimeMS='soon')
+        self.assertCode(2, self.db.command, 'find', 'events', maxTimeMS=-1)
+
     # ------------------------------------------------------------ indexes
     def test_create_indexes_idempotent_conflicts_and_list(self):
         models = [IndexModel([('occurred_at', -1), ('_id', -1)], name='by_time'),

@@ -227,6 +227,17 @@ class EngineTest(unittest.TestCase):
                                   'cursor': {}})
         self.assertEqual(reply['code'], 238)
 
+    def test_a_read_over_its_time_limit_fails_and_leaves_no_cursor(self):
+        self.run_cmd({'insert': 'c', 'documents': [{'_id': i} for i in range(10)]})
+        with mock.patch.object(engine_module, '_clock', side_effect=[100.0, 100.5]):
+            reply = self.run_cmd({'find': 'c', 'batchSize': 2, 'maxTimeMS': 499})
+        self.assertEqual((reply['ok'], reply['code'], reply['codeName']), (0.0, 50, 'MaxTimeMSExpired'))
+        self.assertEqual(len(self.engine.cursors), 0)
+        with mock.patch.object(engine_module, '_clock', side_effect=[100.0, 100.4]):
+            reply = self.run_cmd({'find': 'c', 'batchSize': 2, 'maxTimeMS': 499})
+        self.assertEqual(reply['ok'], 1.0, reply)
+        self.assertEqual(len(self.engine.cursors), 1)
+
     def test_python_exception_becomes_internal_error(self):
         def boom(engine, db_name, cmd):
             raise ValueError('kaboom')
