@@ -30,6 +30,8 @@ pub struct Config {
     pub database_pool_timeout: Duration,
     pub database_statement_timeout: Duration,
     pub mongodb_timeout: Duration,
+    /// `maxTimeMS` of audit and analytics reads (not of exports, which stream).
+    pub mongodb_query_timeout: Duration,
     pub max_body_bytes: usize,
     pub cors_allowed_origins: Vec<String>,
     pub trusted_proxies: TrustedProxies,
@@ -141,6 +143,12 @@ impl Config {
                 "MONGODB_TIMEOUT_MS",
                 3_000,
                 10..=600_000,
+                MILLISECOND,
+            )?,
+            mongodb_query_timeout: env.duration_or(
+                "MONGODB_QUERY_TIMEOUT_MS",
+                10_000,
+                100..=600_000,
                 MILLISECOND,
             )?,
             max_body_bytes: env.number_or("MAX_BODY_BYTES", 1_048_576, 1_024..=67_108_864)?,

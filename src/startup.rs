@@ -125,8 +125,15 @@ impl Application {
         )));
 
         let auth_handle = identity.auth.clone();
-        let audit = AuditService::new(AuditQueryRepo::new(&events), identity.auth.clone());
-        let analytics = AnalyticsService::new(AnalyticsRepo::new(&events), identity.auth.clone());
+        let query_time_limit = config.mongodb_query_timeout;
+        let audit = AuditService::new(
+            AuditQueryRepo::new(&events, query_time_limit),
+            identity.auth.clone(),
+        );
+        let analytics = AnalyticsService::new(
+            AnalyticsRepo::new(&events, query_time_limit),
+            identity.auth.clone(),
+        );
         let state = ApiState {
             health: HealthService::new(pool.clone(), events.clone(), HEALTH_CHECK_TIMEOUT),
             metrics: telemetry::metrics_handle(),

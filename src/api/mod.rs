@@ -116,8 +116,10 @@ requests with invalid values (body, query or path, including unknown body fields
 Every response carries `X-Request-Id` (echoed when the client sends a plain one of at most \
 128 characters, generated otherwise) and `Cache-Control: no-store`.\n\n\
 Besides readiness, any operation answers 503 (problem) when a store it needs is unreachable: \
-PostgreSQL for everything, MongoDB for the audit trail and analytics; retry later. Writes \
-never wait for MongoDB: their audit events are committed with them and delivered when it is \
+PostgreSQL for everything, MongoDB for the audit trail and analytics; retry later. It does \
+the same when a store does not answer in time: PostgreSQL statements and audit and analytics \
+queries have server-side time limits (`DATABASE_STATEMENT_TIMEOUT_MS`, \
+`MONGODB_QUERY_TIMEOUT_MS`); narrowing the filters helps. Writes never wait for MongoDB: their audit events are committed with them and delivered when it is \
 back.\n\n\
 Rate limits are per service instance: registration per client IP, login per client IP and \
 per email; 429 with `Retry-After`. The client IP is the TCP peer unless the peer is a \

@@ -121,6 +121,12 @@ fn unavailable(err: EventStoreError) -> ServiceError {
             tracing::warn!(error = %cause, "event store unavailable");
             ServiceError::Unavailable("The analytics store is unavailable; retry shortly.")
         }
+        EventStoreError::TimedOut(cause) => {
+            tracing::warn!(error = %cause, "event store query timed out");
+            ServiceError::Unavailable(
+                "The analytics store did not answer in time; narrow the window or retry shortly.",
+            )
+        }
         other => other.into(),
     }
 }

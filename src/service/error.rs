@@ -67,6 +67,12 @@ impl From<EventStoreError> for ServiceError {
                 tracing::warn!(error = %cause, "event store unavailable");
                 ServiceError::Unavailable("The audit store is unavailable; retry shortly.")
             }
+            EventStoreError::TimedOut(cause) => {
+                tracing::warn!(error = %cause, "event store query timed out");
+                ServiceError::Unavailable(
+                    "The audit store did not answer in time; narrow the filters or retry shortly.",
+                )
+            }
             EventStoreError::Other(cause) => ServiceError::Internal(anyhow::Error::new(cause)),
         }
     }

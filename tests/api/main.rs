@@ -14,6 +14,7 @@ mod health;
 mod identity_cache;
 mod me;
 mod outbox;
+mod query_time_limit;
 mod roles;
 mod security;
 mod shutdown;

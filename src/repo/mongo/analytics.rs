@@ -11,6 +11,8 @@
 //!   the grouped fields in the index so the plan need not fetch documents);
 //! * top products: `event_type_occurred_at` (`product.viewed`, then the range).
 
+use std::time::Duration;
+
 use bson::{Bson, Document, doc};
 use futures::TryStreamExt;
 use mongodb::Collection;
@@ -26,12 +28,15 @@ use crate::domain::analytics::{
 #[derive(Clone)]
 pub struct AnalyticsRepo {
     activity: Collection<Document>,
+    /// `maxTimeMS` of each pipeline.
+    time_limit: Duration,
 }
 
 impl AnalyticsRepo {
-    pub fn new(events: &EventStore) -> Self {
+    pub fn new(events: &EventStore, time_limit: Duration) -> Self {
         Self {
             activity: events.database().collection(ACTIVITY_COLLECTION),
+            time_limit,
         }
     }
 
@@ -74,6 +79,7 @@ impl AnalyticsRepo {
         Ok(self
             .activity
             .aggregate(pipeline)
+            .max_time(self.time_limit)
             .await?
             .try_collect()
             .await?)

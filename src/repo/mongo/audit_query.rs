@@ -3,6 +3,8 @@
 //! Filters are typed BSON built from a validated `AuditFilter`: ids as BSON UUIDs, times as
 //! BSON dates, text as plain string equality (a string can never become an operator).
 
+use std::time::Duration;
+
 use bson::{Bson, Document, doc};
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
@@ -20,12 +22,16 @@ const EXPORT_BATCH_SIZE: u32 = 256;
 #[derive(Clone)]
 pub struct AuditQueryRepo {
     audit: Collection<Document>,
+    /// `maxTimeMS` of a lookup or a page: the server stops a query its indexes cannot serve.
+    /// Exports have none: they stream for as long as the client reads.
+    time_limit: Duration,
 }
 
 impl AuditQueryRepo {
-    pub fn new(events: &EventStore) -> Self {
+    pub fn new(events: &EventStore, time_limit: Duration) -> Self {
         Self {
             audit: events.database().collection(AUDIT_COLLECTION),
+            time_limit,
         }
     }
 
@@ -33,6 +39,7 @@ impl AuditQueryRepo {
         let found = self
             .audit
             .find_one(doc! { "_id": bson::Uuid::from(id) })
+            .max_time(self.time_limit)
             .await?;
         Ok(found.as_ref().and_then(readable))
     }
@@ -51,6 +58,7 @@ impl AuditQueryRepo {
             .find(filter_document(filter, after))
             .sort(newest_first())
             .limit(i64::try_from(limit + 1).unwrap_or(i64::MAX))
+            .max_time(self.time_limit)
             .await?
             .try_collect()
             .await?;

@@ -15,12 +15,18 @@ pub use analytics::AnalyticsRepo;
 pub use audit_query::AuditQueryRepo;
 pub use events::EventStore;
 
+/// The server's code for a query stopped by its `maxTimeMS`.
+const MAX_TIME_MS_EXPIRED: i32 = 50;
+
 /// Why an event-store read failed, in terms the service layer can act on.
 #[derive(Debug, thiserror::Error)]
 pub enum EventStoreError {
     /// MongoDB could not be reached (no server selected, connection lost).
     #[error("event store unavailable: {0}")]
     Unavailable(MongoError),
+    /// The server stopped the query at its time limit (`maxTimeMS`).
+    #[error("event store query timed out: {0}")]
+    TimedOut(MongoError),
     #[error(transparent)]
     Other(MongoError),
 }
@@ -31,6 +37,9 @@ impl From<MongoError> for EventStoreError {
             ErrorKind::ServerSelection { .. }
             | ErrorKind::Io(_)
             | ErrorKind::ConnectionPoolCleared { .. } => EventStoreError::Unavailable(err),
+            ErrorKind::Command(command) if command.code == MAX_TIME_MS_EXPIRED => {
+                EventStoreError::TimedOut(err)
+            }
             _ => EventStoreError::Other(err),
         }
     }

@@ -35,6 +35,8 @@ pub struct TestOptions {
     pub login_per_minute: u32,
     /// TTL of `activity_events` (tests seeding events days back need more than a day).
     pub activity_retention: Duration,
+    /// `maxTimeMS` of audit and analytics reads.
+    pub mongodb_query_timeout: Duration,
 }
 
 impl Default for TestOptions {
@@ -47,6 +49,7 @@ impl Default for TestOptions {
             register_per_minute: 0,
             login_per_minute: 0,
             activity_retention: Duration::from_secs(86_400),
+            mongodb_query_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -91,6 +94,7 @@ impl TestApp {
         );
         config.activity.flush_interval = options.activity_flush_interval;
         config.activity.retention = options.activity_retention;
+        config.mongodb_query_timeout = options.mongodb_query_timeout;
         config.cors_allowed_origins = options.cors_allowed_origins;
         config.rate_limit_register_per_minute = options.register_per_minute;
         config.rate_limit_login_per_minute = options.login_per_minute;
@@ -183,6 +187,7 @@ pub fn test_config(
         database_pool_timeout: Duration::from_secs(5),
         database_statement_timeout: Duration::from_secs(10),
         mongodb_timeout: Duration::from_millis(1_500),
+        mongodb_query_timeout: Duration::from_secs(10),
         max_body_bytes,
         cors_allowed_origins: vec![],
         trusted_proxies: TrustedProxies::default(),
