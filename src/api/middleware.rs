@@ -1,7 +1,7 @@
 //! The outer layer every request passes: request id, tracing span, body-size limit,
 //! problem+json for any error, security headers and request metrics.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use poem::http::{HeaderValue, header};
@@ -123,7 +123,14 @@ fn route_label(response: &Response, path: &str) -> String {
     }
 }
 
-/// Refuses bodies over the limit: at once when `Content-Length` says so, and while
+/// After refusing a body, how long the rest of it is read and dropped, and how much of it
+/// at most (or the limit, if larger). Closing a socket with unread data makes the kernel
+/// reset the connection, and a client still sending would see a broken pipe instead of the
+/// 413 (nginx's lingering close does the same).
+const LINGER_TIME: Duration = Duration::from_secs(1);
+const LINGER_BYTES: usize = 1024 * 1024;
+
+/// Refuses bodies over the limit: before reading when `Content-Length` says so, and while
 /// reading when no length is declared (hyper itself holds a body to its declared length).
 async fn limit_body(req: &mut Request, max_body_bytes: usize) -> Result<(), ApiError> {
     let declared = req
@@ -131,22 +138,44 @@ async fn limit_body(req: &mut Request, max_body_bytes: usize) -> Result<(), ApiE
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    match declared {
-        Some(length) if length > max_body_bytes as u64 => return Err(ApiError::PayloadTooLarge),
+    let mut stream = match declared {
+        Some(length) if length > max_body_bytes as u64 => {
+            drain(req.take_body().into_bytes_stream(), max_body_bytes).await;
+            return Err(ApiError::PayloadTooLarge);
+        }
         Some(_) => return Ok(()),
         // Chunked, HTTP/2 without a length, or no body at all: count while reading.
-        None => {}
-    }
-    let mut stream = req.take_body().into_bytes_stream();
+        None => req.take_body().into_bytes_stream(),
+    };
     let mut buffered = Vec::new();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk
             .map_err(|_| ApiError::BadRequest("The request body could not be read.".to_owned()))?;
         if buffered.len() + chunk.len() > max_body_bytes {
+            drain(stream, max_body_bytes).await;
             return Err(ApiError::PayloadTooLarge);
         }
         buffered.extend_from_slice(&chunk);
     }
     req.set_body(buffered);
     Ok(())
+}
+
+/// Reads and drops what is left of a refused body, within [`LINGER_TIME`] and
+/// [`LINGER_BYTES`] (or `max_body_bytes`, if larger).
+async fn drain<S, B, E>(mut stream: S, max_body_bytes: usize)
+where
+    S: futures::Stream<Item = Result<B, E>> + Unpin,
+    B: AsRef<[u8]>,
+{
+    let mut budget = LINGER_BYTES.max(max_body_bytes);
+    let _ = tokio::time::timeout(LINGER_TIME, async {
+        while let Some(Ok(chunk)) = stream.next().await {
+            match budget.checked_sub(chunk.as_ref().len()) {
+                Some(left) => budget = left,
+                None => break,
+            }
+        }
+    })
+    .await;
 }
