@@ -140,7 +140,11 @@ async fn limit_body(req: &mut Request, max_body_bytes: usize) -> Result<(), ApiE
         .and_then(|v| v.parse::<u64>().ok());
     let mut stream = match declared {
         Some(length) if length > max_body_bytes as u64 => {
-            drain(req.take_body().into_bytes_stream(), max_body_bytes).await;
+            // A client waiting for `100 Continue` has sent nothing yet: reading would ask it
+            // to start.
+            if !req.headers().contains_key(header::EXPECT) {
+                drain(req.take_body().into_bytes_stream(), max_body_bytes).await;
+            }
             return Err(ApiError::PayloadTooLarge);
         }
         Some(_) => return Ok(()),

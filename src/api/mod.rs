@@ -119,8 +119,8 @@ Besides readiness, any operation answers 503 (problem) when a store it needs is 
 PostgreSQL for everything, MongoDB for the audit trail and analytics; retry later. It does \
 the same when a store does not answer in time: PostgreSQL statements and audit and analytics \
 queries have server-side time limits (`DATABASE_STATEMENT_TIMEOUT_MS`, \
-`MONGODB_QUERY_TIMEOUT_MS`); narrowing the filters helps. Writes never wait for MongoDB: their audit events are committed with them and delivered when it is \
-back.\n\n\
+`MONGODB_QUERY_TIMEOUT_MS`); narrowing the filters helps. Writes never wait for MongoDB: \
+their audit events are committed with them and delivered when it is back.\n\n\
 Rate limits are per service instance: registration per client IP, login per client IP and \
 per email; 429 with `Retry-After`. The client IP is the TCP peer unless the peer is a \
 configured trusted proxy.";

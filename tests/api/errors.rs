@@ -148,6 +148,33 @@ async fn oversized_bodies_are_413_problems_whether_declared_or_chunked() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_oversized_body_announced_with_expect_continue_is_refused_before_it_is_sent() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn().await;
+    let mut socket = tokio::net::TcpStream::connect(app.address.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    socket
+        .write_all(
+            b"POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\n\
+              Content-Type: application/json\r\nContent-Length: 10000000\r\n\
+              Expect: 100-continue\r\n\r\n",
+        )
+        .await
+        .unwrap();
+    let mut head = [0u8; 12];
+    tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        socket.read_exact(&mut head),
+    )
+    .await
+    .expect("an answer without the body")
+    .unwrap();
+    // Not `100 Continue`: that would ask the client to send ten megabytes for nothing.
+    assert_eq!(String::from_utf8_lossy(&head), "HTTP/1.1 413");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn request_ids_are_echoed_generated_or_replaced() {
     let app = TestApp::spawn().await;
     let echoed = app
