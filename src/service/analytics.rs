@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::auth::AuthService;
 use super::caller::Caller;
-use super::error::{FieldIssue, ServiceError, ServiceResult};
+use super::error::{EventStoreMessages, FieldIssue, ServiceError, ServiceResult};
 use crate::domain::analytics::{
     ActiveUsers, Bucket, EventCount, EventType, ProductViews, TopLimit, Window,
 };
@@ -115,18 +115,11 @@ fn parse_window(
 }
 
 /// As for the audit trail, but naming what is missing in this operation's terms.
+const ANALYTICS_STORE: EventStoreMessages = EventStoreMessages {
+    unavailable: "The analytics store is unavailable; retry shortly.",
+    timed_out: "The analytics store did not answer in time; narrow the window or retry shortly.",
+};
+
 fn unavailable(err: EventStoreError) -> ServiceError {
-    match err {
-        EventStoreError::Unavailable(cause) => {
-            tracing::warn!(error = %cause, "event store unavailable");
-            ServiceError::Unavailable("The analytics store is unavailable; retry shortly.")
-        }
-        EventStoreError::TimedOut(cause) => {
-            tracing::warn!(error = %cause, "event store query timed out");
-            ServiceError::Unavailable(
-                "The analytics store did not answer in time; narrow the window or retry shortly.",
-            )
-        }
-        other => other.into(),
-    }
+    ServiceError::from_event_store(err, &ANALYTICS_STORE)
 }

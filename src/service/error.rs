@@ -60,21 +60,36 @@ impl From<DbError> for ServiceError {
     }
 }
 
-impl From<EventStoreError> for ServiceError {
-    fn from(err: EventStoreError) -> Self {
+/// What a client is told when an event-store read fails, in the words of what it reads.
+pub struct EventStoreMessages {
+    pub unavailable: &'static str,
+    pub timed_out: &'static str,
+}
+
+const AUDIT_STORE: EventStoreMessages = EventStoreMessages {
+    unavailable: "The audit store is unavailable; retry shortly.",
+    timed_out: "The audit store did not answer in time; narrow the filters or retry shortly.",
+};
+
+impl ServiceError {
+    pub fn from_event_store(err: EventStoreError, messages: &EventStoreMessages) -> Self {
         match err {
             EventStoreError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "event store unavailable");
-                ServiceError::Unavailable("The audit store is unavailable; retry shortly.")
+                ServiceError::Unavailable(messages.unavailable)
             }
             EventStoreError::TimedOut(cause) => {
                 tracing::warn!(error = %cause, "event store query timed out");
-                ServiceError::Unavailable(
-                    "The audit store did not answer in time; narrow the filters or retry shortly.",
-                )
+                ServiceError::Unavailable(messages.timed_out)
             }
             EventStoreError::Other(cause) => ServiceError::Internal(anyhow::Error::new(cause)),
         }
+    }
+}
+
+impl From<EventStoreError> for ServiceError {
+    fn from(err: EventStoreError) -> Self {
+        Self::from_event_store(err, &AUDIT_STORE)
     }
 }
 
