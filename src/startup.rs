@@ -55,6 +55,8 @@ pub struct Application {
     port: u16,
     endpoint: poem::endpoint::BoxEndpoint<'static>,
     handles: Handles,
+    /// Shut down last, once nothing that uses it runs any more.
+    mongo_client: mongodb::Client,
     shutdown_timeout: Duration,
     background: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
@@ -79,14 +81,10 @@ impl Application {
             },
         )
         .context("building the PostgreSQL pool")?;
-        let db = mongo::connect(
-            &config.mongodb_url,
-            &config.mongodb_database,
-            config.mongodb_timeout,
-        )
-        .await
-        .context("configuring the MongoDB client")?;
-        let events = EventStore::new(db);
+        let mongo_client = mongo::connect(&config.mongodb_url, config.mongodb_timeout)
+            .await
+            .context("configuring the MongoDB client")?;
+        let events = EventStore::new(mongo_client.database(&config.mongodb_database));
 
         let background = CancellationToken::new();
         let mut tasks = Vec::new();
@@ -176,6 +174,7 @@ impl Application {
                 activity,
                 auth: auth_handle,
             },
+            mongo_client,
             shutdown_timeout: config.shutdown_timeout,
             background,
             tasks,
@@ -190,8 +189,11 @@ impl Application {
         self.handles.clone()
     }
 
-    /// Serves until `shutdown` resolves, drains in-flight requests (bounded by the shutdown
-    /// timeout), then stops the workers, which flush what they hold (bounded by it again).
+    /// Serves until `shutdown` resolves, then stops in order: the HTTP server drains
+    /// in-flight requests (bounded by the shutdown timeout; open exports are cut there), the
+    /// workers flush what they hold (bounded by it again; the outbox keeps undelivered audit
+    /// events for the next start, activity events are best effort), and only then is the
+    /// MongoDB client shut down, so nothing issues an operation after it.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -203,21 +205,26 @@ impl Application {
         tracing::info!("HTTP server stopped; flushing background workers");
         drop(self.handles);
         self.background.cancel();
-        // The workers flush what they hold (the relay bounds its own last attempt; the
-        // activity writer's could wait on an unreachable MongoDB), within the same budget
-        // again; whatever is still running then is abandoned: the outbox keeps undelivered
-        // audit events for the next start, activity events are best effort.
-        let workers = futures::future::join_all(self.tasks);
-        if tokio::time::timeout(self.shutdown_timeout, workers)
-            .await
-            .is_err()
-        {
-            tracing::warn!(
-                timeout = ?self.shutdown_timeout,
-                "background workers did not finish flushing; stopping without them"
-            );
-        }
+        stop_tasks(self.tasks, self.shutdown_timeout).await;
+        mongo::shutdown(self.mongo_client, self.shutdown_timeout).await;
         result.context("serving HTTP")
+    }
+}
+
+/// Waits for `tasks` within `bound`; whatever still runs then is aborted (and waited for,
+/// so it no longer holds a store's client when that is shut down).
+async fn stop_tasks(tasks: Vec<JoinHandle<()>>, bound: Duration) {
+    let aborts: Vec<_> = tasks.iter().map(JoinHandle::abort_handle).collect();
+    let mut all = futures::future::join_all(tasks);
+    if tokio::time::timeout(bound, &mut all).await.is_err() {
+        tracing::warn!(
+            timeout = ?bound,
+            "background workers did not finish flushing; stopping them"
+        );
+        for abort in &aborts {
+            abort.abort();
+        }
+        all.await;
     }
 }
 
@@ -307,28 +314,27 @@ pub async fn create_admin(
         statement_timeout: config.database_statement_timeout,
     };
     let pool = pg::build_pool(&config.database_url, &settings)?;
-    let db = mongo::connect(
-        &config.mongodb_url,
-        &config.mongodb_database,
-        config.mongodb_timeout,
-    )
-    .await?;
-    let (activity, _writer) = activity_pipeline(EventStore::new(db), &config.activity);
+    let mongo_client = mongo::connect(&config.mongodb_url, config.mongodb_timeout).await?;
+    let events = EventStore::new(mongo_client.database(&config.mongodb_database));
+    let (activity, writer) = activity_pipeline(events, &config.activity);
+    drop(writer);
     let identity = Identity::build(&config, pool, activity).await?;
-    identity
+    let provisioned = identity
         .auth
         .provision_admin(email, password, full_name)
-        .await
-        .map_err(|err| match err {
-            ServiceError::Validation(issues) => {
-                let problems: Vec<String> = issues
-                    .iter()
-                    .map(|i| format!("{} {}", i.field, i.message))
-                    .collect();
-                anyhow::anyhow!("invalid input: {}", problems.join("; "))
-            }
-            other => anyhow::Error::new(other),
-        })
+        .await;
+    drop(identity);
+    mongo::shutdown(mongo_client, config.shutdown_timeout).await;
+    provisioned.map_err(|err| match err {
+        ServiceError::Validation(issues) => {
+            let problems: Vec<String> = issues
+                .iter()
+                .map(|i| format!("{} {}", i.field, i.message))
+                .collect();
+            anyhow::anyhow!("invalid input: {}", problems.join("; "))
+        }
+        other => anyhow::Error::new(other),
+    })
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -6,6 +6,7 @@ mod instances;
 mod kill;
 mod mongo_stop;
 mod pg_terminate;
+mod restarts;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;

@@ -49,10 +49,10 @@ impl Stores {
             statement_timeout: Duration::from_secs(10),
         };
         let pool = pg::build_pool(&db.url, &settings).unwrap();
-        let database =
-            stockroom::repo::mongo::connect(&mongo_url(), &mongo.name, Duration::from_secs(2))
-                .await
-                .unwrap();
+        let database = stockroom::repo::mongo::connect(&mongo_url(), Duration::from_secs(2))
+            .await
+            .unwrap()
+            .database(&mongo.name);
         Self {
             _db: db,
             mongo,

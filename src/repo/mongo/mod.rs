@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use mongodb::error::{Error as MongoError, ErrorKind};
 use mongodb::options::ClientOptions;
-use mongodb::{Client, Database};
+use mongodb::Client;
 
 pub use analytics::AnalyticsRepo;
 pub use audit_query::AuditQueryRepo;
@@ -46,15 +46,42 @@ impl From<MongoError> for EventStoreError {
 }
 
 /// A client for `url` (connections open lazily, so start-up does not need MongoDB up).
-pub async fn connect(
-    url: &str,
-    database: &str,
-    timeout: Duration,
-) -> mongodb::error::Result<Database> {
+/// Whoever connects owns the client and stops it with [`shutdown`] once nothing uses it.
+pub async fn connect(url: &str, timeout: Duration) -> mongodb::error::Result<Client> {
     let mut options = ClientOptions::parse(url).await?;
     options.app_name = Some("stockroom".to_owned());
     options.server_selection_timeout = Some(timeout);
     options.connect_timeout = Some(timeout);
-    let client = Client::with_options(options)?;
-    Ok(client.database(database))
+    Client::with_options(options)
+}
+
+/// Stops `client` within `bound`: first waiting for the cleanup of cursors still open
+/// (`killCursors`), then, past half the bound, without waiting. Call it after every task
+/// that uses the client has stopped.
+///
+/// A client that is merely dropped ends its server sessions from a task it spawns; when
+/// the runtime is shutting down, that task can find the connection pool's worker gone and
+/// the driver panics (`cmap/connection_requester.rs`: an `unwrap()` on a `SendError`). An
+/// explicit shutdown marks the client as shut down, so its last drop spawns nothing.
+pub async fn shutdown(client: Client, bound: Duration) {
+    let half = bound / 2;
+    if tokio::time::timeout(half, client.clone().shutdown())
+        .await
+        .is_ok()
+    {
+        return;
+    }
+    tracing::warn!(
+        timeout = ?half,
+        "MongoDB client cleanup did not finish; shutting it down without waiting"
+    );
+    let last_handle = client.clone();
+    if tokio::time::timeout(half, client.shutdown().immediate(true))
+        .await
+        .is_err()
+    {
+        tracing::warn!("MongoDB client did not shut down in time");
+        // Never dropped, so it cannot spawn session cleanup into a runtime going away.
+        std::mem::forget(last_handle);
+    }
 }

@@ -268,7 +268,17 @@ impl Service {
 
     /// SIGTERM, and a clean exit within 30 s.
     pub async fn terminate(&mut self) {
+        self.signal_terminate();
+        self.wait_for_clean_exit().await;
+    }
+
+    /// Sends SIGTERM and returns at once.
+    pub fn signal_terminate(&self) {
         signal(self.child.id().expect("running"), "TERM");
+    }
+
+    /// Waits (30 s at most) for the exit after a SIGTERM, which must be 0.
+    pub async fn wait_for_clean_exit(&mut self) {
         let exit = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
             .await
             .expect("exits after SIGTERM")
