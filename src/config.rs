@@ -33,6 +33,7 @@ pub struct Config {
     /// `maxTimeMS` of audit and analytics reads (not of exports, which stream).
     pub mongodb_query_timeout: Duration,
     pub max_body_bytes: usize,
+    pub http: HttpConfig,
     pub cors_allowed_origins: Vec<String>,
     pub trusted_proxies: TrustedProxies,
     pub rate_limit_register_per_minute: u32,
@@ -65,6 +66,22 @@ impl std::fmt::Debug for JwtConfig {
             .field("refresh_token_ttl", &self.refresh_token_ttl)
             .finish()
     }
+}
+
+/// Limits of the HTTP/1.1 server, each against a client that holds a connection without
+/// finishing a request (see `http::server`).
+#[derive(Clone, Debug)]
+pub struct HttpConfig {
+    /// From a request head's first byte (or a new connection's accept) to its end.
+    pub header_read_timeout: Duration,
+    /// From the head's end to the body's last byte.
+    pub body_read_timeout: Duration,
+    /// An idle keep-alive connection, and a response the client stopped reading.
+    pub keep_alive_timeout: Duration,
+    /// Open connections at most; beyond it new ones are closed at accept.
+    pub max_connections: usize,
+    /// The request line and headers together, at most (431 beyond; 414 for a long URI).
+    pub max_header_bytes: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -152,6 +169,32 @@ impl Config {
                 MILLISECOND,
             )?,
             max_body_bytes: env.number_or("MAX_BODY_BYTES", 1_048_576, 1_024..=67_108_864)?,
+            http: HttpConfig {
+                header_read_timeout: env.duration_or(
+                    "HTTP_HEADER_READ_TIMEOUT_SECONDS",
+                    10,
+                    1..=600,
+                    SECOND,
+                )?,
+                body_read_timeout: env.duration_or(
+                    "HTTP_BODY_READ_TIMEOUT_SECONDS",
+                    30,
+                    1..=3_600,
+                    SECOND,
+                )?,
+                keep_alive_timeout: env.duration_or(
+                    "HTTP_KEEP_ALIVE_TIMEOUT_SECONDS",
+                    60,
+                    1..=3_600,
+                    SECOND,
+                )?,
+                max_connections: env.number_or("HTTP_MAX_CONNECTIONS", 16_384, 16..=1_048_576)?,
+                max_header_bytes: env.number_or(
+                    "HTTP_MAX_HEADER_BYTES",
+                    16_384,
+                    8_192..=1_048_576,
+                )?,
+            },
             cors_allowed_origins: env.list("CORS_ALLOWED_ORIGINS")?,
             trusted_proxies: env.trusted_proxies("TRUSTED_PROXIES")?,
             rate_limit_register_per_minute: env.number_or(

@@ -5,6 +5,7 @@ pub mod api;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod http;
 pub mod repo;
 pub mod service;
 pub mod startup;

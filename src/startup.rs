@@ -6,13 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
-use poem::{EndpointExt, Server};
+use poem::EndpointExt;
+use poem::endpoint::BoxEndpoint;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::api::{self, ApiState, HttpSettings};
-use crate::config::Config;
+use crate::config::{Config, HttpConfig};
+use crate::http::server;
 use crate::repo::mongo::indexes::{self, CollectionIndexes, TtlSettings};
 use crate::repo::mongo::{self, AnalyticsRepo, AuditQueryRepo, EventStore};
 use crate::repo::pg::{self, PgPool, PoolSettings};
@@ -50,10 +51,14 @@ pub struct Handles {
     pub auth: AuthService,
 }
 
+/// Pending connections the kernel queues before `accept` (it caps this at `somaxconn`).
+const ACCEPT_BACKLOG: u32 = 4_096;
+
 pub struct Application {
-    acceptor: TcpAcceptor,
+    listener: tokio::net::TcpListener,
     port: u16,
-    endpoint: poem::endpoint::BoxEndpoint<'static>,
+    endpoint: Arc<BoxEndpoint<'static>>,
+    http: HttpConfig,
     handles: Handles,
     /// Shut down last, once nothing that uses it runs any more.
     mongo_client: mongodb::Client,
@@ -148,26 +153,26 @@ impl Application {
             state,
             HttpSettings {
                 max_body_bytes: config.max_body_bytes,
+                body_read_timeout: config.http.body_read_timeout,
                 cors_allowed_origins: config.cors_allowed_origins.clone(),
                 trusted_proxies: config.trusted_proxies.clone(),
             },
         )
         .boxed();
 
-        let acceptor = TcpListener::bind(config.bind_addr)
-            .into_acceptor()
-            .await
+        server::raise_file_limit(config.http.max_connections);
+        let listener = server::bind(config.bind_addr, ACCEPT_BACKLOG)
             .with_context(|| format!("binding {}", config.bind_addr))?;
-        let port = acceptor
+        let port = listener
             .local_addr()
-            .first()
-            .and_then(|addr| addr.as_socket_addr().map(|a| a.port()))
-            .context("reading the bound port")?;
+            .context("reading the bound port")?
+            .port();
 
         Ok(Self {
-            acceptor,
+            listener,
             port,
-            endpoint,
+            endpoint: Arc::new(endpoint),
+            http: config.http.clone(),
             handles: Handles {
                 pool,
                 events,
@@ -199,15 +204,20 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(port = self.port, "serving");
-        let result = Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(self.endpoint, shutdown, Some(self.shutdown_timeout))
-            .await;
+        server::serve(
+            self.listener,
+            self.endpoint,
+            &self.http,
+            shutdown,
+            self.shutdown_timeout,
+        )
+        .await;
         tracing::info!("HTTP server stopped; flushing background workers");
         drop(self.handles);
         self.background.cancel();
         stop_tasks(self.tasks, self.shutdown_timeout).await;
         mongo::shutdown(self.mongo_client, self.shutdown_timeout).await;
-        result.context("serving HTTP")
+        Ok(())
     }
 }
 

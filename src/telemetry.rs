@@ -52,6 +52,7 @@ pub fn metrics_handle() -> PrometheusHandle {
                 tracing::warn!("a metrics recorder was already installed; /metrics may be empty");
             }
             describe_metrics();
+            export_from_zero();
             spawn_upkeep(handle.clone());
             handle
         })
@@ -108,4 +109,40 @@ fn describe_metrics() {
         "db_pool_connections",
         "PostgreSQL pool connections, by state"
     );
+    metrics::describe_gauge!(
+        "outbox_parked",
+        "Audit events refused too often, left for an operator"
+    );
+    metrics::describe_gauge!("http_connections_open", "Open HTTP connections");
+    metrics::describe_counter!(
+        "http_connections_refused_total",
+        "Connections closed at accept because the open connection cap was reached"
+    );
+    metrics::describe_counter!(
+        "http_connections_timed_out_total",
+        "Connections closed by a time limit, by reason (header, idle, write)"
+    );
+}
+
+/// Every counter and gauge a dashboard or alert may name, at 0 from the first scrape (an
+/// absent series reads as "no data", not as "nothing happened").
+fn export_from_zero() {
+    for name in [
+        "outbox_delivered_total",
+        "outbox_redelivered_total",
+        "outbox_delivery_failures_total",
+        "activity_events_written_total",
+        "http_connections_refused_total",
+    ] {
+        metrics::counter!(name).increment(0);
+    }
+    for reason in ["queue_full", "shutting_down", "store_error"] {
+        metrics::counter!("activity_events_dropped_total", "reason" => reason).increment(0);
+    }
+    for reason in ["header", "idle", "write"] {
+        metrics::counter!("http_connections_timed_out_total", "reason" => reason).increment(0);
+    }
+    for name in ["outbox_backlog", "outbox_parked", "http_connections_open"] {
+        metrics::gauge!(name).increment(0.0);
+    }
 }

@@ -1,5 +1,6 @@
-//! The outer layer every request passes: request id, tracing span, body-size limit,
-//! problem+json for any error, security headers and request metrics.
+//! The outer layer every request passes: request id, tracing span, URI length and body
+//! limits (size and read time), problem+json for any error, security headers and request
+//! metrics (every label from a closed set).
 
 use std::time::{Duration, Instant};
 
@@ -13,11 +14,14 @@ use super::client_ip::{self, ClientIp};
 use super::problem::{ApiError, into_problem_response};
 use super::request_context::{accept_request_id, with_request_id};
 use crate::config::TrustedProxies;
+use crate::http::head_problem::MAX_URI_BYTES;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
 pub struct RequestLayer {
     pub max_body_bytes: usize,
+    /// From the end of the head to the body's last byte.
+    pub body_read_timeout: Duration,
     pub trusted_proxies: TrustedProxies,
 }
 
@@ -28,6 +32,7 @@ impl<E: Endpoint> Middleware<E> for RequestLayer {
         RequestEndpoint {
             inner,
             max_body_bytes: self.max_body_bytes,
+            body_read_timeout: self.body_read_timeout,
             trusted_proxies: self.trusted_proxies.clone(),
         }
     }
@@ -36,6 +41,7 @@ impl<E: Endpoint> Middleware<E> for RequestLayer {
 pub struct RequestEndpoint<E> {
     inner: E,
     max_body_bytes: usize,
+    body_read_timeout: Duration,
     trusted_proxies: TrustedProxies,
 }
 
@@ -57,7 +63,7 @@ impl<E: Endpoint> Endpoint for RequestEndpoint<E> {
         if let Some(ip) = client_ip::resolve(peer, forwarded_for, &self.trusted_proxies) {
             req.extensions_mut().insert(ClientIp(ip));
         }
-        let method = req.method().to_string();
+        let method = method_label(req.method());
         let path = req.uri().path().to_owned();
         let span = tracing::info_span!(
             "http_request",
@@ -68,12 +74,29 @@ impl<E: Endpoint> Endpoint for RequestEndpoint<E> {
         );
 
         let handled = async {
-            if let Err(err) = limit_body(&mut req, self.max_body_bytes).await {
-                return err.into_response();
+            if request_target_len(req.uri()) > MAX_URI_BYTES {
+                return ApiError::UriTooLong.into_response();
+            }
+            let read = tokio::time::timeout(
+                self.body_read_timeout,
+                limit_body(&mut req, self.max_body_bytes),
+            );
+            match read.await {
+                Ok(Ok(())) => {}
+                Ok(Err(err)) => return err.into_response(),
+                Err(_) => return ApiError::BodyTimeout.into_response(),
             }
             match self.inner.call(req).await {
                 Ok(output) => output.into_response(),
-                Err(err) => into_problem_response(err),
+                Err(err) => {
+                    // Failed operations count under their operation id too.
+                    let operation = err.data::<OperationId>().copied();
+                    let mut response = into_problem_response(err);
+                    if let Some(operation) = operation {
+                        response.set_data(operation);
+                    }
+                    response
+                }
             }
         };
         let mut response =
@@ -98,7 +121,7 @@ impl<E: Endpoint> Endpoint for RequestEndpoint<E> {
         let route = route_label(&response, &path);
         let elapsed = started.elapsed().as_secs_f64();
         let labels = [
-            ("method", method),
+            ("method", method.to_owned()),
             ("route", route),
             ("status", status.to_string()),
         ];
@@ -107,6 +130,27 @@ impl<E: Endpoint> Endpoint for RequestEndpoint<E> {
         span.record("status", status);
         tracing::debug!(parent: &span, status, elapsed_ms = elapsed * 1e3, "request finished");
         Ok(response)
+    }
+}
+
+/// The request target as it came (path and query).
+fn request_target_len(uri: &poem::http::Uri) -> usize {
+    uri.path_and_query().map_or(0, |pq| pq.as_str().len())
+}
+
+/// A bounded label for metrics: the standard methods by name, any other as `OTHER` (a
+/// method is whatever token the client sends).
+fn method_label(method: &poem::http::Method) -> &'static str {
+    use poem::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
     }
 }
 
@@ -130,8 +174,9 @@ fn route_label(response: &Response, path: &str) -> String {
 const LINGER_TIME: Duration = Duration::from_secs(1);
 const LINGER_BYTES: usize = 1024 * 1024;
 
-/// Refuses bodies over the limit: before reading when `Content-Length` says so, and while
-/// reading when no length is declared (hyper itself holds a body to its declared length).
+/// Reads the body into memory (the caller bounds the time it may take), refusing one over
+/// the limit: before reading when `Content-Length` says so, and while reading when no
+/// length is declared (hyper itself holds a body to its declared length).
 async fn limit_body(req: &mut Request, max_body_bytes: usize) -> Result<(), ApiError> {
     let declared = req
         .headers()
@@ -147,8 +192,9 @@ async fn limit_body(req: &mut Request, max_body_bytes: usize) -> Result<(), ApiE
             }
             return Err(ApiError::PayloadTooLarge);
         }
-        Some(_) => return Ok(()),
-        // Chunked, HTTP/2 without a length, or no body at all: count while reading.
+        Some(0) => return Ok(()),
+        Some(_) => req.take_body().into_bytes_stream(),
+        // Chunked, or no body at all: count while reading.
         None => req.take_body().into_bytes_stream(),
     };
     let mut buffered = Vec::new();

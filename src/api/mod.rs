@@ -91,6 +91,7 @@ pub struct ApiState {
 
 pub struct HttpSettings {
     pub max_body_bytes: usize,
+    pub body_read_timeout: std::time::Duration,
     pub cors_allowed_origins: Vec<String>,
     pub trusted_proxies: TrustedProxies,
 }
@@ -186,6 +187,7 @@ pub fn app(
         .data(auth)
         .with(RequestLayer {
             max_body_bytes: settings.max_body_bytes,
+            body_read_timeout: settings.body_read_timeout,
             trusted_proxies: settings.trusted_proxies,
         })
         .around(move |endpoint, request| {

@@ -66,6 +66,10 @@ pub enum ApiError {
     PreconditionFailed(String),
     #[error("payload too large")]
     PayloadTooLarge,
+    #[error("request body not received in time")]
+    BodyTimeout,
+    #[error("URI too long")]
+    UriTooLong,
     #[error("unsupported media type: {0}")]
     UnsupportedMediaType(String),
     #[error("validation failed")]
@@ -93,6 +97,8 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
+            ApiError::UriTooLong => StatusCode::URI_TOO_LONG,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -115,6 +121,15 @@ impl ApiError {
                 "The request body is larger than this service accepts.".to_owned(),
                 None,
             ),
+            ApiError::BodyTimeout => (
+                "/problems/request-timeout",
+                "The request body did not arrive in time.".to_owned(),
+                None,
+            ),
+            ApiError::UriTooLong => {
+                let (problem_type, _, detail) = crate::http::head_problem::describe(414, 0);
+                (problem_type, detail, None)
+            }
             ApiError::UnsupportedMediaType(d) => {
                 ("/problems/unsupported-media-type", d.clone(), None)
             }
@@ -166,6 +181,12 @@ impl ResponseError for ApiError {
                 response
                     .headers_mut()
                     .insert(header::RETRY_AFTER, (*retry_after_secs).into());
+            }
+            // The rest of a late body may still be on its way: this connection is done.
+            ApiError::BodyTimeout => {
+                response
+                    .headers_mut()
+                    .insert(header::CONNECTION, "close".parse().unwrap());
             }
             _ => {}
         }
@@ -340,6 +361,10 @@ const DOCUMENTED: &[(u16, &str)] = &[
     (404, "Not found"),
     (409, "Conflict with the current state"),
     (412, "If-Match version mismatch"),
+    (
+        408,
+        "The request body did not arrive within the body read timeout",
+    ),
     (413, "Request body too large"),
     (415, "Unsupported content type"),
     (422, "Invalid values in body, query or path"),

@@ -117,6 +117,19 @@ async fn create_admin_then_serve_then_sigterm_with_no_secret_in_the_logs() {
 
     let client = reqwest::Client::new();
     let url = |path: &str| format!("http://127.0.0.1:{port}{path}");
+    // The first scrape already shows every counter an alert may name, at 0.
+    let metrics = client.get(url("/metrics")).send().await.unwrap();
+    let metrics = metrics.text().await.unwrap();
+    for series in [
+        "outbox_redelivered_total 0",
+        "outbox_delivery_failures_total 0",
+        r#"activity_events_dropped_total{reason="queue_full"} 0"#,
+        r#"activity_events_dropped_total{reason="store_error"} 0"#,
+        "http_connections_refused_total 0",
+        r#"http_connections_timed_out_total{reason="header"} 0"#,
+    ] {
+        assert!(metrics.lines().any(|l| l == series), "{series}:\n{metrics}");
+    }
     let login = |password: &'static str| {
         client
             .post(url("/api/v1/auth/login"))

@@ -113,3 +113,107 @@ async fn the_openapi_document_and_docs_are_served() {
     assert_eq!(docs.status(), 200);
     assert!(docs.text().await.unwrap().contains("swagger"));
 }
+
+async fn metrics_text(app: &TestApp) -> String {
+    app.get("/metrics").await.text().await.unwrap()
+}
+
+/// The `http_requests_total` value for `route` and `status` (summed over methods).
+fn requests(text: &str, route: &str, status: u16) -> f64 {
+    let (route, status) = (
+        format!(r#"route="{route}""#),
+        format!(r#"status="{status}""#),
+    );
+    text.lines()
+        .filter(|l| {
+            l.starts_with("http_requests_total{") && l.contains(&route) && l.contains(&status)
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn methods_outside_the_standard_ones_count_as_other_and_add_no_series() {
+    let app = TestApp::spawn().await;
+    let methods: Vec<String> = (0..30)
+        .map(|i| format!("X{}{i}", uuid::Uuid::new_v4().simple()).repeat(20))
+        .collect();
+    for method in &methods {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let answer = app
+            .client
+            .request(method, app.url("/api/v1/products"))
+            .send()
+            .await
+            .unwrap();
+        assert!(answer.status().is_client_error(), "{}", answer.status());
+    }
+    let text = metrics_text(&app).await;
+    assert!(text.contains(r#"method="OTHER""#), "{text}");
+    for method in &methods {
+        assert!(
+            !text.contains(&method[..32]),
+            "a client's method became a label"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn error_answers_of_real_operations_count_under_their_operation_id() {
+    let app = TestApp::spawn().await;
+    let shop = crate::catalog::Shop::open(&app).await;
+    let user = app.new_user().await;
+    let product = shop.product(&app, "Counted widget", "3.00", 1).await;
+    let path = crate::catalog::product_path(&product);
+    let before = metrics_text(&app).await;
+
+    let stale = app
+        .client
+        .patch(app.url(&path))
+        .bearer_auth(&shop.admin.access_token)
+        .header("if-match", "\"999\"")
+        .json(&serde_json::json!({ "name": "Renamed" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), 412);
+    let missing = app
+        .get_as(
+            &format!("/api/v1/products/{}", uuid::Uuid::new_v4()),
+            &shop.admin.access_token,
+        )
+        .await;
+    assert_eq!(missing.status(), 404);
+    let denied = app
+        .send_as(
+            reqwest::Method::POST,
+            "/api/v1/categories",
+            &user.access_token,
+            Some(&serde_json::json!({ "name": "Not mine" })),
+        )
+        .await;
+    assert_eq!(denied.status(), 403);
+    let name = shop.category["name"].as_str().unwrap();
+    let duplicate = app
+        .send_as(
+            reqwest::Method::POST,
+            "/api/v1/categories",
+            &shop.admin.access_token,
+            Some(&serde_json::json!({ "name": name })),
+        )
+        .await;
+    assert_eq!(duplicate.status(), 409);
+
+    let after = metrics_text(&app).await;
+    for (route, status) in [
+        ("update_product", 412),
+        ("get_product", 404),
+        ("create_category", 403),
+        ("create_category", 409),
+    ] {
+        assert!(
+            requests(&after, route, status) >= requests(&before, route, status) + 1.0,
+            "{route} {status}:\n{after}"
+        );
+    }
+}

@@ -3,8 +3,10 @@
 //! JWT forgeries live in tokens.rs.
 
 mod bearer;
+mod connections;
 mod contract;
 mod headers;
+mod heads;
 mod hostile_bodies;
 mod hostile_params;
 mod matrix;

@@ -39,6 +39,7 @@ fn client() -> TestClient<impl poem::Endpoint> {
         .nest("/", OpenApiService::new(SampleApi, "t", "1"))
         .with(RequestLayer {
             max_body_bytes: 1024,
+            body_read_timeout: std::time::Duration::from_secs(5),
             trusted_proxies: Default::default(),
         });
     TestClient::new(app)

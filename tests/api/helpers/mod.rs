@@ -10,7 +10,8 @@ mod users;
 use std::time::Duration;
 
 use stockroom::config::{
-    ActivityConfig, Config, JwtConfig, LogFormat, OutboxConfig, PasswordHashConfig, TrustedProxies,
+    ActivityConfig, Config, HttpConfig, JwtConfig, LogFormat, OutboxConfig, PasswordHashConfig,
+    TrustedProxies,
 };
 use stockroom::startup::{Application, Handles};
 use tokio::sync::oneshot;
@@ -37,6 +38,8 @@ pub struct TestOptions {
     pub activity_retention: Duration,
     /// `maxTimeMS` of audit and analytics reads.
     pub mongodb_query_timeout: Duration,
+    /// The HTTP server's time limits and caps.
+    pub http: HttpConfig,
 }
 
 impl Default for TestOptions {
@@ -50,7 +53,19 @@ impl Default for TestOptions {
             login_per_minute: 0,
             activity_retention: Duration::from_secs(86_400),
             mongodb_query_timeout: Duration::from_secs(10),
+            http: default_http(),
         }
+    }
+}
+
+/// The service's defaults (README, configuration).
+pub fn default_http() -> HttpConfig {
+    HttpConfig {
+        header_read_timeout: Duration::from_secs(10),
+        body_read_timeout: Duration::from_secs(30),
+        keep_alive_timeout: Duration::from_secs(60),
+        max_connections: 16_384,
+        max_header_bytes: 16_384,
     }
 }
 
@@ -95,6 +110,7 @@ impl TestApp {
         config.activity.flush_interval = options.activity_flush_interval;
         config.activity.retention = options.activity_retention;
         config.mongodb_query_timeout = options.mongodb_query_timeout;
+        config.http = options.http;
         config.cors_allowed_origins = options.cors_allowed_origins;
         config.rate_limit_register_per_minute = options.register_per_minute;
         config.rate_limit_login_per_minute = options.login_per_minute;
@@ -189,6 +205,7 @@ pub fn test_config(
         mongodb_timeout: Duration::from_millis(1_500),
         mongodb_query_timeout: Duration::from_secs(10),
         max_body_bytes,
+        http: default_http(),
         cors_allowed_origins: vec![],
         trusted_proxies: TrustedProxies::default(),
         rate_limit_register_per_minute: 0,
