@@ -4,7 +4,10 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::{FilterExt, LevelFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer, fmt};
 
 use crate::config::LogFormat;
 
@@ -16,15 +19,27 @@ const LATENCY_BUCKETS: &[f64] = &[
 ];
 
 /// Installs the global subscriber; a second call (tests) is a no-op.
+///
+/// Whatever `RUST_LOG` says, the PostgreSQL driver logs at INFO at most: at DEBUG it prints
+/// every statement's parameters, stored password hashes and token hashes included.
 pub fn init_tracing(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let quiet_drivers = Targets::new()
+        .with_default(LevelFilter::TRACE)
+        .with_target("tokio_postgres", LevelFilter::INFO);
+    let filter = filter.and(quiet_drivers);
     let _ = match format {
-        LogFormat::Pretty => builder.with_target(false).try_init(),
-        LogFormat::Json => builder
-            .json()
-            .with_current_span(true)
-            .with_span_list(false)
+        LogFormat::Pretty => tracing_subscriber::registry()
+            .with(fmt::layer().with_target(false).with_filter(filter))
+            .try_init(),
+        LogFormat::Json => tracing_subscriber::registry()
+            .with(
+                fmt::layer()
+                    .json()
+                    .with_current_span(true)
+                    .with_span_list(false)
+                    .with_filter(filter),
+            )
             .try_init(),
     };
 }

@@ -10,11 +10,15 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use crate::helpers::{JWT_SECRET, TestDatabase, TestMongo, binary_command, mongo_url};
 
 const ADMIN_PASSWORD: &str = "admin password from the environment";
+const REGISTERED_PASSWORD: &str = "a registered user's own password";
+const CHANGED_PASSWORD: &str = "the admin's changed password";
 
-/// The binary as these tests run it: debug logs, so "never logged" covers the most output.
+/// The binary as these tests run it: debug logs, the database driver's at trace, so "never
+/// logged" covers the most output (the drivers' parameter logging is off whatever
+/// `RUST_LOG` says).
 fn command(db: &TestDatabase, mongo: &TestMongo) -> Command {
     let mut command = binary_command(&db.url, &mongo_url(), &mongo.name);
-    command.env("RUST_LOG", "debug");
+    command.env("RUST_LOG", "debug,tokio_postgres=trace");
     command
 }
 
@@ -67,6 +71,7 @@ async fn create_admin_then_serve_then_sigterm_with_no_secret_in_the_logs() {
         stdout.lines().any(|l| l.starts_with("created admin")),
         "{stdout}"
     );
+    let mut cli_output = stdout + &String::from_utf8_lossy(&created.stderr);
     // The password may also come on standard input; a second run changes nothing.
     let mut again = command(&db, &mongo)
         .args(["create-admin", "--email", &email])
@@ -81,6 +86,7 @@ async fn create_admin_then_serve_then_sigterm_with_no_secret_in_the_logs() {
     .unwrap();
     let again = again.wait_with_output().unwrap();
     assert!(again.status.success());
+    cli_output += &String::from_utf8_lossy(&again.stderr);
     assert!(
         String::from_utf8(again.stdout)
             .unwrap()
@@ -154,6 +160,25 @@ async fn create_admin_then_serve_then_sigterm_with_no_secret_in_the_logs() {
         .await
         .unwrap();
     assert_eq!(rotated.status(), 200);
+    // Writes that store a password hash: a registration and a password change.
+    let registered = client
+        .post(url("/api/v1/auth/register"))
+        .json(&json!({
+            "email": format!("new-{}@example.com", uuid::Uuid::new_v4().simple()),
+            "password": REGISTERED_PASSWORD, "full_name": "New User",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), 201);
+    let changed = client
+        .post(url("/api/v1/users/me/password"))
+        .bearer_auth(&access)
+        .json(&json!({ "current_password": ADMIN_PASSWORD, "new_password": CHANGED_PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 204);
 
     // SIGTERM: the server drains and exits cleanly.
     let status = Command::new("kill")
@@ -167,13 +192,26 @@ async fn create_admin_then_serve_then_sigterm_with_no_secret_in_the_logs() {
         .unwrap();
     assert!(exit.success(), "{exit:?}");
 
-    let logs = collector.await.unwrap().join("\n");
+    let logs = collector.await.unwrap().join("\n") + &cli_output;
+    assert!(logs.contains("DEBUG"), "debug logs are on");
     assert!(
         logs.contains("shutdown signal received"),
         "graceful shutdown is logged"
     );
+    // The driver would print parameters as byte lists: a stored hash starts `$argon2id$`.
+    let hash_prefix_bytes: Vec<String> = "$argon2id$".bytes().map(|b| b.to_string()).collect();
+    assert!(
+        !logs.contains(&hash_prefix_bytes.join(", ")),
+        "a log line contains a password hash"
+    );
+    assert!(
+        !logs.contains("with parameters: [ToSqlHelper"),
+        "the database driver logged query parameters"
+    );
     for secret in [
         ADMIN_PASSWORD,
+        REGISTERED_PASSWORD,
+        CHANGED_PASSWORD,
         "a wrong password",
         JWT_SECRET,
         access.as_str(),
