@@ -3,6 +3,9 @@
 //! Rules beyond the permission checks:
 //! - nobody deactivates their own account or removes their own `admin` role (409), so an
 //!   administrator cannot lock everyone out by accident;
+//! - no change leaves no active account holding `admin` (409): deactivating an admin or
+//!   taking their role locks every active admin's row first and counts the others, so two
+//!   admins removing each other at once cannot both succeed;
 //! - a caller changes only accounts whose permissions they all hold, and grants only roles
 //!   whose permissions they all hold (else 403, recorded as `access.denied`): `users:write`
 //!   alone is no way to become, or to disable, an administrator. Admins hold everything.
@@ -147,13 +150,20 @@ impl AdminUserService {
         id: Uuid,
         changes: ProfileChanges,
     ) -> ServiceResult<UserRecord> {
+        let deactivates = changes.is_active == Some(false);
         let outcome = self
             .admin
             .update(
                 &self.pool,
                 id,
                 changes,
-                |before| Refusal::unless_held(caller, &before.permissions),
+                deactivates,
+                |before, other_admins| {
+                    Refusal::unless_held(caller, &before.permissions).or_else(|| {
+                        (deactivates && is_last_active_admin(before, other_admins))
+                            .then(last_admin_refusal)
+                    })
+                },
                 |before, after| {
                     let action = if before.is_active && !after.is_active {
                         "user.deactivated"
@@ -204,45 +214,50 @@ impl AdminUserService {
         }
         let role_ids: Vec<Uuid> = found.iter().map(|role| role.id).collect();
         let keeps_admin = wanted.iter().any(|name| name == ADMIN_ROLE);
-        let outcome = self
-            .admin
-            .set_roles(
-                &self.pool,
-                id,
-                &role_ids,
-                |before| {
-                    if id == caller.id()
-                        && before.roles.iter().any(|r| r == ADMIN_ROLE)
-                        && !keeps_admin
-                    {
-                        return Some(Refusal::Conflict(
-                            "You cannot remove your own admin role.".to_owned(),
-                        ));
-                    }
-                    let granted = found
-                        .iter()
-                        .filter(|role| !before.roles.contains(&role.name))
-                        .flat_map(|role| &role.permissions);
-                    Refusal::unless_held(caller, before.permissions.iter().chain(granted))
-                },
-                |before, after| {
-                    let (from, to) = (sorted(&before.roles), sorted(&after.roles));
-                    if from == to {
-                        return vec![];
-                    }
-                    vec![
-                        caller
-                            .event("user.roles_changed", Outcome::Success, user_target(id))
-                            .with_change("roles", from.into(), to.into()),
-                    ]
-                },
-            )
-            .await
-            .map_err(|err| match err.foreign_key_violation() {
-                // A role was deleted between the lookup and the assignment.
-                Some("user_roles_role_id_fkey") => unknown_roles(&[]),
-                _ => err.into(),
-            })?;
+        let outcome =
+            self.admin
+                .set_roles(
+                    &self.pool,
+                    id,
+                    &role_ids,
+                    !keeps_admin,
+                    |before, other_admins| {
+                        if id == caller.id()
+                            && before.roles.iter().any(|r| r == ADMIN_ROLE)
+                            && !keeps_admin
+                        {
+                            return Some(Refusal::Conflict(
+                                "You cannot remove your own admin role.".to_owned(),
+                            ));
+                        }
+                        let granted = found
+                            .iter()
+                            .filter(|role| !before.roles.contains(&role.name))
+                            .flat_map(|role| &role.permissions);
+                        Refusal::unless_held(caller, before.permissions.iter().chain(granted))
+                            .or_else(|| {
+                                (!keeps_admin && is_last_active_admin(before, other_admins))
+                                    .then(last_admin_refusal)
+                            })
+                    },
+                    |before, after| {
+                        let (from, to) = (sorted(&before.roles), sorted(&after.roles));
+                        if from == to {
+                            return vec![];
+                        }
+                        vec![
+                            caller
+                                .event("user.roles_changed", Outcome::Success, user_target(id))
+                                .with_change("roles", from.into(), to.into()),
+                        ]
+                    },
+                )
+                .await
+                .map_err(|err| match err.foreign_key_violation() {
+                    // A role was deleted between the lookup and the assignment.
+                    Some("user_roles_role_id_fkey") => unknown_roles(&[]),
+                    _ => err.into(),
+                })?;
         self.settle(caller, OPERATION, outcome).await
     }
 
@@ -272,6 +287,20 @@ fn refuse_self_deactivation(caller: &Caller, id: Uuid) -> ServiceResult<()> {
         ));
     }
     Ok(())
+}
+
+/// `user` is an active admin and no other active account holds `admin` (the count comes
+/// from the transaction that locked every active admin).
+fn is_last_active_admin(user: &UserRecord, other_admins: Option<i64>) -> bool {
+    user.is_active && user.roles.iter().any(|r| r == ADMIN_ROLE) && other_admins == Some(0)
+}
+
+fn last_admin_refusal() -> Refusal {
+    Refusal::Conflict(
+        "This change would leave no active administrator; give another account the admin \
+         role first."
+            .to_owned(),
+    )
 }
 
 fn unknown_roles(names: &[&str]) -> ServiceError {

@@ -1,6 +1,7 @@
 //! Administration of user accounts: list, read, change, deactivate, assign roles.
 
 mod access;
+mod last_admin;
 
 use bson::doc;
 use reqwest::Method;

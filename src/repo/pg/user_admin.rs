@@ -6,10 +6,11 @@ use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::schema::{user_roles, users};
+use super::schema::{roles, user_roles, users};
 use super::users::{ProfileChanges, UserRecord};
 use super::{DbError, Guarded, PgOutbox, PgPool, PgRefreshTokenRepo, PgUserRepo};
 use crate::domain::audit::AuditEvent;
+use crate::domain::identity::ADMIN_ROLE;
 
 /// List filters; `None` means "any".
 #[derive(Debug, Clone, Default)]
@@ -104,6 +105,56 @@ impl PgUserAdminRepo {
         Ok((items, total))
     }
 
+    /// Locks the rows of every active admin, in id order, so that changes that could remove
+    /// the last one queue behind each other instead of deadlocking.
+    async fn lock_active_admins(&self, conn: &mut AsyncPgConnection) -> Result<(), DbError> {
+        users::table
+            .filter(users::is_active.eq(true))
+            .filter(users::id.eq_any(admin_holders()))
+            .order(users::id)
+            .select(users::id)
+            .for_update()
+            .load::<Uuid>(conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Active admins other than `except`, by a statement of its own: it sees whatever
+    /// committed while [`Self::lock_active_admins`] waited.
+    async fn other_active_admins(
+        &self,
+        conn: &mut AsyncPgConnection,
+        except: Uuid,
+    ) -> Result<i64, DbError> {
+        Ok(users::table
+            .filter(users::is_active.eq(true))
+            .filter(users::id.ne(except))
+            .filter(users::id.eq_any(admin_holders()))
+            .count()
+            .get_result(conn)
+            .await?)
+    }
+
+    /// With `guard_admins`, locks the active admins (before the user) and counts the others.
+    async fn lock_guarded(
+        &self,
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+        guard_admins: bool,
+    ) -> Result<Option<(UserRecord, Option<i64>)>, DbError> {
+        if guard_admins {
+            self.lock_active_admins(conn).await?;
+        }
+        let Some(user) = self.lock(conn, id).await? else {
+            return Ok(None);
+        };
+        let others = match guard_admins {
+            true => Some(self.other_active_admins(conn, id).await?),
+            false => None,
+        };
+        Ok(Some((user, others)))
+    }
+
     /// Locks the user and returns them with roles and permissions, or `None`.
     async fn lock(
         &self,
@@ -125,26 +176,29 @@ impl PgUserAdminRepo {
 
     /// Locks the user, lets `refuse` veto, applies `changes`, and records what `audit` makes
     /// of before/after. Setting `is_active` to false also revokes every refresh token of the
-    /// user, so a later reactivation does not revive old sessions.
+    /// user, so a later reactivation does not revive old sessions. `refuse` also gets the
+    /// number of other active admins when `guard_admins` (see [`Self::lock_guarded`]).
     pub async fn update<R, G, F>(
         &self,
         pool: &PgPool,
         id: Uuid,
         changes: ProfileChanges,
+        guard_admins: bool,
         refuse: G,
         audit: F,
     ) -> Result<Guarded<UserRecord, R>, DbError>
     where
         R: Send,
-        G: FnOnce(&UserRecord) -> Option<R> + Send,
+        G: FnOnce(&UserRecord, Option<i64>) -> Option<R> + Send,
         F: FnOnce(&UserRecord, &UserRecord) -> Vec<AuditEvent> + Send,
     {
         let mut conn = pool.get().await?;
         conn.transaction::<_, DbError, _>(async |conn| {
-            let Some(before) = self.lock(conn, id).await? else {
+            let Some((before, other_admins)) = self.lock_guarded(conn, id, guard_admins).await?
+            else {
                 return Ok(Guarded::NotFound);
             };
-            if let Some(refusal) = refuse(&before) {
+            if let Some(refusal) = refuse(&before, other_admins) {
                 return Ok(Guarded::Refused(refusal));
             }
             if changes.email.is_some() || changes.full_name.is_some() || changes.is_active.is_some()
@@ -169,26 +223,28 @@ impl PgUserAdminRepo {
 
     /// Locks the user, lets `refuse` veto, replaces the role set with `role_ids`, and records
     /// what `audit` makes of before/after. A role deleted meanwhile fails the foreign key
-    /// `user_roles_role_id_fkey`.
+    /// `user_roles_role_id_fkey`. `guard_admins` as for [`Self::update`].
     pub async fn set_roles<R, G, F>(
         &self,
         pool: &PgPool,
         id: Uuid,
         role_ids: &[Uuid],
+        guard_admins: bool,
         refuse: G,
         audit: F,
     ) -> Result<Guarded<UserRecord, R>, DbError>
     where
         R: Send,
-        G: FnOnce(&UserRecord) -> Option<R> + Send,
+        G: FnOnce(&UserRecord, Option<i64>) -> Option<R> + Send,
         F: FnOnce(&UserRecord, &UserRecord) -> Vec<AuditEvent> + Send,
     {
         let mut conn = pool.get().await?;
         conn.transaction::<_, DbError, _>(async |conn| {
-            let Some(before) = self.lock(conn, id).await? else {
+            let Some((before, other_admins)) = self.lock_guarded(conn, id, guard_admins).await?
+            else {
                 return Ok(Guarded::NotFound);
             };
-            if let Some(refusal) = refuse(&before) {
+            if let Some(refusal) = refuse(&before, other_admins) {
                 return Ok(Guarded::Refused(refusal));
             }
             let removed = diesel::delete(
@@ -226,6 +282,17 @@ impl PgUserAdminRepo {
         })
         .await
     }
+}
+
+/// The ids of the users holding the `admin` role.
+fn admin_holders() -> user_roles::BoxedQuery<'static, diesel::pg::Pg, diesel::sql_types::Uuid> {
+    let admin_role = roles::table
+        .filter(roles::name.eq(ADMIN_ROLE))
+        .select(roles::id);
+    user_roles::table
+        .filter(user_roles::role_id.eq_any(admin_role))
+        .select(user_roles::user_id)
+        .into_boxed()
 }
 
 #[cfg(test)]
