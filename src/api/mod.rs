@@ -57,8 +57,9 @@ pub enum ApiTags {
     /// The audit trail: who did what, when, to what, with which outcome.
     Audit,
     /// Administration of user accounts: list, read, change, deactivate, assign roles.
-    /// Nobody can deactivate themselves or remove their own `admin` role (409), and nobody
-    /// can grant, or change an account holding, permissions they do not hold (403).
+    /// Nobody can deactivate themselves or remove their own `admin` role (409), no change may
+    /// leave no active account holding `admin` (409), and nobody can grant, or change an
+    /// account holding, permissions they do not hold (403).
     Users,
     /// Roles and the permission catalogue. Built-in roles cannot be renamed or deleted,
     /// `admin` always keeps every permission, and roles in use cannot be deleted (409).
