@@ -78,7 +78,8 @@ pub enum TokenResponse {
 
 #[derive(ApiResponse)]
 pub enum LogoutResponse {
-    /// The refresh token's whole family is revoked.
+    /// The refresh token's whole family (the session) is revoked, and its access tokens stop
+    /// working at once.
     #[oai(status = 204)]
     LoggedOut,
 }

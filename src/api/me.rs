@@ -34,7 +34,7 @@ pub struct ChangePasswordRequest {
 
 #[derive(ApiResponse)]
 pub enum PasswordChanged {
-    /// Changed; every refresh token of the account is revoked.
+    /// Changed; every session of the account (its refresh and access tokens) has ended.
     #[oai(status = 204)]
     Changed,
 }
@@ -71,7 +71,8 @@ impl MeApi {
         Ok(Json(user.into()))
     }
 
-    /// Change the caller's password; all their refresh tokens are revoked.
+    /// Change the caller's password; every session of the account ends, its refresh and
+    /// access tokens with it (this one included): log in again with the new password.
     ///
     /// Any authenticated caller; needs no permission.
     #[oai(

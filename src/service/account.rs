@@ -95,8 +95,8 @@ impl AccountService {
         updated
     }
 
-    /// Verifies the current password, stores the new one and revokes every refresh token
-    /// of the caller (other sessions end at their next refresh).
+    /// Verifies the current password, stores the new one and ends every session of the
+    /// caller: their refresh tokens and their access tokens, this one included.
     pub async fn change_password(
         &self,
         caller: &Caller,
@@ -130,6 +130,8 @@ impl AccountService {
         self.users
             .set_password(&self.pool, caller.id(), &hash, &[event])
             .await?;
+        // Every session ended: the caller's access tokens with them, here at once.
+        self.identities.forget(IdentityChange::User(caller.id()));
         Ok(())
     }
 }

@@ -237,7 +237,7 @@ impl AuthService {
         self.tokens
             .open_session(&self.pool, &token, upgraded_hash, events)
             .await?;
-        let access = self.access_tokens.issue(user_id)?;
+        let access = self.access_tokens.issue(user_id, token.family_id)?;
         Ok(TokenPair {
             access_token: access.token,
             refresh_token,
@@ -278,8 +278,8 @@ impl AuthService {
             )
             .await?;
         match rotation {
-            Rotation::Rotated { user_id } => {
-                let access = self.access_tokens.issue(user_id)?;
+            Rotation::Rotated { user_id, family_id } => {
+                let access = self.access_tokens.issue(user_id, family_id)?;
                 Ok(TokenPair {
                     access_token: access.token,
                     refresh_token: next_token,
@@ -288,6 +288,8 @@ impl AuthService {
             }
             Rotation::Reused { user_id } => {
                 tracing::warn!(%user_id, "refresh token reuse detected; token family revoked");
+                // The family's access tokens end here at once (elsewhere on notification).
+                self.identity_changed(IdentityChange::User(user_id));
                 Err(ServiceError::Unauthorized("The refresh token is invalid."))
             }
             Rotation::Rejected => Err(ServiceError::Unauthorized("The refresh token is invalid.")),
@@ -310,8 +312,9 @@ impl AuthService {
                 ]
             })
             .await?;
-        revoked
-            .map(|_| ())
-            .ok_or(ServiceError::Unauthorized("The refresh token is invalid."))
+        let user_id = revoked.ok_or(ServiceError::Unauthorized("The refresh token is invalid."))?;
+        // The session's access tokens end here at once (elsewhere on notification).
+        self.identity_changed(IdentityChange::User(user_id));
+        Ok(())
     }
 }

@@ -1,4 +1,5 @@
-//! Who a token's user is, what they may do, remembered between requests.
+//! Who a token's user is, what they may do and which of their sessions are live,
+//! remembered between requests.
 //!
 //! Authenticating used to read the `users_with_access` view on every request: the larger
 //! part of what a simple read cost PostgreSQL (scripts/bench.sh). Entries are dropped:
@@ -20,9 +21,17 @@ use uuid::Uuid;
 pub use crate::domain::identity::IdentityChange;
 use crate::repo::pg::users::UserRecord;
 
+/// A user with their live sessions (refresh-token families): an access token counts only
+/// while its session is among them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserAccess {
+    pub user: UserRecord,
+    pub sessions: Vec<Uuid>,
+}
+
 #[derive(Clone)]
 struct Entry {
-    user: Arc<UserRecord>,
+    access: Arc<UserAccess>,
     loaded_at: Instant,
 }
 
@@ -58,7 +67,7 @@ impl IdentityCache {
     }
 
     /// The remembered user, if the cache is in use and the entry is fresh.
-    pub fn get(&self, id: Uuid) -> Option<Arc<UserRecord>> {
+    pub fn get(&self, id: Uuid) -> Option<Arc<UserAccess>> {
         if !self.shared.listening.load(Ordering::Acquire) {
             return None;
         }
@@ -66,20 +75,20 @@ impl IdentityCache {
             .entries
             .get(&id)
             .filter(|entry| entry.loaded_at.elapsed() < self.shared.lifetime)
-            .map(|entry| entry.user)
+            .map(|entry| entry.access)
     }
 
     pub fn ticket(&self) -> LoadTicket {
         LoadTicket(self.shared.generation.load(Ordering::Acquire))
     }
 
-    /// Remembers `user` as loaded under `ticket`, unless something changed since.
-    pub fn store(&self, ticket: LoadTicket, user: Arc<UserRecord>) {
+    /// Remembers `access` as loaded under `ticket`, unless something changed since.
+    pub fn store(&self, ticket: LoadTicket, access: Arc<UserAccess>) {
+        let id = access.user.id;
         let entry = Entry {
-            user,
+            access,
             loaded_at: Instant::now(),
         };
-        let id = entry.user.id;
         if self.shared.listening.load(Ordering::Acquire)
             && self.shared.generation.load(Ordering::Acquire) == ticket.0
         {
@@ -120,17 +129,20 @@ mod tests {
 
     use super::*;
 
-    fn user(id: Uuid) -> Arc<UserRecord> {
-        Arc::new(UserRecord {
-            id,
-            email: "a@b.c".into(),
-            full_name: "A".into(),
-            is_active: true,
-            last_login_at: None,
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
-            roles: vec![],
-            permissions: vec![],
+    fn user(id: Uuid) -> Arc<UserAccess> {
+        Arc::new(UserAccess {
+            user: UserRecord {
+                id,
+                email: "a@b.c".into(),
+                full_name: "A".into(),
+                is_active: true,
+                last_login_at: None,
+                created_at: Utc::now(),
+                updated_at: Utc::now(),
+                roles: vec![],
+                permissions: vec![],
+            },
+            sessions: vec![Uuid::new_v4()],
         })
     }
 

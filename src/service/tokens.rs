@@ -24,6 +24,15 @@ pub struct Claims {
     pub iss: String,
     pub aud: String,
     pub jti: String,
+    /// The session: the refresh-token family this token was issued with.
+    pub sid: String,
+}
+
+/// Whose a valid access token is, and of which session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenOwner {
+    pub user_id: Uuid,
+    pub session_id: Uuid,
 }
 
 pub struct IssuedToken {
@@ -48,6 +57,7 @@ impl AccessTokens {
         validation.set_issuer(&[&config.issuer]);
         validation.set_audience(&[&config.audience]);
         validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub", "jti"]);
+        // `sid` is not a registered claim: deserialising `Claims` requires it.
         validation.validate_nbf = true;
         validation.leeway = LEEWAY_SECS;
         Self {
@@ -60,7 +70,7 @@ impl AccessTokens {
         }
     }
 
-    pub fn issue(&self, user_id: Uuid) -> anyhow::Result<IssuedToken> {
+    pub fn issue(&self, user_id: Uuid, session_id: Uuid) -> anyhow::Result<IssuedToken> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: user_id.to_string(),
@@ -70,6 +80,7 @@ impl AccessTokens {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             jti: Uuid::new_v4().to_string(),
+            sid: session_id.to_string(),
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
         Ok(IssuedToken {
@@ -78,11 +89,14 @@ impl AccessTokens {
         })
     }
 
-    /// The user id of a valid token; `None` for anything else (forged, expired, not yet
-    /// valid, wrong issuer or audience, another algorithm).
-    pub fn verify(&self, token: &str) -> Option<Uuid> {
+    /// The user and session of a valid token; `None` for anything else (forged, expired,
+    /// not yet valid, wrong issuer or audience, another algorithm, no session).
+    pub fn verify(&self, token: &str) -> Option<TokenOwner> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok()?;
-        Uuid::parse_str(&data.claims.sub).ok()
+        Some(TokenOwner {
+            user_id: Uuid::parse_str(&data.claims.sub).ok()?,
+            session_id: Uuid::parse_str(&data.claims.sid).ok()?,
+        })
     }
 }
 
@@ -116,16 +130,25 @@ mod tests {
     #[test]
     fn issued_tokens_verify_to_their_user() {
         let tokens = AccessTokens::new(&config());
-        let user = Uuid::new_v4();
-        let issued = tokens.issue(user).unwrap();
+        let (user_id, session_id) = (Uuid::new_v4(), Uuid::new_v4());
+        let issued = tokens.issue(user_id, session_id).unwrap();
         assert_eq!(issued.expires_in, 900);
-        assert_eq!(tokens.verify(&issued.token), Some(user));
+        assert_eq!(
+            tokens.verify(&issued.token),
+            Some(TokenOwner {
+                user_id,
+                session_id
+            })
+        );
     }
 
     #[test]
     fn tokens_for_another_audience_issuer_or_key_are_refused() {
         let user = Uuid::new_v4();
-        let issued = AccessTokens::new(&config()).issue(user).unwrap().token;
+        let issued = AccessTokens::new(&config())
+            .issue(user, Uuid::new_v4())
+            .unwrap()
+            .token;
         let mut other = config();
         other.audience = "other".into();
         assert_eq!(AccessTokens::new(&other).verify(&issued), None);

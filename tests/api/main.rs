@@ -17,6 +17,7 @@ mod outbox;
 mod query_time_limit;
 mod roles;
 mod security;
+mod sessions;
 mod shutdown;
 mod tokens;
 mod users_admin;

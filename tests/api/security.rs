@@ -66,6 +66,17 @@ impl Callers {
         }
     }
 
+    /// A new account of `role`, for an operation that ends its caller's sessions (the
+    /// password change) so the shared callers keep theirs.
+    pub async fn fresh(&self, app: &TestApp, role: Role) -> Option<TestUser> {
+        match role {
+            Role::Anonymous => None,
+            Role::User => Some(app.new_user().await),
+            Role::Manager => Some(app.new_user_with_roles(&self.admin, &["manager"]).await),
+            Role::Admin => Some(app.new_admin().await),
+        }
+    }
+
     pub fn token(&self, role: Role) -> Option<&str> {
         match role {
             Role::Anonymous => None,

@@ -7,11 +7,13 @@ use crate::helpers::TestApp;
 
 const TEST_SECRET: &str = "test-secret-0123456789abcdefghijklmnopqrstuvwxyz";
 
-fn claims(user_id: &str, overrides: Value) -> Value {
+/// The claims of a token for `user_id` in session `sid`, with `overrides` (null removes).
+fn claims(user_id: &str, sid: &str, overrides: Value) -> Value {
     let now = chrono::Utc::now().timestamp();
     let mut claims = json!({
         "sub": user_id, "exp": now + 600, "iat": now, "nbf": now,
         "iss": "stockroom", "aud": "stockroom-api", "jti": uuid::Uuid::new_v4().to_string(),
+        "sid": sid,
     });
     for (key, value) in overrides.as_object().unwrap() {
         if value.is_null() {
@@ -42,7 +44,12 @@ async fn forged_expired_and_misaddressed_tokens_are_401() {
     let app = TestApp::spawn().await;
     let user = app.new_user().await;
     let now = chrono::Utc::now().timestamp();
-    let good = sign(Algorithm::HS256, TEST_SECRET, &claims(&user.id, json!({})));
+    let sid = crate::sessions::sid_of(&user.access_token);
+    let good = sign(
+        Algorithm::HS256,
+        TEST_SECRET,
+        &claims(&user.id, &sid, json!({})),
+    );
     assert_eq!(
         app.get_as("/api/v1/users/me", &good).await.status(),
         200,
@@ -57,19 +64,24 @@ async fn forged_expired_and_misaddressed_tokens_are_401() {
             parts[2].to_owned(),
         )
     };
-    let admin_claims = claims(&uuid::Uuid::new_v4().to_string(), json!({}));
+    let admin_claims = claims(&uuid::Uuid::new_v4().to_string(), &sid, json!({}));
+    let another_session = uuid::Uuid::new_v4().to_string();
     let forgeries = [
         (
             "alg none",
             format!(
                 "{}.{}.",
                 b64(&json!({"alg": "none", "typ": "JWT"})),
-                b64(&claims(&user.id, json!({})))
+                b64(&claims(&user.id, &sid, json!({})))
             ),
         ),
         (
             "HS512 with the right key",
-            sign(Algorithm::HS512, TEST_SECRET, &claims(&user.id, json!({}))),
+            sign(
+                Algorithm::HS512,
+                TEST_SECRET,
+                &claims(&user.id, &sid, json!({})),
+            ),
         ),
         (
             "RS256 header, HMAC body",
@@ -85,7 +97,7 @@ async fn forged_expired_and_misaddressed_tokens_are_401() {
             sign(
                 Algorithm::HS256,
                 "another-secret-0123456789abcdefghijklmnop",
-                &claims(&user.id, json!({})),
+                &claims(&user.id, &sid, json!({})),
             ),
         ),
         (
@@ -95,6 +107,7 @@ async fn forged_expired_and_misaddressed_tokens_are_401() {
                 TEST_SECRET,
                 &claims(
                     &user.id,
+                    &sid,
                     json!({"exp": now - 120, "iat": now - 1000, "nbf": now - 1000}),
                 ),
             ),
@@ -104,7 +117,7 @@ async fn forged_expired_and_misaddressed_tokens_are_401() {
             sign(
                 Algorithm::HS256,
                 TEST_SECRET,
-                &claims(&user.id, json!({"nbf": now + 600})),
+                &claims(&user.id, &sid, json!({"nbf": now + 600})),
             ),
         ),
         (
@@ -112,7 +125,7 @@ async fn forged_expired_and_misaddressed_tokens_are_401() {
             sign(
                 Algorithm::HS256,
                 TEST_SECRET,
-                &claims(&user.id, json!({"aud": "elsewhere"})),
+                &claims(&user.id, &sid, json!({"aud": "elsewhere"})),
             ),
         ),
         (
@@ -120,7 +133,7 @@ async fn forged_expired_and_misaddressed_tokens_are_401() {
             sign(
                 Algorithm::HS256,
                 TEST_SECRET,
-                &claims(&user.id, json!({"iss": "evil"})),
+                &claims(&user.id, &sid, json!({"iss": "evil"})),
             ),
         ),
         (
@@ -128,7 +141,23 @@ async fn forged_expired_and_misaddressed_tokens_are_401() {
             sign(
                 Algorithm::HS256,
                 TEST_SECRET,
-                &claims(&user.id, json!({"jti": null})),
+                &claims(&user.id, &sid, json!({"jti": null})),
+            ),
+        ),
+        (
+            "missing session",
+            sign(
+                Algorithm::HS256,
+                TEST_SECRET,
+                &claims(&user.id, &sid, json!({"sid": null})),
+            ),
+        ),
+        (
+            "a session that is not the user's",
+            sign(
+                Algorithm::HS256,
+                TEST_SECRET,
+                &claims(&user.id, &another_session, json!({})),
             ),
         ),
         (

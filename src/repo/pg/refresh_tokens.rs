@@ -33,8 +33,8 @@ struct PresentedToken {
 /// What presenting a refresh token led to.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Rotation {
-    /// The token was live: it is now used, and its successor is stored.
-    Rotated { user_id: Uuid },
+    /// The token was live: it is now used, and its successor is stored in the same family.
+    Rotated { user_id: Uuid, family_id: Uuid },
     /// The token had been used before: its whole family is now revoked.
     Reused { user_id: Uuid },
     /// Unknown, expired, revoked, or its user is deactivated.
@@ -122,6 +122,7 @@ impl PgRefreshTokenRepo {
                 .await?;
             Ok(Rotation::Rotated {
                 user_id: token.user_id,
+                family_id: token.family_id,
             })
         })
         .await

@@ -138,5 +138,6 @@ diesel::table! {
         updated_at -> Timestamptz,
         roles -> Array<Text>,
         permissions -> Array<Text>,
+        sessions -> Array<Uuid>,
     }
 }

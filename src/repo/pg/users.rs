@@ -79,6 +79,21 @@ impl PgUserRepo {
             .optional()?)
     }
 
+    /// The user with their live sessions (refresh-token families), for authentication.
+    pub async fn get_access(
+        &self,
+        pool: &PgPool,
+        id: Uuid,
+    ) -> Result<Option<(UserRecord, Vec<Uuid>)>, DbError> {
+        let mut conn = pool.get().await?;
+        Ok(users_with_access::table
+            .find(id)
+            .select((UserRecord::as_select(), users_with_access::sessions))
+            .first(&mut conn)
+            .await
+            .optional()?)
+    }
+
     pub async fn get_with_access(
         &self,
         pool: &PgPool,

@@ -6,37 +6,39 @@ use std::sync::Arc;
 use super::{AuthService, Caller, RequestMeta};
 use crate::domain::audit::{Outcome, Target};
 use crate::domain::identity::{IdentityChange, Permission};
-use crate::repo::pg::users::UserRecord;
 use crate::service::error::{ServiceError, ServiceResult};
+use crate::service::identity_cache::UserAccess;
 
 impl AuthService {
-    /// A bearer token to the active user behind it: remembered (see `identity_cache`), or
-    /// one PostgreSQL round trip.
+    /// A bearer token to the active user behind it, while its session is live: remembered
+    /// (see `identity_cache`), or one PostgreSQL round trip. A session the remembered entry
+    /// does not know (a login since) is looked up afresh.
     pub async fn authenticate(&self, bearer: &str, meta: RequestMeta) -> ServiceResult<Caller> {
-        let user_id = self
-            .access_tokens
-            .verify(bearer)
-            .ok_or(ServiceError::Unauthorized(
-                "The access token is invalid or expired.",
-            ))?;
-        let user = match self.identities.get(user_id) {
-            Some(user) => Some(user),
+        const INVALID: ServiceError =
+            ServiceError::Unauthorized("The access token is invalid or expired.");
+        let owner = self.access_tokens.verify(bearer).ok_or(INVALID)?;
+        let remembered = self
+            .identities
+            .get(owner.user_id)
+            .filter(|access| access.sessions.contains(&owner.session_id));
+        let access = match remembered {
+            Some(access) => access,
             None => {
                 let ticket = self.identities.ticket();
-                let loaded = self.users.get_with_access(&self.pool, user_id).await?;
-                loaded.map(|user| {
-                    let user = Arc::new(user);
-                    self.identities.store(ticket, user.clone());
-                    user
-                })
+                let (user, sessions) = self
+                    .users
+                    .get_access(&self.pool, owner.user_id)
+                    .await?
+                    .ok_or(INVALID)?;
+                let access = Arc::new(UserAccess { user, sessions });
+                self.identities.store(ticket, access.clone());
+                access
             }
         };
-        let user = user
-            .filter(|user| user.is_active)
-            .map(|user| UserRecord::clone(&user))
-            .ok_or(ServiceError::Unauthorized(
-                "The access token is invalid or expired.",
-            ))?;
+        if !access.user.is_active || !access.sessions.contains(&owner.session_id) {
+            return Err(INVALID);
+        }
+        let user = access.user.clone();
         let permissions = user
             .permissions
             .iter()

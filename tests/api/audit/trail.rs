@@ -39,13 +39,16 @@ async fn each_action_so_far_is_listed_after_the_relay_ran() {
         app.post_json("/api/v1/auth/logout", &logout).await.status(),
         204
     );
+    // The reuse and the logout ended those sessions: the rest goes through another one.
+    let session: Value = app.login(&user.email, PASSWORD).await.json().await.unwrap();
+    let access_token = session["access_token"].as_str().unwrap().to_owned();
     // user.updated
     let patch = json!({ "full_name": "Renamed" });
     let patched = app
         .send_as(
             Method::PATCH,
             "/api/v1/users/me",
-            &user.access_token,
+            &access_token,
             Some(&patch),
         )
         .await;
@@ -57,14 +60,21 @@ async fn each_action_so_far_is_listed_after_the_relay_ran() {
         .send_as(
             Method::POST,
             "/api/v1/users/me/password",
-            &user.access_token,
+            &access_token,
             Some(&change),
         )
         .await;
     assert_eq!(changed.status(), 204);
-    // access.denied
+    // access.denied, once more logged in (the change ended every session)
+    let last: Value = app
+        .login(&user.email, new_password)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let last_token = last["access_token"].as_str().unwrap();
     assert_eq!(
-        app.get_as("/api/v1/audit-events", &user.access_token)
+        app.get_as("/api/v1/audit-events", last_token)
             .await
             .status(),
         403
@@ -104,15 +114,15 @@ async fn each_action_so_far_is_listed_after_the_relay_ran() {
         }
         everything.extend(found);
     }
-    // Two logins succeeded (registration's and the logout session's).
+    // Four logins succeeded (registration's, the logout session's, the two after).
     let logins = wait_listed(
         &app,
         &admin.access_token,
         &format!("action=auth.login_succeeded&actor_id={}", user.id),
-        2,
+        4,
     )
     .await;
-    assert_eq!(logins.len(), 2);
+    assert_eq!(logins.len(), 4);
 
     let text = serde_json::to_string(&everything).unwrap();
     for secret in [

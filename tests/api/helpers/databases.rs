@@ -125,6 +125,8 @@ async fn template() -> &'static str {
 pub struct TestDatabase {
     pub name: String,
     pub url: String,
+    /// Dropped with this value (a second handle on another test's database is not).
+    owned: bool,
 }
 
 impl TestDatabase {
@@ -137,7 +139,20 @@ impl TestDatabase {
             .await
             .unwrap_or_else(|e| panic!("creating {name}: {e}"));
         let url = url_for_database(&name);
-        Self { name, url }
+        Self {
+            name,
+            url,
+            owned: true,
+        }
+    }
+
+    /// Another handle on `self`'s database, which stays `self`'s to drop.
+    pub fn share(&self) -> Self {
+        Self {
+            name: self.name.clone(),
+            url: self.url.clone(),
+            owned: false,
+        }
     }
 
     pub async fn create() -> Self {
@@ -149,12 +164,19 @@ impl TestDatabase {
             .await
             .unwrap_or_else(|e| panic!("creating {name} from {template}: {e}"));
         let url = url_for_database(&name);
-        Self { name, url }
+        Self {
+            name,
+            url,
+            owned: true,
+        }
     }
 }
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
+        if !self.owned {
+            return;
+        }
         let name = self.name.clone();
         run_detached(async move {
             let mut admin = admin_connection().await;
@@ -167,12 +189,22 @@ impl Drop for TestDatabase {
 
 pub struct TestMongo {
     pub name: String,
+    owned: bool,
 }
 
 impl TestMongo {
     pub fn create() -> Self {
         Self {
             name: format!("stockroom_test_{}", Uuid::new_v4().simple()),
+            owned: true,
+        }
+    }
+
+    /// Another handle on `self`'s database, which stays `self`'s to drop.
+    pub fn share(&self) -> Self {
+        Self {
+            name: self.name.clone(),
+            owned: false,
         }
     }
 
@@ -203,6 +235,9 @@ impl TestMongo {
 
 impl Drop for TestMongo {
     fn drop(&mut self) {
+        if !self.owned {
+            return;
+        }
         let name = self.name.clone();
         run_detached(async move {
             if let Ok(client) = mongodb::Client::with_uri_str(mongo_url()).await {

@@ -86,12 +86,25 @@ impl TestApp {
     }
 
     pub async fn spawn_with(options: TestOptions) -> TestApp {
+        let db = TestDatabase::create().await;
+        Self::spawn_on(db, TestMongo::create(), options).await
+    }
+
+    /// A second instance on `other`'s stores (which `other` drops), as behind a balancer.
+    pub async fn spawn_sharing(other: &TestApp) -> TestApp {
+        Self::spawn_on(
+            other.db.share(),
+            other.mongo.share(),
+            TestOptions::default(),
+        )
+        .await
+    }
+
+    async fn spawn_on(db: TestDatabase, mongo: TestMongo, options: TestOptions) -> TestApp {
         // Server logs only on request (`TEST_LOG=1`), so test output stays readable.
         if std::env::var_os("TEST_LOG").is_some() {
             stockroom::telemetry::init_tracing(LogFormat::Pretty);
         }
-        let db = TestDatabase::create().await;
-        let mongo = TestMongo::create();
         let mongo_proxy = if options.mongo_proxy {
             Some(TcpProxy::start(mongo.upstream_addr()).await)
         } else {

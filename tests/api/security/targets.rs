@@ -7,6 +7,11 @@ use super::Callers;
 use crate::catalog::{CATEGORIES, product_path, unique_sku};
 use crate::helpers::{PASSWORD, TestApp, eventually, unique_email, unique_role};
 
+/// The operation that ends its caller's sessions: sent as a fresh account.
+pub const PASSWORD_CHANGE: &str = "/api/v1/users/me/password";
+/// What the password change sets (never the suite's own [`PASSWORD`]).
+const NEW_PASSWORD: &str = "a different passphrase for the matrix";
+
 /// Real targets, so an allowed caller gets a 2xx rather than a 404.
 pub struct Targets {
     pub category_id: String,
@@ -93,10 +98,10 @@ impl Targets {
             ("PATCH", "/api/v1/users/me") => {
                 (template.to_owned(), Some(json!({ "full_name": name })))
             }
-            // The same password again: every caller keeps the one the suite logs in with.
+            // Sent as a fresh account (`Callers::fresh`): a change ends its caller's sessions.
             ("POST", "/api/v1/users/me/password") => (
                 template.to_owned(),
-                Some(json!({ "current_password": PASSWORD, "new_password": PASSWORD })),
+                Some(json!({ "current_password": PASSWORD, "new_password": NEW_PASSWORD })),
             ),
             ("GET", "/api/v1/users/{id}") => (account, None),
             ("PATCH", "/api/v1/users/{id}") => (account, Some(json!({ "full_name": name }))),
