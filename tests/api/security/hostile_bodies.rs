@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::targets::{PASSWORD_CHANGE, Targets};
 use super::{Callers, Role, content_type, operations, served_document};
-use crate::helpers::{PASSWORD, TestApp, TestOptions, stored_audit_events, wait_for_audit_event};
+use crate::helpers::{TestApp, TestOptions, stored_audit_events, wait_for_audit_event};
 
 /// The production default body limit, so a 1 MB string reaches validation.
 const MAX_BODY_BYTES: usize = 1_048_576;
