@@ -298,17 +298,21 @@ impl AuthService {
     pub async fn logout(&self, presented: &str, meta: &RequestMeta) -> ServiceResult<()> {
         let revoked = self
             .tokens
-            .revoke_family(&self.pool, &hash_refresh_token(presented), |user_id| {
-                vec![
-                    AuditEvent::new(
-                        "auth.logout",
-                        Outcome::Success,
-                        meta.actor(Some(user_id), None),
-                        user_target(user_id),
-                    )
-                    .with_request_id(meta.request_id.clone()),
-                ]
-            })
+            .revoke_family(
+                &self.pool,
+                &hash_refresh_token(presented),
+                |user_id, email| {
+                    vec![
+                        AuditEvent::new(
+                            "auth.logout",
+                            Outcome::Success,
+                            meta.actor(Some(user_id), Some(email)),
+                            user_target(user_id),
+                        )
+                        .with_request_id(meta.request_id.clone()),
+                    ]
+                },
+            )
             .await?;
         revoked
             .map(|_| ())
