@@ -148,6 +148,10 @@ impl AuditApi {
         from: Query<Option<DateTime<Utc>>>,
         /// Events at or before this instant (RFC 3339); must not precede `from`.
         to: Query<Option<DateTime<Utc>>>,
+        /// At most this many events, the newest ones: 1 to 1,000,000. Without it, every
+        /// matching event.
+        #[oai(validator(minimum(value = "1"), maximum(value = "1000000")))]
+        limit: Query<Option<u32>>,
     ) -> Result<ExportResponse, ApiError> {
         let filters = Filters {
             actor_id: actor_id.0,
@@ -158,7 +162,7 @@ impl AuditApi {
             from: from.0,
             to: to.0,
         };
-        let events = self.audit.export(&auth.0, filters.into()).await?;
+        let events = self.audit.export(&auth.0, filters.into(), limit.0).await?;
         Ok(ExportResponse::new(format.0, events))
     }
 
