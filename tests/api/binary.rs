@@ -7,6 +7,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
+mod terminal;
+
 use crate::helpers::{JWT_SECRET, TestDatabase, TestMongo, binary_command, mongo_url};
 
 const ADMIN_PASSWORD: &str = "admin password from the environment";
