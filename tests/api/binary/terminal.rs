@@ -11,9 +11,10 @@ use crate::helpers::{TestApp, binary_command, mongo_url, unique_email};
 /// `python3 -c TERMINAL PROGRAM ARGS... -- ANSWERS...` runs the program on a new
 /// pseudo-terminal, answers each prompt (new output ending in ": ", or 15 s of silence) with
 /// the next answer, and prints what the terminal showed, how many prompts it saw and the exit
-/// status, as JSON.
+/// status, as JSON. Like a person, it types after the prompt, once the program is reading
+/// (a program that turns echo off does so right after its prompt; give it 5 s).
 const TERMINAL: &str = r#"
-import json, os, pty, select, sys, time
+import json, os, pty, select, sys, termios, time
 
 split = sys.argv.index("--")
 program, answers = sys.argv[1:split], sys.argv[split + 1:]
@@ -42,8 +43,14 @@ def read(deadline, until_prompt):
         shown += chunk
     return False
 
+def wait_for_echo_off(deadline):
+    end = time.time() + deadline
+    while time.time() < end and termios.tcgetattr(fd)[3] & termios.ECHO:
+        time.sleep(0.01)
+
 for answer in answers:
     prompts += read(15, True)
+    wait_for_echo_off(5)
     os.write(fd, answer.encode() + b"\n")
 read(60, False)
 _, status = os.waitpid(pid, 0)
