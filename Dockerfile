@@ -42,11 +42,10 @@ RUN set -eux; \
     useradd --system --uid 10001 --gid stockroom --home-dir /app --shell /usr/sbin/nologin stockroom
 
 WORKDIR /app
+# The binary carries its migrations and MongoDB index specs.
 COPY --from=builder /usr/local/bin/stockroom /usr/local/bin/stockroom
-COPY --from=builder /src/mongo_indexes /app/mongo_indexes
 
 ENV BIND_ADDR=0.0.0.0:8080 \
-    MONGO_INDEXES_DIR=/app/mongo_indexes \
     LOG_FORMAT=json \
     RUST_LOG=info
 

@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# Start the service on a machine without Docker (for trying it out).
+# Start the service on a machine without Docker (for trying it out), or run one of its
+# commands once with the same configuration.
 #
-#   scripts/run.sh            # -> cargo run --release -- serve
-#   scripts/run.sh ARGS...    # extra args go after `serve`
+#   scripts/run.sh                                        # cargo run --release -- serve
+#   scripts/run.sh create-admin --email you@example.com   # the first administrator
+#   scripts/run.sh COMMAND [ARGS...]                      # any stockroom command, once
 #
 # 1. creates .env from .env.example with a fresh random JWT_SECRET if there is no .env;
-# 2. PostgreSQL: DATABASE_URL (environment, else .env, else
+# 2. PostgreSQL (serve, create-admin, migrate): DATABASE_URL (environment, else .env, else
 #    postgres://postgres:postgres@127.0.0.1:5432/stockroom); a local server is
 #    installed/started if needed and the database is created if missing;
-# 3. MongoDB: MONGODB_URL (environment, else .env) if it answers, else the
-#    in-memory stand-in (for trying the service only, NEVER production);
+# 3. MongoDB (serve): a MONGODB_URL you set (in the environment, or in .env changed from
+#    .env.example's value) if it answers, else a MongoDB listening at .env.example's address
+#    (e.g. docker compose up -d mongo), else the MongoDB stand-in (for trying the service
+#    only, NEVER production), which keeps its data in .data/mongo-stand-in.bson across
+#    restarts (delete the file to start clean);
 # 4. runs the service with DATABASE_URL/MONGODB_URL exported.
 # Ctrl-C stops the service, then the stand-in (and PostgreSQL) if this script started them.
 # Functions here are called indirectly (run_phase "$@", traps):
@@ -22,6 +27,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$ROOT_DIR"
 
 DEFAULT_DATABASE_URL="postgres://postgres:postgres@127.0.0.1:5432/stockroom"
+STAND_IN_DATA_FILE="$ROOT_DIR/.data/mongo-stand-in.bson"
+
+command="${1:-serve}"
+[[ "$command" != serve ]] || shift $(($# > 0 ? 1 : 0))
 
 random_secret() {
     if command -v openssl >/dev/null 2>&1; then
@@ -61,6 +70,21 @@ ensure_database() { # ADMIN_URL DB
     fi
 }
 
+# cargo prints its own progress; say once why the first start takes long.
+say_if_first_build() {
+    [[ -x "${CARGO_TARGET_DIR:-$ROOT_DIR/target}/release/stockroom" ]] ||
+        log "first start: compiling the release build (several minutes; later starts are quick)"
+}
+
+# A command other than serve, once, on the terminal (its prompts included); then the cleanup
+# trap stops what this script started for it.
+run_once() {
+    say_if_first_build
+    local rc=0
+    cargo run --release --quiet -- "$@" || rc=$?
+    exit "$rc"
+}
+
 loud_warning() {
     {
         printf '\n'
@@ -77,6 +101,12 @@ if [[ "$(dotenv_get JWT_SECRET)" == change-me && -z "${JWT_SECRET:-}" ]]; then
         "Set one, e.g. JWT_SECRET=$(random_secret)"
 fi
 
+# ---------------------------------------------------------------- other commands
+case "$command" in
+serve | create-admin | migrate) ;;
+*) run_once "$@" ;;
+esac
+
 # ---------------------------------------------------------------- PostgreSQL
 db_url="${DATABASE_URL:-$(dotenv_get DATABASE_URL)}"
 db_url="${db_url:-$DEFAULT_DATABASE_URL}"
@@ -92,27 +122,52 @@ else
 fi
 [[ -n "${DATABASE_URL:-}" ]] || export DATABASE_URL="$db_url"
 
+# create-admin and migrate need PostgreSQL only (MONGODB_URL is read from .env).
+[[ "$command" == serve ]] || run_once "$@"
+
 # ---------------------------------------------------------------- MongoDB
-mongo_url="${MONGODB_URL:-$(dotenv_get MONGODB_URL)}"
+# A MONGODB_URL the user chose: from the environment, or an edited .env. The value
+# .env.example ships (and ensure_env_file copied) is a guess: if nothing listens there, the
+# stand-in is used without a word about it.
+example_mongo_url="$(dotenv_get MONGODB_URL "$ROOT_DIR/.env.example")"
+chosen_mongo_url="${MONGODB_URL:-}"
+chosen_in="the environment"
+if [[ -z "$chosen_mongo_url" ]]; then
+    chosen_mongo_url="$(dotenv_get MONGODB_URL)"
+    chosen_in=".env"
+    [[ "$chosen_mongo_url" != "$example_mongo_url" ]] || chosen_mongo_url=""
+fi
 ensure_stand_in_venv || die "cannot prepare tools/mongo-stand-in (needed to ping MongoDB and for the stand-in)"
-if [[ -n "$mongo_url" ]] && mongo_answers "$mongo_url" 5; then
+mongo_url=""
+if [[ -n "$chosen_mongo_url" ]]; then
+    if mongo_port_listens "$chosen_mongo_url" && mongo_answers "$chosen_mongo_url" 5; then
+        mongo_url="$chosen_mongo_url"
+    else
+        warn "MONGODB_URL=$(redact_url "$chosen_mongo_url") (set in $chosen_in) does not answer;" \
+            "using the MongoDB stand-in instead"
+    fi
+elif [[ -n "$example_mongo_url" ]] && mongo_port_listens "$example_mongo_url" &&
+    mongo_answers "$example_mongo_url" 5; then
+    mongo_url="$example_mongo_url"
+fi
+if [[ -n "$mongo_url" ]]; then
     log "MongoDB answers at $(redact_url "$mongo_url")"
-    [[ -n "${MONGODB_URL:-}" ]] || export MONGODB_URL="$mongo_url"
+    export MONGODB_URL="$mongo_url"
 else
-    [[ -z "$mongo_url" ]] || warn "MONGODB_URL=$(redact_url "$mongo_url") does not answer"
-    start_mongo_stand_in run || die "could not start the MongoDB stand-in"
+    start_mongo_stand_in run "$STAND_IN_DATA_FILE" || die "could not start the MongoDB stand-in"
     export MONGODB_URL="$MONGO_STAND_IN_URL"
     loud_warning \
-        "NO MONGODB: using the IN-MEMORY MongoDB stand-in at 127.0.0.1" \
+        "NO MONGODB: using the MongoDB stand-in at 127.0.0.1" \
         "MONGODB_URL=$MONGODB_URL" \
-        "The audit trail and activity events are LOST when this script stops." \
         "For trying the service only. NEVER use this in production." \
-        "Real MongoDB: docker compose up -d mongo, then" \
-        "MONGODB_URL=mongodb://127.0.0.1:27017 scripts/run.sh"
+        "Its data is kept in .data/mongo-stand-in.bson (saved when it stops);" \
+        "delete that file to start with an empty audit trail." \
+        "Real MongoDB: docker compose up -d mongo, then scripts/run.sh"
 fi
 
 # ---------------------------------------------------------------- service
 bind_addr="${BIND_ADDR:-$(dotenv_get BIND_ADDR)}"
+say_if_first_build
 log "starting stockroom (cargo run --release -- serve) on ${bind_addr:-127.0.0.1:8080}"
 log "DATABASE_URL=$(redact_url "$DATABASE_URL") MONGODB_URL=$(redact_url "$MONGODB_URL")"
 

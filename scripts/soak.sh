@@ -64,8 +64,8 @@ export SOAK_PRODUCT_IDS="$TMP_DIR/soak-product-ids" SOAK_CATEGORY_IDS="$TMP_DIR/
 psql "$DATABASE_URL" -AtqX -c "SELECT id FROM products" >"$SOAK_PRODUCT_IDS"
 psql "$DATABASE_URL" -AtqX -c "SELECT id FROM categories" >"$SOAK_CATEGORY_IDS"
 
-# route connections pause-ms: about 500 requests/s in all on this machine, a third of the
-# service's measured ceiling, with every kind of work at once.
+# route connections pause-ms: about 500 requests/s in all on the benchmark machine
+# (docs/BENCHMARKS.md), a third of the service's measured ceiling, with every kind of work at once.
 ROUTES=(
     "login 1 400"
     "users_me 2 20"

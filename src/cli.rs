@@ -26,8 +26,9 @@ pub enum Command {
     /// Validate the configuration and print it (secrets redacted); exit non-zero when invalid.
     CheckConfig,
     /// Create the first administrator (or give an existing account the admin role).
-    /// The password comes from STOCKROOM_ADMIN_PASSWORD or the first line of standard
-    /// input, never from an argument. Idempotent.
+    /// The password is typed twice at a terminal (not shown), or comes from
+    /// STOCKROOM_ADMIN_PASSWORD or the first line of standard input; never from an argument.
+    /// Idempotent.
     CreateAdmin {
         #[arg(long)]
         email: String,

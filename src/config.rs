@@ -41,7 +41,8 @@ pub struct Config {
     pub outbox: OutboxConfig,
     pub activity: ActivityConfig,
     pub password_hash: PasswordHashConfig,
-    pub mongo_indexes_dir: String,
+    /// A folder to read the MongoDB spec files from instead of those built into the binary.
+    pub mongo_indexes_dir: Option<std::path::PathBuf>,
     pub shutdown_timeout: Duration,
     pub log_format: LogFormat,
 }
@@ -241,7 +242,7 @@ impl Config {
                 iterations: env.number_or("PASSWORD_HASH_ITERATIONS", 2, 2..=20)?,
                 parallelism: env.number_or("PASSWORD_HASH_PARALLELISM", 1, 1..=16)?,
             },
-            mongo_indexes_dir: env.string_or("MONGO_INDEXES_DIR", "mongo_indexes")?,
+            mongo_indexes_dir: env.optional("MONGO_INDEXES_DIR").map(Into::into),
             shutdown_timeout: env.duration_or("SHUTDOWN_TIMEOUT_SECONDS", 20, 1..=600, SECOND)?,
             log_format: log_format(env)?,
         })

@@ -1,3 +1,4 @@
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -35,6 +36,10 @@ async fn async_main() -> ExitCode {
     telemetry::init_tracing(config.log_format);
     match run(cli.command, config).await {
         Ok(()) => ExitCode::SUCCESS,
+        Err(err) if err.is::<InputError>() => {
+            eprintln!("stockroom: {err}");
+            ExitCode::from(2)
+        }
         Err(err) => {
             tracing::error!(error = format!("{err:#}"), "stockroom failed");
             ExitCode::FAILURE
@@ -59,7 +64,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::CreateAdmin { email, full_name } => {
-            let password = admin_password()?;
+            let password = admin_password(&email)?;
             match create_admin(config, &email, &password, &full_name).await? {
                 Provisioned::Created(id) => println!("created admin {email} ({id})"),
                 Provisioned::Promoted(id) => {
@@ -93,17 +98,35 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     }
 }
 
-/// The admin password: `STOCKROOM_ADMIN_PASSWORD`, or the first line of standard input.
-fn admin_password() -> anyhow::Result<String> {
+/// Input the command line refuses before doing anything: said in one plain line.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct InputError(&'static str);
+
+/// The admin password: `STOCKROOM_ADMIN_PASSWORD`; at a terminal, typed twice without being
+/// shown; otherwise the first line of standard input (for scripts).
+fn admin_password(email: &str) -> anyhow::Result<String> {
     if let Ok(password) = std::env::var("STOCKROOM_ADMIN_PASSWORD") {
         return Ok(password);
     }
-    let mut line = String::new();
-    std::io::stdin().read_line(&mut line)?;
-    let password = line.trim_end_matches(['\r', '\n']).to_owned();
-    anyhow::ensure!(
-        !password.is_empty(),
-        "no password: set STOCKROOM_ADMIN_PASSWORD or pipe it on standard input"
-    );
+    let password = if std::io::stdin().is_terminal() {
+        let password = rpassword::prompt_password(format!("Password for {email}: "))?;
+        let again = rpassword::prompt_password("The same password again: ")?;
+        if password != again {
+            return Err(InputError("the two passwords do not match; nothing was changed").into());
+        }
+        password
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    };
+    if password.is_empty() {
+        return Err(InputError(
+            "no password: type one at the prompt, set STOCKROOM_ADMIN_PASSWORD or pipe it on \
+             standard input",
+        )
+        .into());
+    }
     Ok(password)
 }

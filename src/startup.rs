@@ -1,7 +1,6 @@
 //! Builds the application from configuration and runs it until a shutdown signal.
 
 use std::future::Future;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,6 +14,7 @@ use crate::api::{self, ApiState, HttpSettings};
 use crate::config::{Config, HttpConfig};
 use crate::http::server;
 use crate::repo::mongo::indexes::{self, CollectionIndexes, TtlSettings};
+use crate::repo::mongo::spec_files::SpecSource;
 use crate::repo::mongo::{self, AnalyticsRepo, AuditQueryRepo, EventStore};
 use crate::repo::pg::{self, PgPool, PoolSettings};
 use crate::service::account::AccountService;
@@ -93,7 +93,7 @@ impl Application {
 
         let background = CancellationToken::new();
         let mut tasks = Vec::new();
-        let specs = indexes::load_specs(Path::new(&config.mongo_indexes_dir))
+        let specs = indexes::load(&SpecSource::new(config.mongo_indexes_dir.clone()))
             .context("loading MongoDB index specs")?;
         let ttl = TtlSettings {
             activity_retention: config.activity.retention,

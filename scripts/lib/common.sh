@@ -263,6 +263,17 @@ ensure_stand_in_venv() { # runs the (idempotent) setup.sh once per script run
     _STAND_IN_VENV_READY=1
 }
 
+# mongo_port_listens URL: whether anything accepts TCP connections at the host and port of
+# a single-host mongodb:// URL (default port 27017). Instant when nothing listens, where a
+# ping waits for its whole server selection timeout. Unknown shapes answer yes (ping them).
+mongo_port_listens() {
+    local re='^mongodb://([^/@]*@)?([A-Za-z0-9.-]+)(:([0-9]+))?(/.*)?$'
+    [[ "$1" =~ $re ]] || return 0
+    local host="${BASH_REMATCH[2]}" port="${BASH_REMATCH[4]:-27017}"
+    # shellcheck disable=SC2016 # expanded by the inner shell, from its arguments
+    timeout 2 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$host" "$port" 2>/dev/null
+}
+
 mongo_answers() { # URL [TIMEOUT]
     local py
     py="$(stand_in_python)"
@@ -310,10 +321,11 @@ stop_mongo_stand_in() { # PIDFILE
     rm -f "$1"
 }
 
-# start_mongo_stand_in LABEL: start the stand-in on a free port (preferring
-# $MONGO_STAND_IN_PORT or 27027); sets MONGO_STAND_IN_URL and registers its stop.
+# start_mongo_stand_in LABEL [DATA_FILE]: start the stand-in on a free port (preferring
+# $MONGO_STAND_IN_PORT or 27027), keeping its data in DATA_FILE across restarts when given
+# (else in memory only); sets MONGO_STAND_IN_URL and registers its stop.
 start_mongo_stand_in() {
-    local label="${1:-script}" port attempt pidfile logfile
+    local label="${1:-script}" data_file="${2:-}" port attempt pidfile logfile
     local preferred="${MONGO_STAND_IN_PORT:-27027}"
     ensure_stand_in_venv || return 1
     [[ -f "$STAND_IN_DIR/start.sh" ]] || { log "missing $STAND_IN_DIR/start.sh"; return 1; }
@@ -333,6 +345,7 @@ start_mongo_stand_in() {
         # Own session: a Ctrl-C in the terminal must not kill it before the
         # service/tests have shut down; the cleanup trap stops it.
         local starter=(bash "$STAND_IN_DIR/start.sh" "$port" "$pidfile" "$logfile")
+        [[ -z "$data_file" ]] || starter+=("$data_file")
         command -v setsid >/dev/null 2>&1 && starter=(setsid -w "${starter[@]}")
         if "${starter[@]}" >&2; then
             MONGO_STAND_IN_URL="mongodb://127.0.0.1:$port/?directConnection=true"

@@ -109,14 +109,15 @@ pub struct AnalyticsApi {
 
 #[OpenApi(prefix_path = "/api/v1/analytics", tag = "ApiTags::Analytics")]
 impl AnalyticsApi {
-    /// Activity events per time bucket and event type (`analytics:read`).
+    /// Count activity events per time bucket and event type.
     ///
-    /// Counts the events with `from <= occurred_at < to` (half-open: an event exactly at
-    /// `to` belongs to the next window), grouped into UTC buckets of one `hour` (default) or
-    /// one `day`. Buckets and types without events are absent, not zero. `event_type` keeps
-    /// one type (e.g. `product.viewed`, `product.searched`, `auth.login_succeeded`); a
-    /// well-formed name nobody records just gives no buckets. `from` must precede `to` by at
-    /// most 92 days. Invalid parameters are 422 (checked before the permission).
+    /// Needs `analytics:read`. Counts the events with `from <= occurred_at < to` (half-open: an
+    /// event exactly at `to` belongs to the next window), grouped into UTC buckets of one
+    /// `hour` (default) or one `day`. Buckets and types without events are absent, not zero.
+    /// `event_type` keeps one type (e.g. `product.viewed`, `product.searched`,
+    /// `auth.login_succeeded`); a well-formed name nobody records just gives no buckets. `from`
+    /// must precede `to` by at most 92 days. Invalid parameters are 422 (checked before the
+    /// permission).
     #[oai(
         path = "/events/counts",
         method = "get",
@@ -152,13 +153,14 @@ impl AnalyticsApi {
         }))
     }
 
-    /// The most viewed products (`analytics:read`).
+    /// The most viewed products.
     ///
-    /// Counts `product.viewed` events about a product (subject type `product`) with
-    /// `from <= occurred_at < to`, and answers the `limit` products viewed most, sorted by
-    /// `views` descending, then `product_id` ascending. Products without views in the window
-    /// are absent (the list may be shorter than `limit`, or empty). `from` must precede `to`
-    /// by at most 92 days. Invalid parameters are 422 (checked before the permission).
+    /// Needs `analytics:read`. Counts `product.viewed` events about a product (subject type
+    /// `product`) with `from <= occurred_at < to`, and answers the `limit` products viewed
+    /// most, sorted by `views` descending, then `product_id` ascending. Products without views
+    /// in the window are absent (the list may be shorter than `limit`, or empty). `from` must
+    /// precede `to` by at most 92 days. Invalid parameters are 422 (checked before the
+    /// permission).
     #[oai(
         path = "/top-products",
         method = "get",
@@ -185,14 +187,14 @@ impl AnalyticsApi {
         Ok(Json(top.into_iter().map(Into::into).collect()))
     }
 
-    /// Distinct active users per time bucket (`analytics:read`).
+    /// Count distinct active users per time bucket.
     ///
-    /// Counts the distinct users (`actor_id`) with at least one activity event of any type
-    /// with `from <= occurred_at < to`, per UTC bucket of one `hour` (default) or one `day`.
-    /// A user active several times in a bucket counts once; events without an actor
-    /// (anonymous) are not counted. Buckets without an identified user are absent, not
-    /// zero. `from` must precede `to` by at most 92 days. Invalid parameters are 422
-    /// (checked before the permission).
+    /// Needs `analytics:read`. Counts the distinct users (`actor_id`) with at least one
+    /// activity event of any type with `from <= occurred_at < to`, per UTC bucket of one `hour`
+    /// (default) or one `day`. A user active several times in a bucket counts once; events
+    /// without an actor (anonymous) are not counted. Buckets without an identified user are
+    /// absent, not zero. `from` must precede `to` by at most 92 days. Invalid parameters are
+    /// 422 (checked before the permission).
     #[oai(
         path = "/active-users",
         method = "get",

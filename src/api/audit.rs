@@ -56,11 +56,13 @@ pub struct AuditApi {
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Audit")]
 impl AuditApi {
-    /// List audit events (`audit:read`), newest first (`occurred_at`, then `id`,
-    /// descending), with keyset pagination: pass `next_cursor` back as `cursor` until it is
-    /// null. Pages are stable under concurrent inserts: events recorded meanwhile never
-    /// shift, repeat or skip entries of later pages. Filters combine with AND; `from` and
-    /// `to` are inclusive. Invalid parameters are 422 (checked before the permission).
+    /// List audit events, newest first, a page at a time.
+    ///
+    /// Needs `audit:read`. Newest first means `occurred_at`, then `id`, descending. Keyset
+    /// pagination: pass `next_cursor` back as `cursor` until it is null. Pages are stable under
+    /// concurrent inserts: events recorded meanwhile never shift, repeat or skip entries of
+    /// later pages. Filters combine with AND; `from` and `to` are inclusive. Invalid parameters
+    /// are 422 (checked before the permission).
     #[allow(clippy::too_many_arguments)]
     #[oai(
         path = "/audit-events",
@@ -113,12 +115,14 @@ impl AuditApi {
         Ok(Json(page.into()))
     }
 
-    /// Download every matching audit event (`audit:read`), newest first, streamed as it is
-    /// read (any size, no buffering). Same filters as the list; `format` is `ndjson`
-    /// (default) or `csv`. CSV cells that a spreadsheet would run as a formula (starting
-    /// with `=`, `+`, `-`, `@`, tab or CR) get a leading `'`; `changes` and `metadata` are
-    /// JSON text. Should the store fail midway, the transfer is aborted (never a silently
-    /// short file).
+    /// Download the matching audit events as NDJSON or CSV.
+    ///
+    /// Needs `audit:read`. Every matching event, or the newest `limit` of them, newest first,
+    /// streamed as it is read (any size, no buffering). Same filters as the list; `format` is
+    /// `ndjson` (default) or `csv`. CSV cells that a spreadsheet would run as a formula
+    /// (starting with `=`, `+`, `-`, `@`, tab or CR) get a leading `'`; `changes` and
+    /// `metadata` are JSON text. Should the store fail midway, the transfer is aborted (never a
+    /// silently short file).
     #[allow(clippy::too_many_arguments)]
     #[oai(
         path = "/audit-events/export",
@@ -148,6 +152,10 @@ impl AuditApi {
         from: Query<Option<DateTime<Utc>>>,
         /// Events at or before this instant (RFC 3339); must not precede `from`.
         to: Query<Option<DateTime<Utc>>>,
+        /// At most this many events, the newest ones: 1 to 1,000,000. Without it, every
+        /// matching event.
+        #[oai(validator(minimum(value = "1"), maximum(value = "1000000")))]
+        limit: Query<Option<u32>>,
     ) -> Result<ExportResponse, ApiError> {
         let filters = Filters {
             actor_id: actor_id.0,
@@ -158,11 +166,13 @@ impl AuditApi {
             from: from.0,
             to: to.0,
         };
-        let events = self.audit.export(&auth.0, filters.into()).await?;
+        let events = self.audit.export(&auth.0, filters.into(), limit.0).await?;
         Ok(ExportResponse::new(format.0, events))
     }
 
-    /// One audit event (`audit:read`). An id that is not a UUID is 422; an unknown one 404.
+    /// One audit event.
+    ///
+    /// Needs `audit:read`. An id that is not a UUID is 422; an unknown one 404.
     #[oai(
         path = "/audit-events/:id",
         method = "get",

@@ -90,9 +90,10 @@ pub struct AuthApi {
 
 #[OpenApi(prefix_path = "/api/v1/auth", tag = "ApiTags::Auth")]
 impl AuthApi {
-    /// Create an account (rate limited per client IP). The account gets the `user` role.
+    /// Create an account.
     ///
-    /// Open to anyone (no token).
+    /// Open to anyone (no token); rate limited per client IP. The account gets the `user`
+    /// role.
     #[oai(path = "/register", method = "post", operation_id = "register")]
     async fn register(
         &self,
@@ -110,11 +111,10 @@ impl AuthApi {
         Ok(RegisterResponse::Created(Json(user.into()), location))
     }
 
-    /// Exchange email and password for a token pair. An unknown email, a wrong password and
-    /// a deactivated account all answer the same 401. Rate limited per client IP and per
-    /// email.
+    /// Sign in: exchange email and password for a token pair.
     ///
-    /// Open to anyone (no token).
+    /// Open to anyone (no token). An unknown email, a wrong password and a deactivated
+    /// account all answer the same 401. Rate limited per client IP and per email.
     #[oai(path = "/login", method = "post", operation_id = "login")]
     async fn login(
         &self,
@@ -128,8 +128,11 @@ impl AuthApi {
         Ok(TokenResponse::Ok(Json(pair.into())))
     }
 
-    /// Rotate a refresh token: the presented one is used up and a new pair is returned.
-    /// Presenting an already-used token is reuse: 401, and its whole family is revoked.
+    /// Exchange a refresh token for a new token pair.
+    ///
+    /// For anyone holding a refresh token: the presented one is used up and a new pair is
+    /// returned. Presenting an already-used token is reuse: 401, and its whole family is
+    /// revoked.
     #[oai(path = "/refresh", method = "post", operation_id = "refresh")]
     async fn refresh(
         &self,
@@ -143,8 +146,10 @@ impl AuthApi {
         Ok(TokenResponse::Ok(Json(pair.into())))
     }
 
-    /// Revoke the refresh token's family (this session's tokens). Unknown or already
-    /// revoked tokens are 401.
+    /// Sign out: end the session of a refresh token.
+    ///
+    /// For anyone holding a refresh token: its family (this session's tokens) is revoked.
+    /// Unknown or already revoked tokens are 401.
     #[oai(path = "/logout", method = "post", operation_id = "logout")]
     async fn logout(
         &self,

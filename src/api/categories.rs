@@ -56,7 +56,9 @@ pub struct CategoriesApi {
 
 #[OpenApi(tag = "ApiTags::Catalog")]
 impl CategoriesApi {
-    /// List categories by name (`products:read`).
+    /// List categories by name.
+    ///
+    /// Needs `products:read`.
     #[oai(
         path = "/api/v1/categories",
         method = "get",
@@ -85,9 +87,10 @@ impl CategoriesApi {
         }))
     }
 
-    /// Create a category (`categories:write`), recorded as `category.created`.
+    /// Create a category.
     ///
-    /// A name already taken, ignoring case, is 409.
+    /// Needs `categories:write`; recorded as `category.created`. A name already taken, ignoring
+    /// case, is 409.
     #[oai(
         path = "/api/v1/categories",
         method = "post",
@@ -110,7 +113,9 @@ impl CategoriesApi {
         ))
     }
 
-    /// One category (`products:read`).
+    /// One category.
+    ///
+    /// Needs `products:read`.
     #[oai(
         path = "/api/v1/categories/:id",
         method = "get",
@@ -125,10 +130,10 @@ impl CategoriesApi {
         Ok(SerdeJson(self.categories.get(&auth.0, id.0).await?.into()))
     }
 
-    /// Rename a category or change its description (`categories:write`), recorded as
-    /// `category.updated` with what changed (nothing when nothing did).
+    /// Rename a category or change its description.
     ///
-    /// A name already taken by another category, ignoring case, is 409.
+    /// Needs `categories:write`; recorded as `category.updated` with what changed (nothing
+    /// when nothing did). A name already taken by another category, ignoring case, is 409.
     #[oai(
         path = "/api/v1/categories/:id",
         method = "patch",
@@ -149,10 +154,11 @@ impl CategoriesApi {
         Ok(SerdeJson(category.into()))
     }
 
-    /// Delete a category (`categories:write`), recorded as `category.deleted`.
+    /// Delete a category.
     ///
-    /// 409 while live products use it: move or delete them first. Deleted products that
-    /// used it lose their category reference (their audit trail keeps it).
+    /// Needs `categories:write`; recorded as `category.deleted`. 409 while live products use
+    /// it: move or delete them first. Deleted products that used it lose their category
+    /// reference (their audit trail keeps it).
     #[oai(
         path = "/api/v1/categories/:id",
         method = "delete",

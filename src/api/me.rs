@@ -54,9 +54,9 @@ impl MeApi {
         Ok(Json(auth.0.user.into()))
     }
 
-    /// Change the caller's name and/or email (recorded as `user.updated`).
+    /// Change the caller's name and/or email.
     ///
-    /// Any authenticated caller; needs no permission.
+    /// Any authenticated caller; needs no permission. Recorded as `user.updated`.
     #[oai(path = "/me", method = "patch", operation_id = "update_me")]
     async fn update_me(
         &self,
@@ -91,10 +91,12 @@ impl MeApi {
         Ok(PasswordChanged::Changed)
     }
 
-    /// The caller's own audit events (those where `actor.user_id` is the caller, including
-    /// failed sign-in attempts on their account), newest first, in the shape and keyset
-    /// pagination of `GET /audit-events`. Needs no permission; events of other users, even
-    /// ones acting on the caller, are never included.
+    /// The caller's own audit events, newest first.
+    ///
+    /// Any authenticated caller; needs no permission. Those where `actor.user_id` is the
+    /// caller, including failed sign-in attempts on their account, in the shape and keyset
+    /// pagination of `GET /audit-events`; events of other users, even ones acting on the
+    /// caller, are never included.
     #[oai(
         path = "/me/activity",
         method = "get",

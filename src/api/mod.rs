@@ -48,14 +48,18 @@ use products::ProductsApi;
 use roles::RolesApi;
 use users::UsersApi;
 
-#[derive(Tags)]
+/// The docs page's sections, declared in the order a reader meets them: signing in, their
+/// own account, the catalogue, administration, the audit trail, analytics, operations.
+#[derive(Tags, Clone, Copy)]
 pub enum ApiTags {
     /// Registration, login, token refresh and logout.
     Auth,
     /// The caller's own account and activity.
     Me,
-    /// The audit trail: who did what, when, to what, with which outcome.
-    Audit,
+    /// The catalogue: categories, products and stock. Product prices are exact decimals;
+    /// every product change bumps its `version` (the `ETag`); deleted products stay stored
+    /// for the audit trail but read as absent.
+    Catalog,
     /// Administration of user accounts: list, read, change, deactivate, assign roles.
     /// Nobody can deactivate themselves or remove their own `admin` role (409), no change may
     /// leave no active account holding `admin` (409), and nobody can grant, or change an
@@ -64,16 +68,28 @@ pub enum ApiTags {
     /// Roles and the permission catalogue. Built-in roles cannot be renamed or deleted,
     /// `admin` always keeps every permission, and roles in use cannot be deleted (409).
     Roles,
-    /// The catalogue: categories, products and stock. Product prices are exact decimals;
-    /// every product change bumps its `version` (the `ETag`); deleted products stay stored
-    /// for the audit trail but read as absent.
-    Catalog,
+    /// The audit trail: who did what, when, to what, with which outcome.
+    Audit,
     /// Dashboards over activity events (product views, searches, logins): counts per time
     /// bucket, the most viewed products, distinct active users. Windows are half-open
     /// `[from, to)` of at most 92 days; buckets are UTC; empty buckets are absent.
     Analytics,
     /// Health, readiness and metrics.
     Operations,
+}
+
+impl ApiTags {
+    /// The declaration order (poem-openapi lists tags by name).
+    pub const READING_ORDER: [ApiTags; 8] = [
+        ApiTags::Auth,
+        ApiTags::Me,
+        ApiTags::Catalog,
+        ApiTags::Users,
+        ApiTags::Roles,
+        ApiTags::Audit,
+        ApiTags::Analytics,
+        ApiTags::Operations,
+    ];
 }
 
 /// Everything the operations need, built once at start-up.
@@ -97,14 +113,15 @@ pub struct HttpSettings {
     pub trusted_proxies: TrustedProxies,
 }
 
+/// In the tags' reading order, which the operations of the document follow.
 type Apis = (
     AuthApi,
     MeApi,
     CategoriesApi,
     ProductsApi,
-    AuditApi,
     UsersApi,
     RolesApi,
+    AuditApi,
     AnalyticsApi,
     OperationsApi,
 );
@@ -140,9 +157,9 @@ pub fn openapi_service(state: ApiState) -> OpenApiService<Apis, ()> {
         ProductsApi {
             products: state.products,
         },
-        AuditApi { audit: state.audit },
         UsersApi { users: state.users },
         RolesApi { roles: state.roles },
+        AuditApi { audit: state.audit },
         AnalyticsApi {
             analytics: state.analytics,
         },
@@ -161,10 +178,13 @@ pub fn app(
 ) -> impl Endpoint<Output = poem::Response> + 'static {
     let auth = state.auth.clone();
     let service = openapi_service(state);
-    let document = spec::complete(&service.spec());
+    let generated = service.spec();
+    let mut document = spec::complete(&generated);
+    let reading_order = ApiTags::READING_ORDER.map(|tag| tag.name());
+    spec::order_tags(&mut document, &reading_order);
     let allowed = spec::AllowedMethods::from_document(&document);
     let document = document.to_string();
-    let docs = service.swagger_ui();
+    let docs = spec::docs_page(&service.swagger_ui_html(), &generated, &document);
     let cors = (!settings.cors_allowed_origins.is_empty()).then(|| {
         Cors::new()
             .allow_origins(settings.cors_allowed_origins.iter().map(String::as_str))
@@ -182,7 +202,13 @@ pub fn app(
                     .body(document.clone())
             }),
         )
-        .nest("/docs", docs)
+        .nest(
+            "/docs",
+            Route::new().at(
+                "/",
+                poem::endpoint::make_sync(move |_| poem::web::Html(docs.clone())),
+            ),
+        )
         .nest("/", service)
         .with_if(cors.is_some(), cors.unwrap_or_default())
         .data(auth)

@@ -86,10 +86,10 @@ impl OperationsApi {
         }
     }
 
-    /// Prometheus text exposition: request counts and latency by operation and status, pool
-    /// use, outbox backlog and relay throughput, activity drops.
+    /// Metrics in the Prometheus text format.
     ///
-    /// Open to anyone (no token).
+    /// Open to anyone (no token). Request counts and latency by operation and status, pool
+    /// use, outbox backlog and relay throughput, activity drops.
     #[oai(path = "/metrics", method = "get", operation_id = "metrics")]
     async fn metrics(&self) -> PlainText<String> {
         let pool = self.health.pool_usage();

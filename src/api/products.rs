@@ -125,11 +125,12 @@ pub struct ProductsApi {
 
 #[OpenApi(tag = "ApiTags::Catalog")]
 impl ProductsApi {
-    /// List live products (`products:read`), recorded as `product.searched` activity.
+    /// List and search live products.
     ///
-    /// Filters combine with AND. `q` matches name or SKU as a literal, case-insensitive
-    /// substring (`%` and `_` are ordinary characters). Price bounds are inclusive.
-    /// `in_stock=true` keeps products with stock above zero, `false` those with none.
+    /// Needs `products:read`; recorded as `product.searched` activity. Filters combine with
+    /// AND. `q` matches name or SKU as a literal, case-insensitive substring (`%` and `_` are
+    /// ordinary characters). Price bounds are inclusive. `in_stock=true` keeps products with
+    /// stock above zero, `false` those with none.
     #[oai(
         path = "/api/v1/products",
         method = "get",
@@ -180,9 +181,10 @@ impl ProductsApi {
         }))
     }
 
-    /// Create a product (`products:write`), recorded as `product.created`.
+    /// Create a product.
     ///
-    /// A SKU already used by a live product, ignoring case, is 409; an unknown category 422.
+    /// Needs `products:write`; recorded as `product.created`. A SKU already used by a live
+    /// product, ignoring case, is 409; an unknown category 422.
     #[oai(
         path = "/api/v1/products",
         method = "post",
@@ -212,8 +214,9 @@ impl ProductsApi {
         ))
     }
 
-    /// One live product (`products:read`), recorded as `product.viewed` activity; 404 once
-    /// deleted.
+    /// One live product.
+    ///
+    /// Needs `products:read`; recorded as `product.viewed` activity. 404 once deleted.
     #[oai(
         path = "/api/v1/products/:id",
         method = "get",
@@ -228,12 +231,12 @@ impl ProductsApi {
         Ok(one(self.products.get(&auth.0, id.0).await?))
     }
 
-    /// Change some of a product's fields (`products:write`), recorded as `product.updated`
-    /// with what changed; a change bumps `version`, no change keeps it.
+    /// Change some of a product's fields.
     ///
-    /// With `If-Match: "<version>"` the change applies only while the product is at that
-    /// version; otherwise 412 and nothing changes. A SKU taken by another live product is
-    /// 409, an unknown category 422.
+    /// Needs `products:write`; recorded as `product.updated` with what changed. A change bumps
+    /// `version`, no change keeps it. With `If-Match: "<version>"` the change applies only
+    /// while the product is at that version; otherwise 412 and nothing changes. A SKU taken by
+    /// another live product is 409, an unknown category 422.
     #[oai(
         path = "/api/v1/products/:id",
         method = "patch",
@@ -265,9 +268,11 @@ impl ProductsApi {
         Ok(one(product))
     }
 
-    /// Soft-delete a product (`products:delete`), recorded as `product.deleted`. It then
-    /// reads as absent (404) and leaves every list; the row stays for the audit trail, and
-    /// its SKU becomes free for a new product.
+    /// Delete a product (softly).
+    ///
+    /// Needs `products:delete`; recorded as `product.deleted`. It then reads as absent (404)
+    /// and leaves every list; the row stays for the audit trail, and its SKU becomes free for a
+    /// new product.
     #[oai(
         path = "/api/v1/products/:id",
         method = "delete",
@@ -283,11 +288,11 @@ impl ProductsApi {
         Ok(DeleteProductResponse::Deleted)
     }
 
-    /// Adjust a product's stock by `delta` (`products:write`), recorded as
-    /// `product.stock_adjusted` with the reason; answers the product as it now is.
+    /// Add to or take from a product's stock.
     ///
-    /// Atomic: concurrent adjustments never lose one another, and one that would take the
-    /// stock below zero changes nothing and is 409.
+    /// Needs `products:write`; recorded as `product.stock_adjusted` with the reason. Answers
+    /// the product as it now is. Atomic: concurrent adjustments never lose one another, and one
+    /// that would take the stock below zero changes nothing and is 409.
     #[oai(
         path = "/api/v1/products/:id/stock-adjustments",
         method = "post",

@@ -16,7 +16,8 @@ use crate::service::roles::{NewRoleInput, RoleService, RoleUpdate};
 #[derive(Debug, Object)]
 #[oai(deny_unknown_fields)]
 pub struct CreateRoleRequest {
-    /// `^[a-z][a-z0-9_-]{1,49}$`, unique (a taken name is 409).
+    /// 2 to 50 characters: a lowercase letter, then lowercase letters, digits, `_` or `-`;
+    /// unique (a taken name is 409).
     #[oai(validator(pattern = "^[a-z][a-z0-9_-]{1,49}$"))]
     pub name: String,
     /// At most 500 characters; trimmed, and empty means none.
@@ -30,7 +31,8 @@ pub struct CreateRoleRequest {
 #[derive(Debug, Object)]
 #[oai(deny_unknown_fields)]
 pub struct UpdateRoleRequest {
-    /// New name; built-in roles cannot be renamed (409).
+    /// New name, 2 to 50 characters: a lowercase letter, then lowercase letters, digits, `_`
+    /// or `-`; unique (409); built-in roles cannot be renamed (409).
     #[oai(validator(pattern = "^[a-z][a-z0-9_-]{1,49}$"))]
     pub name: Option<String>,
     /// New description; `null` or an empty string removes it.
@@ -59,7 +61,9 @@ pub struct RolesApi {
 
 #[OpenApi(tag = "ApiTags::Roles")]
 impl RolesApi {
-    /// List roles by name (`roles:read`).
+    /// List roles by name.
+    ///
+    /// Needs `roles:read`.
     #[oai(path = "/api/v1/roles", method = "get", operation_id = "list_roles")]
     async fn list(
         &self,
@@ -84,10 +88,10 @@ impl RolesApi {
         }))
     }
 
-    /// Create a role (`roles:write`), recorded as `role.created`.
+    /// Create a role.
     ///
-    /// A taken name is 409; unknown permissions are 422. Granting permissions you do not
-    /// hold yourself is 403.
+    /// Needs `roles:write`; recorded as `role.created`. A taken name is 409; unknown
+    /// permissions are 422. Granting permissions you do not hold yourself is 403.
     #[oai(path = "/api/v1/roles", method = "post", operation_id = "create_role")]
     async fn create(
         &self,
@@ -105,7 +109,9 @@ impl RolesApi {
         Ok(CreateRoleResponse::Created(Json(role.into()), location))
     }
 
-    /// One role (`roles:read`); 404 when there is none with this id.
+    /// One role.
+    ///
+    /// Needs `roles:read`; 404 when there is none with this id.
     #[oai(path = "/api/v1/roles/:id", method = "get", operation_id = "get_role")]
     async fn get(
         &self,
@@ -116,13 +122,13 @@ impl RolesApi {
         Ok(Json(self.roles.get(&auth.0, id.0).await?.into()))
     }
 
-    /// Change a role's name, description and/or permission set (`roles:write`).
+    /// Change a role's name, description and/or permission set.
     ///
-    /// Recorded as `role.updated` with what changed (nothing when nothing did); holders of
-    /// the role get the new permissions from their next request. Built-in roles cannot be
-    /// renamed (409); their description and permissions may change, except that `admin`
-    /// always keeps every permission (409). A taken name is 409, unknown permissions 422.
-    /// Granting permissions you do not hold, or changing a role that has permissions you
+    /// Needs `roles:write`. Recorded as `role.updated` with what changed (nothing when nothing
+    /// did); holders of the role get the new permissions from their next request. Built-in
+    /// roles cannot be renamed (409); their description and permissions may change, except that
+    /// `admin` always keeps every permission (409). A taken name is 409, unknown permissions
+    /// 422. Granting permissions you do not hold, or changing a role that has permissions you
     /// do not hold, is 403.
     #[oai(
         path = "/api/v1/roles/:id",
@@ -145,11 +151,12 @@ impl RolesApi {
         Ok(Json(self.roles.update(&auth.0, id.0, update).await?.into()))
     }
 
-    /// Delete a role (`roles:write`), recorded as `role.deleted`.
+    /// Delete a role.
     ///
-    /// Built-in roles cannot be deleted (409). A role that any user holds cannot be deleted
-    /// either (409): change those users' roles first, so each change is recorded as that
-    /// user's `user.roles_changed`. Deleting a role with permissions you do not hold is 403.
+    /// Needs `roles:write`; recorded as `role.deleted`. Built-in roles cannot be deleted (409).
+    /// A role that any user holds cannot be deleted either (409): change those users' roles
+    /// first, so each change is recorded as that user's `user.roles_changed`. Deleting a role
+    /// with permissions you do not hold is 403.
     #[oai(
         path = "/api/v1/roles/:id",
         method = "delete",
@@ -165,7 +172,9 @@ impl RolesApi {
         Ok(DeleteRoleResponse::Deleted)
     }
 
-    /// The permission catalogue, by name, with descriptions (`roles:read`).
+    /// The permission catalogue, by name, with descriptions.
+    ///
+    /// Needs `roles:read`.
     #[oai(
         path = "/api/v1/permissions",
         method = "get",

@@ -47,6 +47,28 @@ pub fn complete(spec: &str) -> Value {
     document
 }
 
+/// Lists the document's tags (the docs page's sections) in `order`; poem-openapi lists them
+/// by name. Tags `order` does not name keep their place after those it does.
+pub fn order_tags(document: &mut Value, order: &[&str]) {
+    if let Some(tags) = document["tags"].as_array_mut() {
+        let place = |tag: &Value| {
+            let name = tag["name"].as_str().unwrap_or_default();
+            order.iter().position(|n| *n == name).unwrap_or(order.len())
+        };
+        tags.sort_by_key(place);
+    }
+}
+
+/// The Swagger UI page showing `document` (the completed one) where poem-openapi's page shows
+/// the `generated` document it was built from.
+pub fn docs_page(page: &str, generated: &str, document: &str) -> String {
+    debug_assert!(
+        page.contains(generated),
+        "the page embeds the generated document"
+    );
+    page.replacen(generated, document, 1)
+}
+
 fn allow_null_where_optional(schema: &mut Value) {
     let required: Vec<String> = schema["required"]
         .as_array()
@@ -152,6 +174,30 @@ mod tests {
             view["part"]["allOf"][0]["$ref"],
             "#/components/schemas/Update"
         );
+    }
+
+    #[test]
+    fn tags_follow_the_given_order_and_unnamed_ones_come_last() {
+        let mut document = serde_json::json!({"tags": [
+            {"name": "Audit"}, {"name": "Auth"}, {"name": "Extra"}, {"name": "Me"}]});
+        order_tags(&mut document, &["Auth", "Me", "Audit"]);
+        let names: Vec<&str> = document["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["Auth", "Me", "Audit", "Extra"]);
+    }
+
+    #[test]
+    fn the_docs_page_shows_the_completed_document() {
+        let page = docs_page(
+            "<script>let spec = {\"a\": 1};</script>",
+            "{\"a\": 1}",
+            "{\"a\":2}",
+        );
+        assert_eq!(page, "<script>let spec = {\"a\":2};</script>");
     }
 
     #[test]

@@ -8,8 +8,18 @@ use serde_json::{Value, json};
 
 use crate::domain::identity::{Permission, ROLE_NAME_PATTERN};
 use crate::domain::text::{
-    EMAIL_PATTERN, LINE_OF_TWO_PATTERN, LINE_PATTERN, NO_CONTROLS_PATTERN, TEXT_PATTERN,
+    EMAIL_IN_WORDS, EMAIL_PATTERN, LINE_IN_WORDS, LINE_OF_TWO_IN_WORDS, LINE_OF_TWO_PATTERN,
+    LINE_PATTERN, NO_CONTROLS_IN_WORDS, NO_CONTROLS_PATTERN, TEXT_IN_WORDS, TEXT_PATTERN,
 };
+
+/// Each pattern in words: the docs page shows the pattern for tools, the words for readers.
+const PATTERNS_IN_WORDS: &[(&str, &str)] = &[
+    (LINE_PATTERN, LINE_IN_WORDS),
+    (LINE_OF_TWO_PATTERN, LINE_OF_TWO_IN_WORDS),
+    (TEXT_PATTERN, TEXT_IN_WORDS),
+    (NO_CONTROLS_PATTERN, NO_CONTROLS_IN_WORDS),
+    (EMAIL_PATTERN, EMAIL_IN_WORDS),
+];
 
 #[derive(Clone, Copy, Debug)]
 pub enum Rule {
@@ -110,6 +120,7 @@ pub fn state(document: &mut Value) {
             .filter(|p| p.is_object())
         {
             apply(target, *rule);
+            describe(target, *rule);
         }
     }
     let Some(paths) = document["paths"].as_object_mut() else {
@@ -133,10 +144,26 @@ pub fn state(document: &mut Value) {
                     .filter(|p| p["in"] == "query" && p["name"] == *name)
                 {
                     apply(&mut parameter["schema"], *rule);
+                    describe(parameter, *rule);
                 }
             }
         }
     }
+}
+
+/// Adds the rule in words to the `description` of `holder` (a property or a parameter).
+fn describe(holder: &mut Value, rule: Rule) {
+    let Rule::Pattern(pattern) = rule else {
+        return;
+    };
+    let Some((_, words)) = PATTERNS_IN_WORDS.iter().find(|(p, _)| *p == pattern) else {
+        return;
+    };
+    let description = match holder["description"].as_str() {
+        Some(said) if !said.is_empty() => format!("{said} {words}"),
+        _ => (*words).to_owned(),
+    };
+    holder["description"] = json!(description);
 }
 
 fn apply(schema: &mut Value, rule: Rule) {
@@ -170,6 +197,10 @@ mod tests {
             json!({"enum": [0]})
         );
         assert_eq!(adjustment["properties"]["reason"]["pattern"], LINE_PATTERN);
+        assert_eq!(
+            adjustment["properties"]["reason"]["description"],
+            LINE_IN_WORDS
+        );
         assert_eq!(
             document["paths"]["/api/v1/users"]["get"]["parameters"][0]["schema"]["pattern"],
             ROLE_NAME_PATTERN

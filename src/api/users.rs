@@ -45,11 +45,11 @@ pub struct UsersApi {
 
 #[OpenApi(tag = "ApiTags::Users")]
 impl UsersApi {
-    /// List accounts, newest first (`users:read`).
+    /// List accounts, newest first.
     ///
-    /// Filters combine with AND. `q` matches a case-insensitive substring of the email or
-    /// the full name, literally (`%`, `_` and `\` are plain characters). `role` must be a
-    /// well-formed role name (else 422); one nobody holds matches nothing.
+    /// Needs `users:read`. Filters combine with AND. `q` matches a case-insensitive substring
+    /// of the email or the full name, literally (`%`, `_` and `\` are plain characters). `role`
+    /// must be a well-formed role name (else 422); one nobody holds matches nothing.
     #[oai(path = "/api/v1/users", method = "get", operation_id = "list_users")]
     #[allow(clippy::too_many_arguments)] // one per documented query parameter
     async fn list(
@@ -88,10 +88,11 @@ impl UsersApi {
         }))
     }
 
-    /// One account (`users:read`); 404 when there is none with this id.
+    /// One account.
     ///
-    /// Deactivated accounts are still found (`is_active: false`): deactivation is a state
-    /// of the account, which can be reactivated, and the list filters on it.
+    /// Needs `users:read`; 404 when there is none with this id. Deactivated accounts are still
+    /// found (`is_active: false`): deactivation is a state of the account, which can be
+    /// reactivated, and the list filters on it.
     #[oai(path = "/api/v1/users/:id", method = "get", operation_id = "get_user")]
     async fn get(
         &self,
@@ -102,12 +103,13 @@ impl UsersApi {
         Ok(Json(self.users.get(&auth.0, id.0).await?.into()))
     }
 
-    /// Change an account's name and/or activity (`users:write`).
+    /// Change an account's name and/or activity.
     ///
-    /// Recorded as `user.deactivated` when `is_active` goes from true to false, otherwise as
-    /// `user.updated`; `changes` lists every changed field (nothing is recorded when nothing
-    /// changed). Deactivating also revokes the account's refresh tokens. Deactivating
-    /// yourself is 409. Changing an account that holds permissions you lack is 403.
+    /// Needs `users:write`. Recorded as `user.deactivated` when `is_active` goes from true to
+    /// false, otherwise as `user.updated`; `changes` lists every changed field (nothing is
+    /// recorded when nothing changed). Deactivating also revokes the account's refresh tokens.
+    /// Deactivating yourself is 409. Changing an account that holds permissions you lack is
+    /// 403.
     #[oai(
         path = "/api/v1/users/:id",
         method = "patch",
@@ -127,12 +129,13 @@ impl UsersApi {
         Ok(Json(self.users.update(&auth.0, id.0, update).await?.into()))
     }
 
-    /// Replace an account's roles (`users:write`); applies from the account's next request.
+    /// Replace an account's roles.
     ///
-    /// Unknown role names are 422 (field `roles`). Removing your own `admin` role is 409.
-    /// Granting a role with permissions you lack, or changing the roles of an account that
-    /// holds permissions you lack, is 403. Recorded as `user.roles_changed` with the sorted
-    /// role names before and after (nothing when the set is unchanged).
+    /// Needs `users:write`; applies from the account's next request. Unknown role names are 422
+    /// (field `roles`). Removing your own `admin` role is 409. Granting a role with permissions
+    /// you lack, or changing the roles of an account that holds permissions you lack, is 403.
+    /// Recorded as `user.roles_changed` with the sorted role names before and after (nothing
+    /// when the set is unchanged).
     #[oai(
         path = "/api/v1/users/:id/roles",
         method = "put",
@@ -149,13 +152,13 @@ impl UsersApi {
         Ok(Json(user.into()))
     }
 
-    /// Deactivate an account (soft delete; `users:write`).
+    /// Deactivate an account.
     ///
-    /// The account's access tokens stop working at once and its refresh tokens are revoked;
-    /// the row stays (it can be reactivated with `PATCH {"is_active": true}`). Idempotent:
-    /// an already inactive account answers 204 and nothing new is recorded. Otherwise
-    /// recorded as `user.deactivated`. Deactivating yourself is 409; an account holding
-    /// permissions you lack is 403.
+    /// Needs `users:write`. A soft delete: the account's access tokens stop working at once and
+    /// its refresh tokens are revoked; the row stays (it can be reactivated with `PATCH
+    /// {"is_active": true}`). Idempotent: an already inactive account answers 204 and nothing
+    /// new is recorded. Otherwise recorded as `user.deactivated`. Deactivating yourself is 409;
+    /// an account holding permissions you lack is 403.
     #[oai(
         path = "/api/v1/users/:id",
         method = "delete",

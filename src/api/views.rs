@@ -58,7 +58,8 @@ pub struct UserPage {
 #[derive(Debug, Object)]
 pub struct RoleView {
     pub id: Uuid,
-    /// `^[a-z][a-z0-9_-]{1,49}$`, unique.
+    /// 2 to 50 characters: a lowercase letter, then lowercase letters, digits, `_` or `-`;
+    /// unique.
     pub name: String,
     pub description: Option<String>,
     /// Permission names, sorted.

@@ -58,6 +58,10 @@ impl EnvReader {
             .ok_or_else(|| ConfigError::new(name, "is required but not set"))
     }
 
+    pub fn optional(&self, name: &'static str) -> Option<String> {
+        self.get(name).map(str::to_owned)
+    }
+
     pub fn string_or(&self, name: &'static str, default: &str) -> Result<String, ConfigError> {
         Ok(self.get(name).unwrap_or(default).to_owned())
     }

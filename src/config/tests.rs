@@ -92,3 +92,14 @@ fn trusted_proxies_match_addresses_and_blocks() {
     assert!(proxies.contains("::1".parse().unwrap()));
     assert!(!proxies.contains("11.0.0.1".parse().unwrap()));
 }
+
+#[test]
+fn the_index_spec_folder_is_an_optional_override() {
+    assert_eq!(load(&[]).expect("valid").mongo_indexes_dir, None);
+    assert_eq!(
+        load(&[("MONGO_INDEXES_DIR", "/srv/stockroom/specs")])
+            .expect("valid")
+            .mongo_indexes_dir,
+        Some("/srv/stockroom/specs".into())
+    );
+}

@@ -14,6 +14,8 @@ use super::identity::Invalid;
 
 pub const DEFAULT_PAGE_SIZE: u32 = 20;
 pub const MAX_PAGE_SIZE: u32 = 100;
+/// The most events one export may be limited to; without a limit it holds every match.
+pub const MAX_EXPORT_LIMIT: u32 = 1_000_000;
 pub const MAX_ACTION_CHARS: usize = 64;
 pub const MAX_TARGET_TYPE_CHARS: usize = 64;
 pub const MAX_TARGET_ID_CHARS: usize = 128;
@@ -177,6 +179,24 @@ impl PageSize {
 
     pub fn get(self) -> usize {
         self.0 as usize
+    }
+}
+
+/// How many events an export holds at most, when the caller bounds it: 1 to 1,000,000.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExportLimit(u32);
+
+impl ExportLimit {
+    pub fn parse(raw: u32) -> Result<Self, Invalid> {
+        if (1..=MAX_EXPORT_LIMIT).contains(&raw) {
+            Ok(Self(raw))
+        } else {
+            Err(Invalid("must be between 1 and 1000000"))
+        }
+    }
+
+    pub fn get(self) -> u32 {
+        self.0
     }
 }
 

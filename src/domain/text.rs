@@ -95,6 +95,22 @@ pub const EMAIL_PATTERN: &str = concat!(
     "]*$"
 );
 
+/// [`LINE_PATTERN`] in words, for a reader of the document.
+pub const LINE_IN_WORDS: &str = "One line: no control characters, and not blank (surrounding \
+    whitespace is trimmed).";
+/// [`LINE_OF_TWO_PATTERN`] in words.
+pub const LINE_OF_TWO_IN_WORDS: &str = "One line: no control characters, and at least two \
+    characters once surrounding whitespace is trimmed.";
+/// [`TEXT_PATTERN`] in words.
+pub const TEXT_IN_WORDS: &str = "Free text: line breaks and tabs are allowed, other control \
+    characters are not; surrounding whitespace is trimmed.";
+/// [`NO_CONTROLS_PATTERN`] in words.
+pub const NO_CONTROLS_IN_WORDS: &str = "No control characters.";
+/// [`EMAIL_PATTERN`] in words.
+pub const EMAIL_IN_WORDS: &str = "An email address in ASCII: up to 64 of the characters RFC \
+    5322 allows before the @ (no dot first or last), then a domain of two or more labels of \
+    letters, digits and hyphens; surrounding whitespace is trimmed.";
+
 /// `str::trim`, then 1 or more characters in `range`, none a control character.
 pub fn line(
     raw: &str,

@@ -13,7 +13,9 @@ use super::auth::AuthService;
 use super::caller::Caller;
 use super::error::{FieldIssue, ServiceError, ServiceResult};
 use crate::domain::audit::AuditEvent;
-use crate::domain::audit_query::{AuditCursor, AuditFilter, AuditFilterInput, AuditPage, PageSize};
+use crate::domain::audit_query::{
+    AuditCursor, AuditFilter, AuditFilterInput, AuditPage, ExportLimit, PageSize,
+};
 use crate::domain::identity::Permission;
 use crate::repo::mongo::AuditQueryRepo;
 
@@ -62,21 +64,31 @@ impl AuditService {
             .ok_or(ServiceError::NotFound("audit event"))
     }
 
-    /// Every matching event (`audit:read`), newest first, as a stream read from the store
-    /// while the client downloads it.
+    /// Every matching event (`audit:read`), or the newest `limit` of them, newest first, as
+    /// a stream read from the store while the client downloads it.
     pub async fn export(
         &self,
         caller: &Caller,
         filter: AuditFilterInput,
+        limit: Option<u32>,
     ) -> ServiceResult<AuditEventStream> {
         let mut issues = Vec::new();
-        let Some(filter) = parse_filter(filter, &mut issues) else {
+        let filter = parse_filter(filter, &mut issues);
+        let limit = match limit.map(ExportLimit::parse) {
+            None => Some(None),
+            Some(Ok(limit)) => Some(Some(limit)),
+            Some(Err(why)) => {
+                issues.push(FieldIssue::new("limit", why.0));
+                None
+            }
+        };
+        let (Some(filter), Some(limit)) = (filter, limit) else {
             return Err(ServiceError::Validation(issues));
         };
         self.auth
             .authorize(caller, Permission::AuditRead, "export_audit_events")
             .await?;
-        let stream = self.events.stream(&filter).await?;
+        let stream = self.events.stream(&filter, limit).await?;
         Ok(stream.map(|item| item.map_err(ServiceError::from)).boxed())
     }
 

@@ -300,17 +300,21 @@ impl AuthService {
     pub async fn logout(&self, presented: &str, meta: &RequestMeta) -> ServiceResult<()> {
         let revoked = self
             .tokens
-            .revoke_family(&self.pool, &hash_refresh_token(presented), |user_id| {
-                vec![
-                    AuditEvent::new(
-                        "auth.logout",
-                        Outcome::Success,
-                        meta.actor(Some(user_id), None),
-                        user_target(user_id),
-                    )
-                    .with_request_id(meta.request_id.clone()),
-                ]
-            })
+            .revoke_family(
+                &self.pool,
+                &hash_refresh_token(presented),
+                |user_id, email| {
+                    vec![
+                        AuditEvent::new(
+                            "auth.logout",
+                            Outcome::Success,
+                            meta.actor(Some(user_id), Some(email)),
+                            user_target(user_id),
+                        )
+                        .with_request_id(meta.request_id.clone()),
+                    ]
+                },
+            )
             .await?;
         let user_id = revoked.ok_or(ServiceError::Unauthorized("The refresh token is invalid."))?;
         // The session's access tokens end here at once (elsewhere on notification).

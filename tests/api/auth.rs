@@ -234,11 +234,17 @@ async fn logout_revokes_the_refresh_token() {
         401,
         "already revoked"
     );
-    wait_for_audit_event(
+    let event = wait_for_audit_event(
         &app,
         doc! { "action": "auth.logout", "target.id": &user.id },
     )
     .await;
+    let actor = event.get_document("actor").unwrap();
+    assert_eq!(
+        actor.get_str("email").ok(),
+        Some(user.email.as_str()),
+        "the logout names its actor like the other auth events: {event}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

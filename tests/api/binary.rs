@@ -7,6 +7,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
+mod terminal;
+
 use crate::helpers::{JWT_SECRET, TestDatabase, TestMongo, binary_command, mongo_url};
 
 const ADMIN_PASSWORD: &str = "admin password from the environment";
@@ -114,6 +116,18 @@ async fn create_admin_then_serve_then_sigterm_with_no_secret_in_the_logs() {
             break parsed["fields"]["port"].as_u64().unwrap();
         }
     };
+    // Started outside the checkout, it applied the index specs it carries.
+    let indexes = mongo
+        .database()
+        .await
+        .collection::<bson::Document>("audit_events")
+        .list_index_names()
+        .await
+        .unwrap();
+    assert!(
+        indexes.iter().any(|name| name == "occurred_at_id"),
+        "{indexes:?}"
+    );
     let collector = tokio::spawn(async move {
         while let Ok(Some(line)) = lines.next_line().await {
             logs.push(line);
@@ -224,4 +238,29 @@ async fn create_admin_then_serve_then_sigterm_with_no_secret_in_the_logs() {
             &secret[..6]
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_index_spec_folder_stops_serve_naming_the_folder_once() {
+    let db = TestDatabase::create().await;
+    let mongo = TestMongo::create();
+    let folder = std::env::temp_dir().join(format!("no-specs-{}", uuid::Uuid::new_v4().simple()));
+    let output = binary_command(&db.url, &mongo_url(), &mongo.name)
+        .env("MONGO_INDEXES_DIR", &folder)
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let folder = folder.display().to_string();
+    assert_eq!(text.matches(folder.as_str()).count(), 1, "{text}");
+    assert_eq!(
+        text.matches("No such file or directory").count(),
+        1,
+        "the reason once: {text}"
+    );
 }

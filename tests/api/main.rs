@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod binary;
 mod catalog;
+mod docs;
 mod errors;
 mod faults;
 mod health;

@@ -321,10 +321,9 @@ async fn index_specs_are_applied_idempotently() {
         );
     }
     // A second start over the same database applies the same specs again without error.
-    let specs = stockroom::repo::mongo::indexes::load_specs(std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/mongo_indexes"
-    )))
+    let specs = stockroom::repo::mongo::indexes::load(
+        &stockroom::repo::mongo::spec_files::SpecSource::BuiltIn,
+    )
     .unwrap();
     let ttl = stockroom::repo::mongo::indexes::TtlSettings {
         activity_retention: Duration::from_secs(86_400),

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# start.sh PORT PIDFILE LOGFILE
+# start.sh PORT PIDFILE LOGFILE [DATA_FILE]
 # Set up the venv, start server.py on 127.0.0.1:PORT in the background and wait
 # (up to MONGO_STAND_IN_START_TIMEOUT seconds, default 20) until it answers ping.
+# With DATA_FILE, the data is loaded from it at start and saved to it on a clean stop.
 set -euo pipefail
 
-if [ $# -ne 3 ]; then
-    echo "usage: $0 PORT PIDFILE LOGFILE" >&2
+if [ $# -lt 3 ] || [ $# -gt 4 ]; then
+    echo "usage: $0 PORT PIDFILE LOGFILE [DATA_FILE]" >&2
     exit 2
 fi
-port="$1"; pidfile="$2"; logfile="$3"
+port="$1"; pidfile="$2"; logfile="$3"; data_file="${4:-}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 venv="${MONGO_STAND_IN_VENV:-$here/.venv}"
 timeout="${MONGO_STAND_IN_START_TIMEOUT:-20}"
@@ -27,8 +28,13 @@ if "$venv/bin/python" "$here/ping.py" "$url" --timeout 0.5 2>/dev/null; then
 fi
 
 mkdir -p "$(dirname "$pidfile")" "$(dirname "$logfile")"
+persistence=()
+if [ -n "$data_file" ]; then
+    mkdir -p "$(dirname "$data_file")"
+    persistence=(--data-file "$data_file")
+fi
 nohup "$venv/bin/python" "$here/server.py" --host 127.0.0.1 --port "$port" \
-    --log-level "${MONGO_STAND_IN_LOG_LEVEL:-info}" >>"$logfile" 2>&1 </dev/null &
+    --log-level "${MONGO_STAND_IN_LOG_LEVEL:-info}" "${persistence[@]}" >>"$logfile" 2>&1 </dev/null &
 pid=$!
 echo "$pid" > "$pidfile"
 

@@ -104,6 +104,14 @@ fn page_sizes_are_1_to_100() {
 }
 
 #[test]
+fn export_limits_are_1_to_a_million() {
+    assert!(ExportLimit::parse(0).is_err());
+    assert_eq!(ExportLimit::parse(1).unwrap().get(), 1);
+    assert_eq!(ExportLimit::parse(1_000_000).unwrap().get(), 1_000_000);
+    assert!(ExportLimit::parse(1_000_001).is_err());
+}
+
+#[test]
 fn cursors_round_trip_and_refuse_edits() {
     let cursor = AuditCursor {
         occurred_at: Utc.timestamp_millis_opt(1_700_000_000_123).unwrap(),

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::EventStoreError;
 use super::events::{AUDIT_COLLECTION, EventStore, document_to_audit};
 use crate::domain::audit::AuditEvent;
-use crate::domain::audit_query::{AuditCursor, AuditFilter, AuditPage, PageSize};
+use crate::domain::audit_query::{AuditCursor, AuditFilter, AuditPage, ExportLimit, PageSize};
 
 /// Documents fetched per round trip when streaming an export: bounds memory per request.
 const EXPORT_BATCH_SIZE: u32 = 256;
@@ -78,13 +78,17 @@ impl AuditQueryRepo {
     pub async fn stream(
         &self,
         filter: &AuditFilter,
+        limit: Option<ExportLimit>,
     ) -> Result<BoxStream<'static, Result<AuditEvent, EventStoreError>>, EventStoreError> {
-        let cursor = self
+        let mut find = self
             .audit
             .find(filter_document(filter, None))
             .sort(newest_first())
-            .batch_size(EXPORT_BATCH_SIZE)
-            .await?;
+            .batch_size(EXPORT_BATCH_SIZE);
+        if let Some(limit) = limit {
+            find = find.limit(i64::from(limit.get()));
+        }
+        let cursor = find.await?;
         Ok(cursor
             .filter_map(|item| async move {
                 match item {

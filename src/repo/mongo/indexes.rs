@@ -1,12 +1,14 @@
-//! Declarative index specs (`mongo_indexes/*.json`, one file per collection), applied
-//! idempotently at start-up: creating an index that exists with the same options is a no-op.
+//! Declarative index specs (`mongo_indexes/<collection>.json`, one file per collection),
+//! applied idempotently at start-up: creating an index that exists with the same options is a
+//! no-op.
 
-use std::path::Path;
 use std::time::Duration;
 
 use bson::{Document, doc};
 use mongodb::{Database, IndexModel, options::IndexOptions};
 use serde::Deserialize;
+
+use super::spec_files::{SpecFile, SpecReadError, SpecSource};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -42,11 +44,8 @@ pub struct TtlSettings {
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexSpecError {
-    #[error("reading index specs in {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Read(#[from] SpecReadError),
     #[error("index spec {path} is invalid: {message}")]
     Invalid { path: String, message: String },
     #[error("applying index `{index}` on `{collection}`: {source}")]
@@ -57,28 +56,30 @@ pub enum IndexSpecError {
     },
 }
 
-/// Loads every `*.json` spec in `dir`, sorted by file name.
-pub fn load_specs(dir: &Path) -> Result<Vec<CollectionIndexes>, IndexSpecError> {
-    let read_err = |source| IndexSpecError::Read {
-        path: dir.display().to_string(),
-        source,
-    };
-    let mut paths: Vec<_> = std::fs::read_dir(dir)
-        .map_err(read_err)?
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|ext| ext == "json"))
-        .collect();
-    paths.sort();
-    paths
+/// An index spec is named `<collection>.json`; other files beside it (`<collection>.<kind>.json`)
+/// are other kinds of spec.
+fn is_index_spec(name: &str) -> bool {
+    name.strip_suffix(".json")
+        .is_some_and(|stem| !stem.is_empty() && !stem.contains('.'))
+}
+
+/// Reads and checks every index spec of `source`, sorted by file name.
+pub fn load(source: &SpecSource) -> Result<Vec<CollectionIndexes>, IndexSpecError> {
+    parse_specs(&source.files()?)
+}
+
+/// Checks the index specs among `files`.
+pub fn parse_specs(files: &[SpecFile]) -> Result<Vec<CollectionIndexes>, IndexSpecError> {
+    files
         .iter()
-        .map(|path| {
+        .filter(|file| is_index_spec(&file.name))
+        .map(|file| {
             let invalid = |message: String| IndexSpecError::Invalid {
-                path: path.display().to_string(),
+                path: file.origin.clone(),
                 message,
             };
-            let text = std::fs::read_to_string(path).map_err(|e| invalid(e.to_string()))?;
             let spec: CollectionIndexes =
-                serde_json::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+                serde_json::from_str(&file.text).map_err(|e| invalid(e.to_string()))?;
             for index in &spec.indexes {
                 if index.keys.is_empty() || index.keys.iter().any(|k| k.order != 1 && k.order != -1)
                 {
@@ -162,8 +163,7 @@ mod tests {
 
     #[test]
     fn the_shipped_specs_load_and_build() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("mongo_indexes");
-        let specs = load_specs(&dir).expect("specs load");
+        let specs = load(&SpecSource::BuiltIn).expect("specs load");
         let names: Vec<_> = specs.iter().map(|s| s.collection.as_str()).collect();
         assert!(
             names.contains(&"audit_events") && names.contains(&"activity_events"),
@@ -183,6 +183,25 @@ mod tests {
             1,
             "exactly one TTL index (activity retention)"
         );
+    }
+
+    #[test]
+    fn only_collection_named_json_files_are_index_specs() {
+        let file = |name: &str, text: &str| SpecFile {
+            name: name.to_owned(),
+            origin: name.to_owned(),
+            text: text.to_owned(),
+        };
+        let files = [
+            file("orders.json", r#"{"collection": "orders", "indexes": []}"#),
+            file("orders.validator.json", r#"{"$jsonSchema": {}}"#),
+            file("README.md", "not a spec"),
+        ];
+        let specs = parse_specs(&files).expect("only orders.json is read as an index spec");
+        assert_eq!(specs.len(), 1);
+        assert_eq!(specs[0].collection, "orders");
+        let broken = parse_specs(&[file("orders.json", "{")]).unwrap_err();
+        assert!(broken.to_string().contains("orders.json"), "{broken}");
     }
 
     #[test]

@@ -4,6 +4,7 @@ pub mod analytics;
 pub mod audit_query;
 pub mod events;
 pub mod indexes;
+pub mod spec_files;
 
 use std::time::Duration;
 

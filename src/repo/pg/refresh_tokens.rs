@@ -175,8 +175,9 @@ impl PgRefreshTokenRepo {
         .await?)
     }
 
-    /// Logout: revokes the family of a known, unrevoked token and records `events(user_id)`.
-    /// Returns the user, or `None` when the token was unknown or already revoked.
+    /// Logout: revokes the family of a known, unrevoked token and records
+    /// `events(user_id, email)` of its owner. Returns the user, or `None` when the token was
+    /// unknown or already revoked.
     pub async fn revoke_family<F>(
         &self,
         pool: &PgPool,
@@ -184,7 +185,7 @@ impl PgRefreshTokenRepo {
         events: F,
     ) -> Result<Option<Uuid>, DbError>
     where
-        F: FnOnce(Uuid) -> Vec<AuditEvent> + Send,
+        F: FnOnce(Uuid, &str) -> Vec<AuditEvent> + Send,
     {
         let mut conn = pool.get().await?;
         conn.transaction::<_, DbError, _>(async |conn| {
@@ -194,8 +195,15 @@ impl PgRefreshTokenRepo {
             if token.revoked_at.is_some() {
                 return Ok(None);
             }
+            let email: String = users::table
+                .find(token.user_id)
+                .select(users::email)
+                .first(conn)
+                .await?;
             self.revoke_family_in(conn, token.family_id).await?;
-            PgOutbox.append_all(conn, &events(token.user_id)).await?;
+            PgOutbox
+                .append_all(conn, &events(token.user_id, &email))
+                .await?;
             Ok(Some(token.user_id))
         })
         .await

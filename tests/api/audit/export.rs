@@ -6,7 +6,7 @@ use bson::doc;
 use serde_json::{Value, json};
 use stockroom::domain::audit::AuditEvent;
 
-use super::support::{all_pages, crafted, newest_first, record, wait_listed};
+use super::support::{all_pages, crafted, invalid_fields, newest_first, record, wait_listed};
 use crate::helpers::{TestApp, eventually};
 
 const COLUMNS: [&str; 13] = [
@@ -260,4 +260,47 @@ async fn a_large_export_is_streamed_whole_and_in_order() {
     )
     .await;
     assert_eq!(parse_csv(&csv).len(), 601, "a header and 600 rows");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_limit_exports_the_newest_events_only_and_is_bounded() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_admin().await;
+    let events: Vec<AuditEvent> = (0..7)
+        .map(|n| crafted("test.limited", "limited", &n.to_string()))
+        .collect();
+    record(&app, &events).await;
+    wait_listed(&app, &admin.access_token, "target_type=limited", 7).await;
+    let newest = newest_first(&events);
+
+    let (_, _, text) = export(&app, &admin.access_token, "target_type=limited&limit=5").await;
+    let ids: Vec<String> = ndjson(&text)
+        .iter()
+        .map(|event| event["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids, newest[..5], "the five newest, newest first");
+    let (_, _, csv) = export(
+        &app,
+        &admin.access_token,
+        "format=csv&target_type=limited&limit=5",
+    )
+    .await;
+    assert_eq!(parse_csv(&csv).len(), 6, "a header and five rows");
+    let (_, _, all) = export(
+        &app,
+        &admin.access_token,
+        "target_type=limited&limit=1000000",
+    )
+    .await;
+    assert_eq!(ndjson(&all).len(), 7, "a limit above the count exports all");
+
+    for query in ["limit=0", "limit=1000001", "limit=-1", "limit=five"] {
+        let response = app
+            .get_as(
+                &format!("/api/v1/audit-events/export?{query}"),
+                &admin.access_token,
+            )
+            .await;
+        assert_eq!(invalid_fields(response).await, ["limit"], "{query}");
+    }
 }

@@ -239,7 +239,7 @@ pub fn test_config(
             iterations: 2,
             parallelism: 1,
         },
-        mongo_indexes_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/mongo_indexes").to_owned(),
+        mongo_indexes_dir: None,
         shutdown_timeout: Duration::from_secs(5),
         log_format: LogFormat::Pretty,
     }

@@ -176,10 +176,7 @@ pub fn binary_command(
         .env("BIND_ADDR", "127.0.0.1:0")
         .env("LOG_FORMAT", "json")
         .env("RUST_LOG", "info")
-        .env(
-            "MONGO_INDEXES_DIR",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/mongo_indexes"),
-        )
+        // Outside the checkout: the binary must carry what it reads (migrations, index specs).
         .current_dir(std::env::temp_dir());
     command
 }

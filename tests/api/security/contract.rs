@@ -1,6 +1,6 @@
-//! The contract's permission column (/work/shared/API.md), operation by operation, and
-//! the check that the served document lists exactly these operations and states each one's
-//! permission.
+//! The permission column of the HTTP contract (API.md, at `../shared/API.md` from the
+//! repository root), operation by operation, and the check that the served document lists
+//! exactly these operations and states each one's permission.
 
 use std::collections::BTreeSet;
 
