@@ -71,10 +71,11 @@ impl MeApi {
         Ok(Json(user.into()))
     }
 
-    /// Change the caller's password; every session of the account ends, its refresh and
-    /// access tokens with it (this one included): log in again with the new password.
+    /// Change the caller's password.
     ///
-    /// Any authenticated caller; needs no permission.
+    /// Any authenticated caller; needs no permission. Every session of the account ends:
+    /// its refresh and access tokens stop working (this one included), so log in again with
+    /// the new password.
     #[oai(
         path = "/me/password",
         method = "post",
