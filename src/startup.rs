@@ -24,7 +24,7 @@ use crate::service::categories::CategoryService;
 use crate::service::error::ServiceError;
 use crate::service::health::HealthService;
 use crate::service::identity_cache::IdentityCache;
-use crate::service::passwords::{HashCost, PasswordHasher};
+use crate::service::passwords::{HashCost, HashQueue, PasswordHasher};
 use crate::service::products::ProductService;
 use crate::service::rate_limit::RateLimits;
 use crate::service::roles::RoleService;
@@ -250,7 +250,11 @@ impl Identity {
             iterations: config.password_hash.iterations,
             parallelism: config.password_hash.parallelism,
         };
-        let passwords = PasswordHasher::new(cost).await?;
+        let queue = HashQueue {
+            concurrency: config.password_hash.concurrency,
+            timeout: config.password_hash.queue_timeout,
+        };
+        let passwords = PasswordHasher::new(cost, queue).await?;
         let limits = Arc::new(RateLimits::new(
             config.rate_limit_register_per_minute,
             config.rate_limit_login_per_minute,

@@ -66,6 +66,8 @@ fn bad_urls_and_numbers_name_their_variable() {
         ("LOG_FORMAT", "xml"),
         ("TRUSTED_PROXIES", "10.0.0.0/33"),
         ("MONGODB_DATABASE", "bad name"),
+        ("PASSWORD_HASH_CONCURRENCY", "0"),
+        ("PASSWORD_HASH_QUEUE_TIMEOUT_MS", "0"),
     ];
     for (variable, value) in cases {
         let err = load(&[(variable, value)]).err().expect("must fail");
@@ -91,4 +93,22 @@ fn trusted_proxies_match_addresses_and_blocks() {
     assert!(!proxies.contains("192.168.1.8".parse().unwrap()));
     assert!(proxies.contains("::1".parse().unwrap()));
     assert!(!proxies.contains("11.0.0.1".parse().unwrap()));
+}
+
+#[test]
+fn password_hashing_defaults_to_one_slot_per_core_and_a_bounded_wait() {
+    let config = load(&[]).expect("valid config");
+    let cores = std::thread::available_parallelism().unwrap().get();
+    assert_eq!(config.password_hash.concurrency, cores);
+    assert_eq!(config.password_hash.queue_timeout, Duration::from_secs(3));
+    let tuned = load(&[
+        ("PASSWORD_HASH_CONCURRENCY", "3"),
+        ("PASSWORD_HASH_QUEUE_TIMEOUT_MS", "250"),
+    ])
+    .expect("valid config");
+    assert_eq!(tuned.password_hash.concurrency, 3);
+    assert_eq!(
+        tuned.password_hash.queue_timeout,
+        Duration::from_millis(250)
+    );
 }

@@ -169,7 +169,7 @@ impl AuthService {
             .await?;
         let (user_id, verification, reason) = match &credentials {
             None => {
-                self.passwords.verify_dummy(password).await;
+                self.passwords.verify_dummy(password).await?;
                 (None, None, "unknown_email")
             }
             Some(user) => {

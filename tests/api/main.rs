@@ -14,6 +14,7 @@ mod health;
 mod identity_cache;
 mod me;
 mod outbox;
+mod passwords;
 mod query_time_limit;
 mod roles;
 mod security;

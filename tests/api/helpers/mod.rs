@@ -37,6 +37,9 @@ pub struct TestOptions {
     pub activity_retention: Duration,
     /// `maxTimeMS` of audit and analytics reads.
     pub mongodb_query_timeout: Duration,
+    /// Password hashes at once, and the longest one waits for its turn before a 503.
+    pub password_hash_concurrency: usize,
+    pub password_hash_queue_timeout: Duration,
 }
 
 impl Default for TestOptions {
@@ -50,6 +53,8 @@ impl Default for TestOptions {
             login_per_minute: 0,
             activity_retention: Duration::from_secs(86_400),
             mongodb_query_timeout: Duration::from_secs(10),
+            password_hash_concurrency: 2,
+            password_hash_queue_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -98,6 +103,8 @@ impl TestApp {
         config.cors_allowed_origins = options.cors_allowed_origins;
         config.rate_limit_register_per_minute = options.register_per_minute;
         config.rate_limit_login_per_minute = options.login_per_minute;
+        config.password_hash.concurrency = options.password_hash_concurrency;
+        config.password_hash.queue_timeout = options.password_hash_queue_timeout;
         let app = Application::build(config)
             .await
             .expect("application builds");
@@ -208,6 +215,9 @@ pub fn test_config(
             memory_kib: 19_456,
             iterations: 2,
             parallelism: 1,
+            // The whole suite hashes at once: waits there are load, not what a test checks.
+            concurrency: 2,
+            queue_timeout: Duration::from_secs(30),
         },
         mongo_indexes_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/mongo_indexes").to_owned(),
         shutdown_timeout: Duration::from_secs(5),
