@@ -7,9 +7,9 @@ pub mod indexes;
 
 use std::time::Duration;
 
+use mongodb::Client;
 use mongodb::error::{Error as MongoError, ErrorKind};
 use mongodb::options::ClientOptions;
-use mongodb::Client;
 
 pub use analytics::AnalyticsRepo;
 pub use audit_query::AuditQueryRepo;
