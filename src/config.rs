@@ -37,6 +37,8 @@ pub struct Config {
     pub trusted_proxies: TrustedProxies,
     pub rate_limit_register_per_minute: u32,
     pub rate_limit_login_per_minute: u32,
+    pub rate_limit_login_failures_per_minute: u32,
+    pub rate_limit_password_change_per_minute: u32,
     pub outbox: OutboxConfig,
     pub activity: ActivityConfig,
     pub password_hash: PasswordHashConfig,
@@ -167,6 +169,16 @@ impl Config {
             rate_limit_login_per_minute: env.number_or(
                 "RATE_LIMIT_LOGIN_PER_MINUTE",
                 10,
+                0..=1_000_000,
+            )?,
+            rate_limit_login_failures_per_minute: env.number_or(
+                "RATE_LIMIT_LOGIN_FAILURES_PER_MINUTE",
+                5,
+                0..=1_000_000,
+            )?,
+            rate_limit_password_change_per_minute: env.number_or(
+                "RATE_LIMIT_PASSWORD_CHANGE_PER_MINUTE",
+                5,
                 0..=1_000_000,
             )?,
             outbox: OutboxConfig {

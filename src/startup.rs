@@ -26,7 +26,7 @@ use crate::service::health::HealthService;
 use crate::service::identity_cache::IdentityCache;
 use crate::service::passwords::{HashCost, HashQueue, PasswordHasher};
 use crate::service::products::ProductService;
-use crate::service::rate_limit::RateLimits;
+use crate::service::rate_limit::{LimitSettings, RateLimits};
 use crate::service::roles::RoleService;
 use crate::service::tokens::AccessTokens;
 use crate::service::user_admin::AdminUserService;
@@ -116,11 +116,7 @@ impl Application {
             identity.identities.clone(),
             background.clone(),
         )));
-        tasks.push(tokio::spawn(cleanup::run(
-            pool.clone(),
-            identity.limits.clone(),
-            background.clone(),
-        )));
+        tasks.push(tokio::spawn(cleanup::run(pool.clone(), background.clone())));
 
         let auth_handle = identity.auth.clone();
         let query_time_limit = config.mongodb_query_timeout;
@@ -234,7 +230,6 @@ pub struct Identity {
     pub accounts: AccountService,
     pub users: AdminUserService,
     pub roles: RoleService,
-    pub limits: Arc<RateLimits>,
     /// Inert until a listener resumes it (see `worker::identity_listener`).
     pub identities: IdentityCache,
 }
@@ -256,15 +251,20 @@ impl Identity {
         };
         let passwords = PasswordHasher::new(cost, queue).await?;
         let limits = Arc::new(RateLimits::new(
-            config.rate_limit_register_per_minute,
-            config.rate_limit_login_per_minute,
+            pool.clone(),
+            LimitSettings {
+                register_per_address: config.rate_limit_register_per_minute,
+                login_per_address: config.rate_limit_login_per_minute,
+                login_failures_per_account_and_address: config.rate_limit_login_failures_per_minute,
+                password_changes_per_user: config.rate_limit_password_change_per_minute,
+            },
         ));
         let identities = IdentityCache::new(IDENTITY_CACHE_CAPACITY, IDENTITY_CACHE_LIFETIME);
         let auth = AuthService::new(
             pool.clone(),
             passwords.clone(),
             Arc::new(AccessTokens::new(&config.jwt)),
-            limits.clone(),
+            limits,
             activity,
             config.jwt.refresh_token_ttl,
             identities.clone(),
@@ -274,7 +274,6 @@ impl Identity {
             roles: RoleService::new(pool.clone(), auth.clone()),
             auth,
             accounts: AccountService::new(pool, passwords, identities.clone()),
-            limits,
             identities,
         })
     }

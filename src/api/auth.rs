@@ -89,7 +89,7 @@ pub struct AuthApi {
 
 #[OpenApi(prefix_path = "/api/v1/auth", tag = "ApiTags::Auth")]
 impl AuthApi {
-    /// Create an account (rate limited per client IP). The account gets the `user` role.
+    /// Create an account (rate limited per client address). The account gets the `user` role.
     ///
     /// Open to anyone (no token).
     #[oai(path = "/register", method = "post", operation_id = "register")]
@@ -110,8 +110,9 @@ impl AuthApi {
     }
 
     /// Exchange email and password for a token pair. An unknown email, a wrong password and
-    /// a deactivated account all answer the same 401. Rate limited per client IP and per
-    /// email.
+    /// a deactivated account all answer the same 401. Rate limited per client address, and
+    /// failures per account and address (a correct password from an address that has not
+    /// been failing is not refused because others failed).
     ///
     /// Open to anyone (no token).
     #[oai(path = "/login", method = "post", operation_id = "login")]

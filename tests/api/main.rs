@@ -16,6 +16,7 @@ mod me;
 mod outbox;
 mod passwords;
 mod query_time_limit;
+mod rate_limits;
 mod roles;
 mod security;
 mod shutdown;
