@@ -264,7 +264,7 @@ impl Identity {
             pool.clone(),
             passwords.clone(),
             Arc::new(AccessTokens::new(&config.jwt)),
-            limits,
+            limits.clone(),
             activity,
             config.jwt.refresh_token_ttl,
             identities.clone(),
@@ -273,7 +273,7 @@ impl Identity {
             users: AdminUserService::new(pool.clone(), auth.clone()),
             roles: RoleService::new(pool.clone(), auth.clone()),
             auth,
-            accounts: AccountService::new(pool, passwords, identities.clone()),
+            accounts: AccountService::new(pool, passwords, limits, identities.clone()),
             identities,
         })
     }
