@@ -93,10 +93,13 @@ impl Targets {
             ("PATCH", "/api/v1/users/me") => {
                 (template.to_owned(), Some(json!({ "full_name": name })))
             }
-            // The same password again: every caller keeps the one the suite logs in with.
+            // Each caller changes its password once, from the one it signed up with (a new
+            // password must differ from the current one); nothing later logs in as a caller.
             ("POST", "/api/v1/users/me/password") => (
                 template.to_owned(),
-                Some(json!({ "current_password": PASSWORD, "new_password": PASSWORD })),
+                Some(json!({
+                    "current_password": PASSWORD, "new_password": "the matrix changed it"
+                })),
             ),
             ("GET", "/api/v1/users/{id}") => (account, None),
             ("PATCH", "/api/v1/users/{id}") => (account, Some(json!({ "full_name": name }))),
