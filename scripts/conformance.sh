@@ -52,6 +52,7 @@ BIN="${CARGO_TARGET_DIR:-target}/debug/stockroom"
 # Rate limits off: schemathesis sends many registrations and logins from one address, and
 # 429 is covered by the Rust tests.
 export RATE_LIMIT_REGISTER_PER_MINUTE=0 RATE_LIMIT_LOGIN_PER_MINUTE=0
+export RATE_LIMIT_LOGIN_FAILURES_PER_MINUTE=0 RATE_LIMIT_PASSWORD_CHANGE_PER_MINUTE=0
 start_scratch_service "$BIN" "$PORT" conformance
 ADMIN_EMAIL="conformance-admin@example.com"
 TOKEN="$(create_admin_token "$ADMIN_EMAIL" "$PASSWORD")"

@@ -39,6 +39,7 @@ BIN="${CARGO_TARGET_DIR:-target}/release/stockroom"
 # Every client is 127.0.0.1, so the per-address login limit would refuse the login route
 # (429 is covered by the security tests). Tokens outlive the run.
 export RATE_LIMIT_REGISTER_PER_MINUTE=0 RATE_LIMIT_LOGIN_PER_MINUTE=0
+export RATE_LIMIT_LOGIN_FAILURES_PER_MINUTE=0 RATE_LIMIT_PASSWORD_CHANGE_PER_MINUTE=0
 export ACCESS_TOKEN_TTL_SECONDS=$((DURATION + 3600))
 start_scratch_service "$BIN" "$PORT" soak
 

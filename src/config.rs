@@ -38,6 +38,8 @@ pub struct Config {
     pub trusted_proxies: TrustedProxies,
     pub rate_limit_register_per_minute: u32,
     pub rate_limit_login_per_minute: u32,
+    pub rate_limit_login_failures_per_minute: u32,
+    pub rate_limit_password_change_per_minute: u32,
     pub outbox: OutboxConfig,
     pub activity: ActivityConfig,
     pub password_hash: PasswordHashConfig,
@@ -100,12 +102,17 @@ pub struct ActivityConfig {
     pub retention: Duration,
 }
 
-/// argon2id cost; the minimums are OWASP's floor (19 MiB, 2 iterations, 1 lane).
+/// argon2id cost (the minimums are OWASP's floor: 19 MiB, 2 iterations, 1 lane) and the
+/// queue every hash goes through: at most `concurrency` at once, so at most
+/// `concurrency x memory_kib` of hashing memory; a hash that waits `queue_timeout` for a slot
+/// is refused (503).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PasswordHashConfig {
     pub memory_kib: u32,
     pub iterations: u32,
     pub parallelism: u32,
+    pub concurrency: usize,
+    pub queue_timeout: Duration,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -208,6 +215,16 @@ impl Config {
                 10,
                 0..=1_000_000,
             )?,
+            rate_limit_login_failures_per_minute: env.number_or(
+                "RATE_LIMIT_LOGIN_FAILURES_PER_MINUTE",
+                5,
+                0..=1_000_000,
+            )?,
+            rate_limit_password_change_per_minute: env.number_or(
+                "RATE_LIMIT_PASSWORD_CHANGE_PER_MINUTE",
+                5,
+                0..=1_000_000,
+            )?,
             outbox: OutboxConfig {
                 batch_size: env.number_or("OUTBOX_BATCH_SIZE", 200, 1..=10_000)?,
                 poll_interval: env.duration_or(
@@ -241,12 +258,28 @@ impl Config {
                 )?,
                 iterations: env.number_or("PASSWORD_HASH_ITERATIONS", 2, 2..=20)?,
                 parallelism: env.number_or("PASSWORD_HASH_PARALLELISM", 1, 1..=16)?,
+                concurrency: env.number_or(
+                    "PASSWORD_HASH_CONCURRENCY",
+                    available_cores(),
+                    1..=1_024,
+                )?,
+                queue_timeout: env.duration_or(
+                    "PASSWORD_HASH_QUEUE_TIMEOUT_MS",
+                    3_000,
+                    1..=60_000,
+                    MILLISECOND,
+                )?,
             },
             mongo_indexes_dir: env.optional("MONGO_INDEXES_DIR").map(Into::into),
             shutdown_timeout: env.duration_or("SHUTDOWN_TIMEOUT_SECONDS", 20, 1..=600, SECOND)?,
             log_format: log_format(env)?,
         })
     }
+}
+
+/// The default hashing concurrency: one hash per core the process may use.
+fn available_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
 fn jwt_secret(env: &EnvReader) -> Result<String, ConfigError> {

@@ -25,9 +25,9 @@ use crate::service::categories::CategoryService;
 use crate::service::error::ServiceError;
 use crate::service::health::HealthService;
 use crate::service::identity_cache::IdentityCache;
-use crate::service::passwords::{HashCost, PasswordHasher};
+use crate::service::passwords::{HashCost, HashQueue, PasswordHasher};
 use crate::service::products::ProductService;
-use crate::service::rate_limit::RateLimits;
+use crate::service::rate_limit::{LimitSettings, RateLimits};
 use crate::service::roles::RoleService;
 use crate::service::tokens::AccessTokens;
 use crate::service::user_admin::AdminUserService;
@@ -121,11 +121,7 @@ impl Application {
             identity.identities.clone(),
             background.clone(),
         )));
-        tasks.push(tokio::spawn(cleanup::run(
-            pool.clone(),
-            identity.limits.clone(),
-            background.clone(),
-        )));
+        tasks.push(tokio::spawn(cleanup::run(pool.clone(), background.clone())));
 
         let auth_handle = identity.auth.clone();
         let query_time_limit = config.mongodb_query_timeout;
@@ -244,7 +240,6 @@ pub struct Identity {
     pub accounts: AccountService,
     pub users: AdminUserService,
     pub roles: RoleService,
-    pub limits: Arc<RateLimits>,
     /// Inert until a listener resumes it (see `worker::identity_listener`).
     pub identities: IdentityCache,
 }
@@ -260,10 +255,19 @@ impl Identity {
             iterations: config.password_hash.iterations,
             parallelism: config.password_hash.parallelism,
         };
-        let passwords = PasswordHasher::new(cost).await?;
+        let queue = HashQueue {
+            concurrency: config.password_hash.concurrency,
+            timeout: config.password_hash.queue_timeout,
+        };
+        let passwords = PasswordHasher::new(cost, queue).await?;
         let limits = Arc::new(RateLimits::new(
-            config.rate_limit_register_per_minute,
-            config.rate_limit_login_per_minute,
+            pool.clone(),
+            LimitSettings {
+                register_per_address: config.rate_limit_register_per_minute,
+                login_per_address: config.rate_limit_login_per_minute,
+                login_failures_per_account_and_address: config.rate_limit_login_failures_per_minute,
+                password_changes_per_user: config.rate_limit_password_change_per_minute,
+            },
         ));
         let identities = IdentityCache::new(IDENTITY_CACHE_CAPACITY, IDENTITY_CACHE_LIFETIME);
         let auth = AuthService::new(
@@ -279,8 +283,7 @@ impl Identity {
             users: AdminUserService::new(pool.clone(), auth.clone()),
             roles: RoleService::new(pool.clone(), auth.clone()),
             auth,
-            accounts: AccountService::new(pool, passwords, identities.clone()),
-            limits,
+            accounts: AccountService::new(pool, passwords, limits, identities.clone()),
             identities,
         })
     }

@@ -17,6 +17,8 @@ pub struct RegisterRequest {
     /// Stored trimmed and lowercased; unique case-insensitively.
     #[oai(validator(max_length = 254))]
     pub email: String,
+    /// 8 to 128 characters, and not one of the 20,000 most commonly used passwords
+    /// (compared ignoring case and surrounding whitespace).
     #[oai(validator(min_length = 8, max_length = 128))]
     pub password: String,
     /// 1 to 255 characters after trimming.

@@ -26,8 +26,11 @@ pub struct UpdateMeRequest {
 #[derive(Debug, Object)]
 #[oai(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
+    /// A wrong one is 422 and recorded as `user.password_change_failed`.
     #[oai(validator(min_length = 1, max_length = 128))]
     pub current_password: String,
+    /// 8 to 128 characters, not one of the 20,000 most commonly used passwords (compared
+    /// ignoring case and surrounding whitespace), and not the current password.
     #[oai(validator(min_length = 8, max_length = 128))]
     pub new_password: String,
 }

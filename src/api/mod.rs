@@ -139,10 +139,15 @@ PostgreSQL for everything, MongoDB for the audit trail and analytics; retry late
 the same when a store does not answer in time: PostgreSQL statements and audit and analytics \
 queries have server-side time limits (`DATABASE_STATEMENT_TIMEOUT_MS`, \
 `MONGODB_QUERY_TIMEOUT_MS`); narrowing the filters helps. Writes never wait for MongoDB: \
-their audit events are committed with them and delivered when it is back.\n\n\
-Rate limits are per service instance: registration per client IP, login per client IP and \
-per email; 429 with `Retry-After`. The client IP is the TCP peer unless the peer is a \
-configured trusted proxy.";
+their audit events are committed with them and delivered when it is back. Registration, \
+login and the password change also answer 503 with `Retry-After` when more password hashes \
+are waiting than the service runs at once (a bounded queue keeps its memory bounded).\n\n\
+Rate limits answer 429 with `Retry-After`: registration per client address; login per \
+client address, and failed logins per account and address, so failures from other addresses \
+never refuse a correct password; the password change per user. They are kept in PostgreSQL \
+and shared by every service instance: several instances give a client the budget of one. The \
+client address is the TCP peer unless the peer is a configured trusted proxy; IPv6 clients \
+count per /64.";
 
 pub fn openapi_service(state: ApiState) -> OpenApiService<Apis, ()> {
     let apis = (

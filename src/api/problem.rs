@@ -78,6 +78,12 @@ pub enum ApiError {
     TooManyRequests { retry_after_secs: u64 },
     #[error("service unavailable: {0}")]
     ServiceUnavailable(String),
+    /// 503 with `Retry-After`: the service is too busy for this work right now.
+    #[error("overloaded: {detail}")]
+    Overloaded {
+        detail: String,
+        retry_after_secs: u64,
+    },
     /// Anything unexpected: logged with its cause, answered as a bare 500.
     #[error("internal error: {0:#}")]
     Internal(#[from] anyhow::Error),
@@ -102,7 +108,9 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::ServiceUnavailable(_) | ApiError::Overloaded { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -143,7 +151,9 @@ impl ApiError {
                 format!("Too many requests; retry after {retry_after_secs} seconds."),
                 None,
             ),
-            ApiError::ServiceUnavailable(d) => ("/problems/unavailable", d.clone(), None),
+            ApiError::ServiceUnavailable(d) | ApiError::Overloaded { detail: d, .. } => {
+                ("/problems/unavailable", d.clone(), None)
+            }
             ApiError::Internal(_) => (
                 "about:blank",
                 "An unexpected error occurred; it has been logged with this request id.".to_owned(),
@@ -177,7 +187,10 @@ impl ResponseError for ApiError {
                     .headers_mut()
                     .insert(header::WWW_AUTHENTICATE, "Bearer".parse().unwrap());
             }
-            ApiError::TooManyRequests { retry_after_secs } => {
+            ApiError::TooManyRequests { retry_after_secs }
+            | ApiError::Overloaded {
+                retry_after_secs, ..
+            } => {
                 response
                     .headers_mut()
                     .insert(header::RETRY_AFTER, (*retry_after_secs).into());
@@ -342,6 +355,13 @@ impl From<ServiceError> for ApiError {
                 ApiError::TooManyRequests { retry_after_secs }
             }
             ServiceError::Unavailable(detail) => ApiError::ServiceUnavailable(detail.to_owned()),
+            ServiceError::Overloaded {
+                detail,
+                retry_after_secs,
+            } => ApiError::Overloaded {
+                detail: detail.to_owned(),
+                retry_after_secs,
+            },
             ServiceError::Internal(cause) => ApiError::Internal(cause),
         }
     }

@@ -26,6 +26,8 @@ fn defaults_apply_when_only_required_variables_are_set() {
     assert_eq!(config.jwt.access_token_ttl, Duration::from_secs(900));
     assert_eq!(config.rate_limit_register_per_minute, 5);
     assert_eq!(config.rate_limit_login_per_minute, 10);
+    assert_eq!(config.rate_limit_login_failures_per_minute, 5);
+    assert_eq!(config.rate_limit_password_change_per_minute, 5);
     assert_eq!(config.bind_addr.port(), 8080);
     assert_eq!(config.log_format, LogFormat::Pretty);
 }
@@ -66,6 +68,10 @@ fn bad_urls_and_numbers_name_their_variable() {
         ("LOG_FORMAT", "xml"),
         ("TRUSTED_PROXIES", "10.0.0.0/33"),
         ("MONGODB_DATABASE", "bad name"),
+        ("RATE_LIMIT_LOGIN_FAILURES_PER_MINUTE", "-1"),
+        ("RATE_LIMIT_PASSWORD_CHANGE_PER_MINUTE", "often"),
+        ("PASSWORD_HASH_CONCURRENCY", "0"),
+        ("PASSWORD_HASH_QUEUE_TIMEOUT_MS", "0"),
     ];
     for (variable, value) in cases {
         let err = load(&[(variable, value)]).err().expect("must fail");
@@ -101,5 +107,23 @@ fn the_index_spec_folder_is_an_optional_override() {
             .expect("valid")
             .mongo_indexes_dir,
         Some("/srv/stockroom/specs".into())
+    );
+}
+
+#[test]
+fn password_hashing_defaults_to_one_slot_per_core_and_a_bounded_wait() {
+    let config = load(&[]).expect("valid config");
+    let cores = std::thread::available_parallelism().unwrap().get();
+    assert_eq!(config.password_hash.concurrency, cores);
+    assert_eq!(config.password_hash.queue_timeout, Duration::from_secs(3));
+    let tuned = load(&[
+        ("PASSWORD_HASH_CONCURRENCY", "3"),
+        ("PASSWORD_HASH_QUEUE_TIMEOUT_MS", "250"),
+    ])
+    .expect("valid config");
+    assert_eq!(tuned.password_hash.concurrency, 3);
+    assert_eq!(
+        tuned.password_hash.queue_timeout,
+        Duration::from_millis(250)
     );
 }

@@ -100,17 +100,23 @@ impl Email {
     }
 }
 
-/// A password as typed: 8..=128 characters. Never logged, stored or put in an event.
+/// A new password as typed: 8..=128 characters and not one of the most common passwords
+/// (compared ignoring case and surrounding whitespace). Never logged, stored or put in an
+/// event. Logging in takes any stored password as it is; this is the rule for new ones.
 #[derive(Clone)]
 pub struct Password(String);
 
 impl Password {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let chars = raw.chars().count();
-        if (8..=128).contains(&chars) {
-            Ok(Self(raw.to_owned()))
-        } else {
+        if !(8..=128).contains(&chars) {
             Err(Invalid("must be 8 to 128 characters"))
+        } else if super::common_passwords::is_common(raw) {
+            Err(Invalid(
+                "is one of the most commonly used passwords; choose another",
+            ))
+        } else {
+            Ok(Self(raw.to_owned()))
         }
     }
 
@@ -206,13 +212,31 @@ mod tests {
     #[test]
     fn passwords_are_8_to_128_characters_and_never_printed() {
         assert!(Password::parse("1234567").is_err());
-        assert!(Password::parse("12345678").is_ok());
+        assert!(Password::parse("1234567x").is_ok());
         assert!(
             Password::parse(&"é".repeat(128)).is_ok(),
             "characters, not bytes"
         );
         assert!(Password::parse(&"x".repeat(129)).is_err());
         assert!(!format!("{:?}", Password::parse("hunter22!").unwrap()).contains("hunter"));
+    }
+
+    #[test]
+    fn the_most_common_passwords_are_refused_in_plain_words() {
+        for common in ["12345678", "Password123", "QWERTYUIOP"] {
+            assert_eq!(
+                Password::parse(common).err(),
+                Some(Invalid(
+                    "is one of the most commonly used passwords; choose another"
+                )),
+                "{common}"
+            );
+        }
+        assert_eq!(
+            Password::parse("1234567").err(),
+            Some(Invalid("must be 8 to 128 characters")),
+            "too short is said first"
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod analytics;
 pub mod audit;
 pub mod audit_query;
 pub mod catalog;
+mod common_passwords;
 pub mod identity;
 pub mod money;
 pub mod text;

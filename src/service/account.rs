@@ -3,11 +3,14 @@
 use super::auth::{Caller, parse_fields, user_target};
 use super::error::{ServiceError, ServiceResult};
 use super::identity_cache::IdentityCache;
+use std::sync::Arc;
+
 use super::passwords::PasswordHasher;
+use super::rate_limit::RateLimits;
 use crate::domain::audit::{AuditEvent, Outcome};
 use crate::domain::identity::{Email, FullName, IdentityChange, Password};
 use crate::repo::pg::users::{ProfileChanges, UserRecord};
-use crate::repo::pg::{PgPool, PgUserRepo};
+use crate::repo::pg::{PgOutbox, PgPool, PgUserRepo};
 
 /// The `changes` of a user update: each field that differs, from/to (never secrets).
 pub fn user_changes(
@@ -44,16 +47,25 @@ pub fn user_changes(
 pub struct AccountService {
     pool: PgPool,
     users: PgUserRepo,
+    outbox: PgOutbox,
     passwords: PasswordHasher,
+    limits: Arc<RateLimits>,
     identities: IdentityCache,
 }
 
 impl AccountService {
-    pub fn new(pool: PgPool, passwords: PasswordHasher, identities: IdentityCache) -> Self {
+    pub fn new(
+        pool: PgPool,
+        passwords: PasswordHasher,
+        limits: Arc<RateLimits>,
+        identities: IdentityCache,
+    ) -> Self {
         Self {
             pool,
             users: PgUserRepo,
+            outbox: PgOutbox,
             passwords,
+            limits,
             identities,
         }
     }
@@ -96,13 +108,16 @@ impl AccountService {
     }
 
     /// Verifies the current password, stores the new one and ends every session of the
-    /// caller: their refresh tokens and their access tokens, this one included.
+    /// caller: their refresh tokens and their access tokens, this one included. Attempts are
+    /// limited per user and every wrong current password is audited, so a stolen access token
+    /// cannot be used to guess the password quietly.
     pub async fn change_password(
         &self,
         caller: &Caller,
         current: &str,
         new: &str,
     ) -> ServiceResult<()> {
+        self.limits.check_password_change(caller.id()).await?;
         let new = Password::parse(new)
             .map_err(|invalid| ServiceError::invalid("new_password", invalid.0))?;
         let credentials = self
@@ -116,9 +131,24 @@ impl AccountService {
             .await?
             .valid
         {
+            let failed = caller
+                .event(
+                    "user.password_change_failed",
+                    Outcome::Failure,
+                    user_target(caller.id()),
+                )
+                .with_metadata("reason", "wrong_current_password".into());
+            self.outbox.record(&self.pool, &[failed]).await?;
             return Err(ServiceError::invalid(
                 "current_password",
                 "is not the current password",
+            ));
+        }
+        // The current password was just verified, so equal text is the same password.
+        if new.expose() == current {
+            return Err(ServiceError::invalid(
+                "new_password",
+                "must differ from the current password",
             ));
         }
         let hash = self.passwords.hash(&new).await?;

@@ -102,7 +102,7 @@ impl AuthService {
         input: Registration,
         meta: &RequestMeta,
     ) -> ServiceResult<UserRecord> {
-        self.limits.check_register(meta.ip)?;
+        self.limits.check_register(meta.ip).await?;
         let mut issues = Vec::new();
         let email = parse_fields(&mut issues, "email", Email::parse(&input.email));
         let password = parse_fields(&mut issues, "password", Password::parse(&input.password));
@@ -147,7 +147,7 @@ impl AuthService {
     }
 
     /// Same answer, in about the same time, for an unknown email, a wrong password and a
-    /// deactivated account.
+    /// deactivated account (each also counts as a failure of that account from that address).
     pub async fn login(
         &self,
         email: &str,
@@ -162,14 +162,14 @@ impl AuthService {
                 "must be 1 to 128 characters",
             ));
         }
-        self.limits.check_login(meta.ip, email.as_str())?;
+        self.limits.check_login(meta.ip, email.as_str()).await?;
         let credentials = self
             .users
             .find_credentials(&self.pool, email.as_str())
             .await?;
         let (user_id, verification, reason) = match &credentials {
             None => {
-                self.passwords.verify_dummy(password).await;
+                self.passwords.verify_dummy(password).await?;
                 (None, None, "unknown_email")
             }
             Some(user) => {
@@ -196,6 +196,7 @@ impl AuthService {
             .with_request_id(meta.request_id.clone())
             .with_metadata("reason", reason.into());
             self.outbox.record(&self.pool, &[failed]).await?;
+            self.limits.login_failed(meta.ip, email.as_str()).await?;
             return Err(ServiceError::Unauthorized("Invalid email or password."));
         };
         let user_id = user_id.expect("a verified user has an id");

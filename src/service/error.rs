@@ -36,6 +36,12 @@ pub enum ServiceError {
     RateLimited { retry_after_secs: u64 },
     #[error("unavailable: {0}")]
     Unavailable(&'static str),
+    /// Too much work of one kind is queued; a retry after the pause may be served.
+    #[error("overloaded: {detail}")]
+    Overloaded {
+        detail: &'static str,
+        retry_after_secs: u64,
+    },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }

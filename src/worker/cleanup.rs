@@ -1,17 +1,16 @@
-//! Periodic housekeeping: expired refresh tokens and idle rate-limit state.
+//! Periodic housekeeping: expired refresh tokens and rate-limit keys whose budget is whole
+//! again (so keys clients choose, emails and addresses, cannot grow the table without bound).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 
-use crate::repo::pg::{PgPool, PgRefreshTokenRepo};
-use crate::service::rate_limit::RateLimits;
+use crate::repo::pg::{PgPool, PgRateLimitRepo, PgRefreshTokenRepo};
 
-const EVERY: Duration = Duration::from_secs(600);
+const EVERY: Duration = Duration::from_secs(60);
 
-pub async fn run(pool: PgPool, limits: Arc<RateLimits>, shutdown: CancellationToken) {
+pub async fn run(pool: PgPool, shutdown: CancellationToken) {
     loop {
         tokio::select! {
             () = shutdown.cancelled() => return,
@@ -22,6 +21,9 @@ pub async fn run(pool: PgPool, limits: Arc<RateLimits>, shutdown: CancellationTo
             Ok(deleted) => tracing::info!(deleted, "deleted expired refresh tokens"),
             Err(err) => tracing::warn!(error = %err, "deleting expired refresh tokens failed"),
         }
-        limits.forget_idle();
+        match PgRateLimitRepo.prune(&pool).await {
+            Ok(pruned) => tracing::debug!(pruned, "pruned idle rate-limit keys"),
+            Err(err) => tracing::warn!(error = %err, "pruning rate-limit keys failed"),
+        }
     }
 }

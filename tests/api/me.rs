@@ -174,6 +174,14 @@ async fn no_secret_ever_reaches_a_stored_audit_event() {
     let user = app.new_user().await;
     app.login(&user.email, "a wrong password").await;
     let refreshed: Value = app.refresh(&user.refresh_token).await.json().await.unwrap();
+    let guess = json!({ "current_password": "a wrong guess", "new_password": "a third secret" });
+    app.send_as(
+        Method::POST,
+        "/api/v1/users/me/password",
+        &user.access_token,
+        Some(&guess),
+    )
+    .await;
     let change = json!({ "current_password": PASSWORD, "new_password": "another long secret" });
     app.send_as(
         Method::POST,
@@ -192,11 +200,18 @@ async fn no_secret_ever_reaches_a_stored_audit_event() {
         doc! { "action": "auth.login_failed", "actor.email": &user.email },
     )
     .await;
+    wait_for_audit_event(
+        &app,
+        doc! { "action": "user.password_change_failed", "target.id": &user.id },
+    )
+    .await;
 
     let everything = format!("{:?}", stored_audit_events(&app, doc! {}).await);
     for secret in [
         PASSWORD,
         "a wrong password",
+        "a wrong guess",
+        "a third secret",
         "another long secret",
         user.refresh_token.as_str(),
         user.access_token.as_str(),

@@ -1,6 +1,6 @@
 use poem::http::StatusCode;
 use poem::test::TestClient;
-use poem::{EndpointExt, Route};
+use poem::{EndpointExt, IntoResponse, Route};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::PlainText;
 use poem_openapi::{OpenApi, OpenApiService};
@@ -155,4 +155,19 @@ async fn internal_errors_tell_the_client_nothing_of_their_cause() {
         "{text}"
     );
     assert!(body["request_id"].is_string());
+}
+
+#[test]
+fn an_overloaded_service_is_503_with_retry_after() {
+    let response = ApiError::from(crate::service::error::ServiceError::Overloaded {
+        detail: "Too many password checks are waiting; retry shortly.",
+        retry_after_secs: 3,
+    })
+    .into_response();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(response.headers()["retry-after"], "3");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
 }

@@ -54,6 +54,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    rate_limits (name, key) {
+        name -> Text,
+        key -> Text,
+        tat -> Timestamptz,
+    }
+}
+
+diesel::table! {
     refresh_tokens (id) {
         id -> Uuid,
         family_id -> Uuid,
@@ -118,6 +126,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     permissions,
     product_counts,
     products,
+    rate_limits,
     refresh_tokens,
     role_permissions,
     roles,

@@ -34,12 +34,19 @@ pub struct TestOptions {
     /// Rate limits per minute (0 = off, the default in tests).
     pub register_per_minute: u32,
     pub login_per_minute: u32,
+    pub login_failures_per_minute: u32,
+    pub password_change_per_minute: u32,
+    /// Peers whose `X-Forwarded-For` is believed (tests that speak for many addresses).
+    pub trusted_proxies: &'static str,
     /// TTL of `activity_events` (tests seeding events days back need more than a day).
     pub activity_retention: Duration,
     /// `maxTimeMS` of audit and analytics reads.
     pub mongodb_query_timeout: Duration,
     /// The HTTP server's time limits and caps.
     pub http: HttpConfig,
+    /// Password hashes at once, and the longest one waits for its turn before a 503.
+    pub password_hash_concurrency: usize,
+    pub password_hash_queue_timeout: Duration,
 }
 
 impl Default for TestOptions {
@@ -51,9 +58,14 @@ impl Default for TestOptions {
             cors_allowed_origins: vec![],
             register_per_minute: 0,
             login_per_minute: 0,
+            login_failures_per_minute: 0,
+            password_change_per_minute: 0,
+            trusted_proxies: "",
             activity_retention: Duration::from_secs(86_400),
             mongodb_query_timeout: Duration::from_secs(10),
             http: default_http(),
+            password_hash_concurrency: 2,
+            password_hash_queue_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -127,6 +139,12 @@ impl TestApp {
         config.cors_allowed_origins = options.cors_allowed_origins;
         config.rate_limit_register_per_minute = options.register_per_minute;
         config.rate_limit_login_per_minute = options.login_per_minute;
+        config.rate_limit_login_failures_per_minute = options.login_failures_per_minute;
+        config.rate_limit_password_change_per_minute = options.password_change_per_minute;
+        config.trusted_proxies =
+            TrustedProxies::parse_list(options.trusted_proxies).expect("valid trusted proxies");
+        config.password_hash.concurrency = options.password_hash_concurrency;
+        config.password_hash.queue_timeout = options.password_hash_queue_timeout;
         let app = Application::build(config)
             .await
             .expect("application builds");
@@ -223,6 +241,8 @@ pub fn test_config(
         trusted_proxies: TrustedProxies::default(),
         rate_limit_register_per_minute: 0,
         rate_limit_login_per_minute: 0,
+        rate_limit_login_failures_per_minute: 0,
+        rate_limit_password_change_per_minute: 0,
         outbox: OutboxConfig {
             batch_size: 100,
             poll_interval: Duration::from_millis(50),
@@ -238,6 +258,9 @@ pub fn test_config(
             memory_kib: 19_456,
             iterations: 2,
             parallelism: 1,
+            // The whole suite hashes at once: waits there are load, not what a test checks.
+            concurrency: 2,
+            queue_timeout: Duration::from_secs(30),
         },
         mongo_indexes_dir: None,
         shutdown_timeout: Duration::from_secs(5),

@@ -188,6 +188,8 @@ pub fn service_command(database_url: &str, mongodb_url: &str, mongodb_database: 
     command
         .env("RATE_LIMIT_REGISTER_PER_MINUTE", "0")
         .env("RATE_LIMIT_LOGIN_PER_MINUTE", "0")
+        .env("RATE_LIMIT_LOGIN_FAILURES_PER_MINUTE", "0")
+        .env("RATE_LIMIT_PASSWORD_CHANGE_PER_MINUTE", "0")
         .env("MONGODB_TIMEOUT_MS", "1000")
         .env("OUTBOX_POLL_INTERVAL_MS", "50")
         .env("OUTBOX_BATCH_SIZE", "100")

@@ -1,13 +1,11 @@
-//! Protective response headers on every route family, `no-store` on every auth answer, and
-//! the rate limits' 429 (per email, per address) as the contract describes it.
-
-use std::net::IpAddr;
+//! Protective response headers on every route family and `no-store` on every auth answer
+//! (the rate limits' 429s are in `rate_limits.rs`).
 
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::{Callers, Role, send};
-use crate::helpers::{PASSWORD, TestApp, TestOptions, unique_email};
+use crate::helpers::{PASSWORD, TestApp, unique_email};
 
 /// (method, path, bearer token, body, expected status)
 type Sample<'a> = (Method, String, Option<&'a str>, Option<Value>, u16);
@@ -173,98 +171,4 @@ async fn every_auth_answer_success_or_error_is_no_store() {
             "{what}"
         );
     }
-}
-
-/// A client whose requests come from `ip` (any 127.0.0.0/8 address is this host).
-fn client_from(ip: &str) -> reqwest::Client {
-    reqwest::Client::builder()
-        .local_address(ip.parse::<IpAddr>().unwrap())
-        .build()
-        .unwrap()
-}
-
-async fn login_from(app: &TestApp, ip: &str, email: &str, password: &str) -> reqwest::Response {
-    client_from(ip)
-        .post(app.url("/api/v1/auth/login"))
-        .json(&json!({ "email": email, "password": password }))
-        .send()
-        .await
-        .unwrap()
-}
-
-/// A 429 problem with a positive whole-second `Retry-After` of at most a minute.
-async fn assert_rate_limited(what: &str, response: reqwest::Response) {
-    assert_eq!(response.status(), 429, "{what}");
-    let headers = response.headers();
-    let retry_after: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
-    assert!(
-        (1..=60).contains(&retry_after),
-        "{what}: Retry-After {retry_after}"
-    );
-    assert_eq!(
-        headers["content-type"], "application/problem+json",
-        "{what}"
-    );
-    assert_eq!(headers["cache-control"], "no-store", "{what}");
-    let problem: Value = response.json().await.unwrap();
-    assert_eq!(problem["status"], 429, "{what}");
-    assert!(problem["request_id"].is_string(), "{what}");
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn login_is_limited_per_email_across_addresses_and_per_address_across_emails() {
-    let app = TestApp::spawn_with(TestOptions {
-        login_per_minute: 2,
-        register_per_minute: 1,
-        ..TestOptions::default()
-    })
-    .await;
-    let email = unique_email("target");
-    let registered = client_from("127.0.0.6")
-        .post(app.url("/api/v1/auth/register"))
-        .json(&json!({ "email": email, "password": PASSWORD, "full_name": "T" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(registered.status(), 201);
-
-    // One account guessed at from many addresses: the email's budget runs out.
-    for ip in ["127.0.0.2", "127.0.0.3"] {
-        let guess = login_from(&app, ip, &email, "wrong password").await;
-        assert_eq!(guess.status(), 401, "{ip}");
-    }
-    let limited = login_from(&app, "127.0.0.4", &email, PASSWORD).await;
-    assert_rate_limited("per email", limited).await;
-    let shouted = login_from(&app, "127.0.0.5", &email.to_uppercase(), PASSWORD).await;
-    assert_rate_limited("per email, other case", shouted).await;
-    let other_account = login_from(&app, "127.0.0.4", &unique_email("other"), PASSWORD).await;
-    assert_eq!(
-        other_account.status(),
-        401,
-        "the address itself is not limited"
-    );
-
-    // One address trying many accounts: the address's budget runs out.
-    for _ in 0..2 {
-        let guess = login_from(&app, "127.0.0.7", &unique_email("spray"), PASSWORD).await;
-        assert_eq!(guess.status(), 401);
-    }
-    let sprayed = login_from(&app, "127.0.0.7", &unique_email("spray"), PASSWORD).await;
-    assert_rate_limited("per address", sprayed).await;
-
-    // Registration: per address, other addresses unaffected.
-    let again = client_from("127.0.0.6")
-        .post(app.url("/api/v1/auth/register"))
-        .json(&json!({ "email": unique_email("r"), "password": PASSWORD, "full_name": "R" }))
-        .send()
-        .await
-        .unwrap();
-    assert_rate_limited("register", again).await;
-    let elsewhere = client_from("127.0.0.8")
-        .post(app.url("/api/v1/auth/register"))
-        .json(&json!({ "email": unique_email("r"), "password": PASSWORD, "full_name": "R" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(elsewhere.status(), 201);
 }
