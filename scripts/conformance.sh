@@ -61,14 +61,26 @@ TOKEN="$(create_admin_token "$ADMIN_EMAIL" "$PASSWORD")"
 # Rows the hooks point generated references at (see hooks.py).
 CONFORMANCE_CATEGORY_ID="$(curl -fsS -X POST "$BASE/api/v1/categories" -H "Authorization: Bearer $TOKEN" \
     -H 'content-type: application/json' -d '{"name":"Conformance"}' | sed -E 's/.*"id":"([^"]+)".*/\1/')"
-export CONFORMANCE_CATEGORY_ID CONFORMANCE_PASSWORD="$PASSWORD"
+# Valid password changes end their caller's sessions: a dedicated account makes them.
+CONFORMANCE_CHANGER_EMAIL="conformance-password-changer@example.com"
+curl -fsS -o /dev/null -X POST "$BASE/api/v1/auth/register" -H 'content-type: application/json' \
+    -d "{\"email\":\"$CONFORMANCE_CHANGER_EMAIL\",\"password\":\"$PASSWORD\",\"full_name\":\"Changer\"}"
+export CONFORMANCE_CATEGORY_ID CONFORMANCE_PASSWORD="$PASSWORD" CONFORMANCE_BASE="$BASE" CONFORMANCE_CHANGER_EMAIL
 
 log "schemathesis $("$VENV/bin/st" --version | awk '{ print $NF }') against $BASE/openapi.json"
 cd "$CONFORMANCE_DIR"
+OUTPUT="$TMP_DIR/conformance-output.txt"
+status=0
 SCHEMATHESIS_HOOKS=hooks PYTHONPATH="$CONFORMANCE_DIR" "$VENV/bin/st" \
     --config-file "$CONFORMANCE_DIR/schemathesis.toml" run "$BASE/openapi.json" \
     -H "Authorization: Bearer $TOKEN" \
     --seed "${CONFORMANCE_SEED:-1}" \
     --max-examples "${CONFORMANCE_EXAMPLES:-10}" \
     --report junit --report-dir "$TMP_DIR/conformance" \
-    --no-color
+    --no-color | tee "$OUTPUT" || status=$?
+# A run whose token stopped working passes while testing nothing but 401s: that is a failure.
+if grep -q "Authentication failed" "$OUTPUT"; then
+    log "the admin token stopped working during the run (see 'Authentication failed' above)"
+    status=1
+fi
+exit "$status"
