@@ -7,7 +7,7 @@ mongomock's own sorts go through ``filtering.bson_compare``, patched here.
 
 from mongomock import filtering
 
-import bsonvalues
+from . import bsonvalues
 
 _original_bson_compare = filtering.bson_compare
 

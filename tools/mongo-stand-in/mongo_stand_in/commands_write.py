@@ -4,10 +4,10 @@ import logging
 
 from mongomock.collection import _copy_field
 
-import perf
-import query
-from errors import CommandError, error_from_exception, not_implemented, type_mismatch
-from registry import bool_arg, check_collation, collection_name, command, doc_arg
+from . import perf
+from . import query
+from .errors import CommandError, error_from_exception, not_implemented, type_mismatch
+from .registry import bool_arg, check_collation, collection_name, command, doc_arg
 
 log = logging.getLogger('stand-in.write')
 

@@ -1,6 +1,6 @@
 """--data-file: data survives a clean stop and start; a crash keeps the last snapshot.
 
-    .venv/bin/python -m unittest -v test_persistence
+    .venv/bin/python -m unittest -v tests.test_persistence     (from tools/mongo-stand-in)
 """
 
 import datetime
@@ -13,7 +13,7 @@ from bson.binary import Binary
 from bson.int64 import Int64
 from pymongo.errors import DuplicateKeyError
 
-from standin_fixture import StandInProcess
+from .standin_fixture import StandInProcess
 
 
 def uid():

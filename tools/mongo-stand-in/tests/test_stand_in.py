@@ -1,6 +1,6 @@
-"""End-to-end tests: server.py on a free port, exercised through pymongo and raw frames.
+"""End-to-end tests: the stand-in on a free port, exercised through pymongo and raw frames.
 
-    .venv/bin/python -m unittest -v          (runs test_*.py in this directory)
+    .venv/bin/python -m unittest discover -s tests -t . -v     (from tools/mongo-stand-in)
 """
 
 import datetime
@@ -16,7 +16,7 @@ from bson.int64 import Int64
 from pymongo.errors import BulkWriteError, OperationFailure
 from pymongo.operations import IndexModel
 
-from standin_fixture import StandInProcess
+from .standin_fixture import StandInProcess
 
 BASE = datetime.datetime(2024, 3, 1, 10, 0)
 

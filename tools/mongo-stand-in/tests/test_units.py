@@ -13,11 +13,11 @@ from bson.max_key import MaxKey
 from bson.min_key import MinKey
 from bson.objectid import ObjectId
 
-import aggregation
-import bsonvalues
-import engine as engine_module
-import registry
-from errors import CommandError
+from mongo_stand_in import aggregation
+from mongo_stand_in import bsonvalues
+from mongo_stand_in import engine as engine_module
+from mongo_stand_in import registry
+from mongo_stand_in.errors import CommandError
 
 D = datetime.datetime
 
@@ -114,7 +114,7 @@ class RandomisedConsistencyTest(unittest.TestCase):
     """The fast paths (compiled matcher, cached sort orders) against the slow ones."""
 
     def test_compiled_matcher_agrees_with_mongomock(self):
-        import fastmatch  # pylint: disable=import-outside-toplevel
+        from mongo_stand_in import fastmatch  # pylint: disable=import-outside-toplevel
         from mongomock import filtering  # pylint: disable=import-outside-toplevel
         rng = random.Random(7)
         docs = []

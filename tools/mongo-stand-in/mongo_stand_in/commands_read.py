@@ -8,10 +8,10 @@ from mongomock import filtering
 from mongomock.collection import _copy_field
 from sentinels import NOTHING
 
-import bsonvalues
-import query
-from errors import CommandError, not_implemented, type_mismatch
-from registry import bool_arg, collection_name, command, doc_arg, int_arg
+from . import bsonvalues
+from . import query
+from .errors import CommandError, not_implemented, type_mismatch
+from .registry import bool_arg, collection_name, command, doc_arg, int_arg
 
 
 def _cursor_reply(cursor_doc):

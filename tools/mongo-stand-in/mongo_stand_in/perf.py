@@ -34,9 +34,9 @@ from mongomock import filtering, helpers, store as mm_store
 from pymongo.errors import DuplicateKeyError, WriteError
 from sentinels import NOTHING
 
-import bsonvalues
-import fastmatch
-import sortcache
+from . import bsonvalues
+from . import fastmatch
+from . import sortcache
 
 TTL_SCAN_INTERVAL = 60.0  # seconds; server.py sets it from --ttl-monitor-seconds
 _FAST_ID_TYPES = (str, int, float, bytes, ObjectId)

@@ -2,7 +2,7 @@
 
 import numbers
 
-from errors import CommandError, not_implemented, type_mismatch
+from .errors import CommandError, not_implemented, type_mismatch
 
 COMMANDS = {}
 

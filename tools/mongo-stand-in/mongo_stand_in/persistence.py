@@ -15,7 +15,7 @@ import os
 
 import bson
 
-from commands_read import index_documents
+from .commands_read import index_documents
 
 log = logging.getLogger('stand-in.persistence')
 

@@ -29,9 +29,9 @@ from mongomock import aggregate as mm_aggregate
 from mongomock import filtering
 from sentinels import NOTHING
 
-import bsonvalues
-import fastmatch
-from errors import CommandError, not_implemented
+from . import bsonvalues
+from . import fastmatch
+from .errors import CommandError, not_implemented
 
 EPOCH = datetime.datetime(1970, 1, 1)
 REFERENCE = datetime.datetime(2000, 1, 1)

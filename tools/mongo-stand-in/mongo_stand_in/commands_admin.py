@@ -5,9 +5,9 @@ import numbers
 
 from pymongo.errors import DuplicateKeyError
 
-import bsonvalues
-from errors import CommandError, not_implemented, type_mismatch
-from registry import check_collation, collection_name, command
+from . import bsonvalues
+from .errors import CommandError, not_implemented, type_mismatch
+from .registry import check_collation, collection_name, command
 
 _INDEX_FIELDS = {'key', 'name', 'unique', 'sparse', 'expireAfterSeconds',
                  'partialFilterExpression', 'background', 'v', 'ns', 'collation'}

@@ -9,15 +9,15 @@ import time
 
 import mongomock
 
-import aggregation
-import commands_admin  # noqa: F401  (registers commands)
-import commands_read  # noqa: F401
-import commands_write  # noqa: F401
-import compat
-import perf
-from cursors import CursorRegistry
-from errors import CommandError, error_from_exception, not_implemented
-from registry import COMMANDS, check_collation, check_fields
+from . import aggregation
+from . import commands_admin  # noqa: F401  (registers commands)
+from . import commands_read  # noqa: F401
+from . import commands_write  # noqa: F401
+from . import compat
+from . import perf
+from .cursors import CursorRegistry
+from .errors import CommandError, error_from_exception, not_implemented
+from .registry import COMMANDS, check_collation, check_fields
 
 log = logging.getLogger('stand-in.engine')
 
