@@ -10,6 +10,7 @@ from sentinels import NOTHING
 
 from . import bsonvalues
 from . import query
+from . import validation
 from .errors import CommandError, not_implemented, type_mismatch
 from .registry import bool_arg, collection_name, command, doc_arg, int_arg
 
@@ -169,7 +170,7 @@ def _collection_info(engine, db_name, name, name_only):
     return {
         'name': name,
         'type': 'collection',
-        'options': {},
+        'options': validation.listed_options(store),
         'info': {'readOnly': False, 'uuid': store.uuid},
         'idIndex': {'v': 2, 'key': {'_id': 1}, 'name': '_id_'},
     }

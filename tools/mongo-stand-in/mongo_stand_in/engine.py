@@ -15,6 +15,7 @@ from . import commands_read  # noqa: F401
 from . import commands_write  # noqa: F401
 from . import compat
 from . import perf
+from . import validation
 from .cursors import CursorRegistry
 from .errors import CommandError, error_from_exception, not_implemented
 from .registry import COMMANDS, check_collation, check_fields
@@ -41,7 +42,7 @@ def max_time_ms(cmd):
 # unlike names no MongoDB knows: CommandNotFound (59).
 KNOWN_UNSUPPORTED = frozenset({
     'abortTransaction', 'commitTransaction', 'explain', 'mapReduce', 'mapreduce', 'bulkWrite',
-    'collMod', 'renameCollection', 'validate', 'startSession', 'refreshSessions', 'killSessions',
+    'renameCollection', 'validate', 'startSession', 'refreshSessions', 'killSessions',
     'killAllSessions', 'killAllSessionsByPattern', 'serverStatus', 'dbStats', 'collStats',
     'dataSize', 'currentOp', 'killOp', 'getParameter', 'setParameter', 'hostInfo', 'listCommands',
     'getCmdLineOpts', 'getLog', 'replSetGetStatus', 'replSetGetConfig', 'createUser', 'dropUser',
@@ -75,6 +76,7 @@ def install_patches():
         perf.install()
         compat.install()
         aggregation.install()
+        validation.install()
         _installed = True
 
 
