@@ -15,7 +15,7 @@
   ``$setUnion``, ``$concatArrays``, ``$size`` from expressions.py.
 * Expression operators mongomock does not know -> NotImplementedError (code 238)
   rather than "Unrecognized expression"; ``$out`` is refused (mongomock's drops
-  the target's indexes).
+  the target's indexes); a final ``$merge`` is merge.py's, anywhere else it is refused.
 """
 
 import datetime
@@ -330,3 +330,4 @@ def install():
     handlers['$unset'] = _handle_unset_stage
     handlers['$replaceWith'] = _handle_replace_with_stage
     handlers['$out'] = None  # refused: mongomock's $out drops the target's indexes
+    handlers['$merge'] = None  # a final $merge is merge.py's; anywhere else it is refused

@@ -25,6 +25,7 @@ CODE_NAMES = {
     86: 'IndexKeySpecsConflict',
     96: 'OperationFailed',
     121: 'DocumentValidationFailure',
+    13113: 'MergeStageNoMatchingDocument',
     168: 'InvalidPipelineOperator',
     238: 'NotImplemented',
     352: 'UnsupportedOpQueryCommand',

@@ -153,6 +153,22 @@ def check(coll, doc, update):
     raise DocumentValidationFailure(err_info)
 
 
+@contextlib.contextmanager
+def updating(coll, doc):
+    """Around an in-place change of a stored document made outside mongomock's update path
+    ($merge): a moderate collection then knows whether the document was valid before."""
+    store = coll._store
+    if getattr(store, 'validator', None) is None or _bypass.get() or \
+            store.validation_options.get('validationLevel') != 'moderate':
+        yield
+        return
+    token = _valid_before.set({id(doc): store.validator.failure(doc) is None})
+    try:
+        yield
+    finally:
+        _valid_before.reset(token)
+
+
 def observe(store, documents):
     """perf.py's document iterator, noting which documents are valid before a moderate update."""
     before = _valid_before.get()
