@@ -53,7 +53,7 @@ rss_mb() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status"
 # (if that is what runs), wrk; to say where the time goes.
 ticks_of() { local t=0 pid; for pid in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0))); done; echo "$t"; }
 cpu_ticks() {
-    echo "$(ticks_of "$SERVER_PID") $(ticks_of $(pgrep -x postgres)) $(ticks_of $(pgrep -f mongo-stand-in/server.py)) $(ticks_of $(pgrep -x wrk))"
+    echo "$(ticks_of "$SERVER_PID") $(ticks_of $(pgrep -x postgres)) $(ticks_of $(pgrep -f -- '-m mongo_stand_in')) $(ticks_of $(pgrep -x wrk))"
 }
 # cpu_share BEFORE AFTER: each part's share of the machine's CPU over the run.
 cpu_share() {

@@ -117,14 +117,13 @@ ensure_rust_components() {
     cargo --version >&2
 }
 
-# The stand-in's own suite: test_stand_in.py (end to end) and any other
-# test_*.py beside it, with the venv's python.
+# The stand-in's own suite: tests/test_*.py (end to end and unit), with the venv's python.
 stand_in_tests() {
-    if [[ ! -f "$STAND_IN_DIR/test_stand_in.py" ]]; then
-        log "no $STAND_IN_DIR/test_stand_in.py found"
+    if [[ ! -f "$STAND_IN_DIR/tests/test_stand_in.py" ]]; then
+        log "no $STAND_IN_DIR/tests/test_stand_in.py found"
         return 1
     fi
-    (cd "$STAND_IN_DIR" && "$(stand_in_python)" -m unittest discover -s . -p 'test_*.py')
+    (cd "$STAND_IN_DIR" && "$(stand_in_python)" -m unittest discover -s tests -t . -p 'test_*.py')
 }
 
 # ---------------------------------------------------------------- phases

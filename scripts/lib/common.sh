@@ -306,7 +306,7 @@ _reap_stale_stand_ins() {
         [[ "$owner" =~ ^[0-9]+$ ]] || continue
         kill -0 "$owner" 2>/dev/null && continue
         pid="$(cat "$f" 2>/dev/null || true)"
-        if [[ "$pid" =~ ^[0-9]+$ ]] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'server\.py'; then
+        if [[ "$pid" =~ ^[0-9]+$ ]] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- '-m mongo_stand_in'; then
             log "stopping stale MongoDB stand-in (pid $pid) left by an earlier run"
             stop_mongo_stand_in "$f"
         fi

@@ -93,7 +93,7 @@ def run_vanilla(n, ttl):
 
 
 def run_server(n, ttl):
-    from standin_fixture import StandInProcess  # pylint: disable=import-outside-toplevel
+    from tests.standin_fixture import StandInProcess  # pylint: disable=import-outside-toplevel
     server = StandInProcess()
     try:
         print(f'stand-in server on port {server.port} (pymongo over loopback):')

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # start.sh PORT PIDFILE LOGFILE [DATA_FILE]
-# Set up the venv, start server.py on 127.0.0.1:PORT in the background and wait
-# (up to MONGO_STAND_IN_START_TIMEOUT seconds, default 20) until it answers ping.
+# Set up the venv, start the stand-in (python -m mongo_stand_in) on 127.0.0.1:PORT in the
+# background and wait (up to MONGO_STAND_IN_START_TIMEOUT seconds, default 20) until it
+# answers ping.
 # With DATA_FILE, the data is loaded from it at start and saved to it on a clean stop.
 set -euo pipefail
 
@@ -33,8 +34,11 @@ if [ -n "$data_file" ]; then
     mkdir -p "$(dirname "$data_file")"
     persistence=(--data-file "$data_file")
 fi
-nohup "$venv/bin/python" "$here/server.py" --host 127.0.0.1 --port "$port" \
-    --log-level "${MONGO_STAND_IN_LOG_LEVEL:-info}" "${persistence[@]}" >>"$logfile" 2>&1 </dev/null &
+# The package is found through PYTHONPATH, so relative paths given to this script keep
+# meaning what they meant in the caller's directory.
+PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}" nohup "$venv/bin/python" -m mongo_stand_in \
+    --host 127.0.0.1 --port "$port" --log-level "${MONGO_STAND_IN_LOG_LEVEL:-info}" \
+    "${persistence[@]}" >>"$logfile" 2>&1 </dev/null &
 pid=$!
 echo "$pid" > "$pidfile"
 

@@ -67,7 +67,8 @@ impl StandIn {
         let venv = std::env::var("MONGO_STAND_IN_VENV").unwrap_or_else(|_| ".venv".to_owned());
         let python = PathBuf::from(dir).join(venv).join("bin/python");
         let mut child = Command::new(&python)
-            .arg(format!("{dir}/server.py"))
+            .args(["-m", "mongo_stand_in"])
+            .env("PYTHONPATH", dir)
             .args(["--host", "127.0.0.1", "--port", &self.port.to_string()])
             .args(["--log-level", "warning", "--data-file"])
             .arg(&self.data_file)

@@ -1,13 +1,15 @@
 """Write commands: insert, update, delete, findAndModify."""
 
+import functools
 import logging
 
 from mongomock.collection import _copy_field
 
-import perf
-import query
-from errors import CommandError, error_from_exception, not_implemented, type_mismatch
-from registry import bool_arg, check_collation, collection_name, command, doc_arg
+from . import perf
+from . import query
+from . import validation
+from .errors import CommandError, error_from_exception, not_implemented, type_mismatch
+from .registry import bool_arg, check_collation, collection_name, command, doc_arg
 
 log = logging.getLogger('stand-in.write')
 
@@ -50,6 +52,15 @@ def _run_statements(cmd, field, run_one):
     return errors
 
 
+def honours_bypass(handler):
+    """Runs a write handler with the command's ``bypassDocumentValidation``."""
+    @functools.wraps(handler)
+    def run(engine, db_name, cmd):
+        with validation.bypassed(bool_arg(cmd, 'bypassDocumentValidation')):
+            return handler(engine, db_name, cmd)
+    return run
+
+
 def _reply(counts, errors):
     reply = dict(counts)
     if errors:
@@ -59,6 +70,7 @@ def _reply(counts, errors):
 
 
 @command('insert', fields=('documents',) + _WRITE_FIELDS, unsupported=_WRITE_UNSUPPORTED)
+@honours_bypass
 def insert(engine, db_name, cmd):
     coll = engine.collection(db_name, collection_name(cmd, 'insert'))
     counts = {'n': 0}
@@ -82,6 +94,7 @@ _UPDATE_STATEMENT_FIELDS = {'q', 'u', 'upsert', 'multi', 'hint', 'collation', 'a
 
 
 @command('update', fields=('updates',) + _WRITE_FIELDS, unsupported=_WRITE_UNSUPPORTED)
+@honours_bypass
 def update(engine, db_name, cmd):
     coll = engine.collection(db_name, collection_name(cmd, 'update'))
     counts = {'n': 0, 'nModified': 0}
@@ -149,6 +162,7 @@ def delete(engine, db_name, cmd):
          fields=('query', 'sort', 'remove', 'update', 'new', 'fields', 'upsert',
                  'bypassDocumentValidation', 'hint', 'collation'),
          unsupported=('arrayFilters', 'let', 'stmtId'))
+@honours_bypass
 def find_and_modify(engine, db_name, cmd):
     name = next(iter(cmd))
     coll_name = collection_name(cmd, name)

@@ -12,9 +12,9 @@ import numbers
 from mongomock import filtering
 from mongomock.collection import _copy_field
 
-import bsonvalues
-import fastmatch
-from errors import CommandError, bad_value, not_implemented
+from . import bsonvalues
+from . import fastmatch
+from .errors import CommandError, bad_value, not_implemented
 
 
 def matching(coll, query):

@@ -24,6 +24,8 @@ CODE_NAMES = {
     85: 'IndexOptionsConflict',
     86: 'IndexKeySpecsConflict',
     96: 'OperationFailed',
+    121: 'DocumentValidationFailure',
+    13113: 'MergeStageNoMatchingDocument',
     168: 'InvalidPipelineOperator',
     238: 'NotImplemented',
     352: 'UnsupportedOpQueryCommand',
@@ -70,7 +72,7 @@ def error_from_exception(exc):
         return CommandError(238, f'not supported by the MongoDB stand-in (mongomock engine): {exc}')
     if isinstance(exc, DuplicateKeyError):
         details = exc.details or {}
-        extra = {k: details[k] for k in ('keyPattern', 'keyValue') if k in details}
+        extra = {k: details[k] for k in ('keyPattern', 'keyValue', 'errInfo') if k in details}
         return CommandError(exc.code or 11000, details.get('errmsg', str(exc)), extra=extra)
     if isinstance(exc, (WriteError, OperationFailure)):
         return CommandError(exc.code or 2, str(exc))

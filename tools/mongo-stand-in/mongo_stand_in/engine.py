@@ -9,20 +9,23 @@ import time
 
 import mongomock
 
-import aggregation
-import commands_admin  # noqa: F401  (registers commands)
-import commands_read  # noqa: F401
-import commands_write  # noqa: F401
-import compat
-import perf
-from cursors import CursorRegistry
-from errors import CommandError, error_from_exception, not_implemented
-from registry import COMMANDS, check_collation, check_fields
+from . import aggregation
+from . import commands_admin  # noqa: F401  (registers commands)
+from . import commands_read  # noqa: F401
+from . import commands_write  # noqa: F401
+from . import compat
+from . import perf
+from . import registry
+from . import validation
+from .cursors import CursorRegistry
+from .errors import CommandError, error_from_exception, not_implemented
+from .registry import COMMANDS, check_collation, check_fields
 
 log = logging.getLogger('stand-in.engine')
 
 # Read commands that honour maxTimeMS (writes ignore it: a write is not undone when mongod
-# interrupts it either, and nothing here sends one).
+# interrupts it either, and nothing here sends one). An aggregate ending in $merge checks it
+# before it writes (merge.py).
 _TIME_LIMITED = frozenset({'find', 'aggregate', 'count', 'distinct'})
 _clock = time.monotonic  # replaced in unit tests
 
@@ -41,7 +44,7 @@ def max_time_ms(cmd):
 # unlike names no MongoDB knows: CommandNotFound (59).
 KNOWN_UNSUPPORTED = frozenset({
     'abortTransaction', 'commitTransaction', 'explain', 'mapReduce', 'mapreduce', 'bulkWrite',
-    'collMod', 'renameCollection', 'validate', 'startSession', 'refreshSessions', 'killSessions',
+    'renameCollection', 'validate', 'startSession', 'refreshSessions', 'killSessions',
     'killAllSessions', 'killAllSessionsByPattern', 'serverStatus', 'dbStats', 'collStats',
     'dataSize', 'currentOp', 'killOp', 'getParameter', 'setParameter', 'hostInfo', 'listCommands',
     'getCmdLineOpts', 'getLog', 'replSetGetStatus', 'replSetGetConfig', 'createUser', 'dropUser',
@@ -75,6 +78,7 @@ def install_patches():
         perf.install()
         compat.install()
         aggregation.install()
+        validation.install()
         _installed = True
 
 
@@ -144,9 +148,9 @@ class Engine:
             time_limit_ms = max_time_ms(cmd) if name in _TIME_LIMITED else 0
             if not time_limit_ms:
                 return spec.handler(self, db_name, cmd)
-            started = _clock()
-            reply = spec.handler(self, db_name, cmd)
-            if (_clock() - started) * 1000 > time_limit_ms:
+            with registry.time_limited(registry.TimeLimit(time_limit_ms, _clock)) as limit:
+                reply = spec.handler(self, db_name, cmd)
+            if not limit.committed and limit.expired():
                 # mongod interrupts the operation while it runs; the stand-in can only drop
                 # the answer afterwards, which a client cannot tell apart.
                 self._kill_reply_cursor(reply)

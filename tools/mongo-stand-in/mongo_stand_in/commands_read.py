@@ -8,10 +8,13 @@ from mongomock import filtering
 from mongomock.collection import _copy_field
 from sentinels import NOTHING
 
-import bsonvalues
-import query
-from errors import CommandError, not_implemented, type_mismatch
-from registry import bool_arg, collection_name, command, doc_arg, int_arg
+from . import bsonvalues
+from . import merge
+from . import query
+from . import registry
+from . import validation
+from .errors import CommandError, not_implemented, type_mismatch
+from .registry import bool_arg, collection_name, command, doc_arg, int_arg
 
 
 def _cursor_reply(cursor_doc):
@@ -83,8 +86,8 @@ def _validate_pipeline(pipeline):
         if not isinstance(stage, dict) or len(stage) != 1:
             raise CommandError(40323, 'A pipeline stage specification object must contain exactly one field.')
         name = next(iter(stage))
-        if name in ('$out', '$merge'):
-            raise not_implemented(f'the {name} stage')
+        if name == '$out':
+            raise not_implemented('the $out stage')
         if name not in mm_aggregate._PIPELINE_HANDLERS:
             if name.startswith('$'):
                 raise not_implemented(f"the pipeline stage '{name}'")
@@ -119,13 +122,24 @@ def aggregate(engine, db_name, cmd):
     coll_name = collection_name(cmd, 'aggregate')
     pipeline = cmd.get('pipeline')
     _validate_pipeline(pipeline)
+    pipeline, merge_argument = merge.split(pipeline)
+    target = merge.parse(engine, db_name, merge_argument) if merge_argument is not None else None
     cursor_opts = cmd.get('cursor')
     if not isinstance(cursor_opts, dict):
         raise CommandError(9, "The 'cursor' option is required, except for aggregate with the explain argument")
     batch_size = int_arg(cursor_opts, 'batchSize', None, minimum=0)
     docs = run_pipeline(engine, db_name, coll_name, pipeline)
-    encoded = [bson.encode(doc) for doc in docs]
-    return _cursor_reply(engine.cursors.open(f'{db_name}.{coll_name}', encoded, batch_size))
+    ns = f'{db_name}.{coll_name}'
+    if target is None:
+        return _cursor_reply(engine.cursors.open(ns, [bson.encode(doc) for doc in docs], batch_size))
+    limit = registry.current_time_limit()
+    if limit is not None:
+        limit.check()  # over the limit: nothing written; once writing, the merge completes
+    with validation.bypassed(bool_arg(cmd, 'bypassDocumentValidation')):
+        merge.apply(engine, db_name, target, docs)
+    if limit is not None:
+        limit.committed = True
+    return _cursor_reply({'firstBatch': [], 'id': Int64(0), 'ns': ns})
 
 
 @command('count', fields=('query', 'limit', 'skip', 'hint', 'collation', 'fields'))
@@ -169,7 +183,7 @@ def _collection_info(engine, db_name, name, name_only):
     return {
         'name': name,
         'type': 'collection',
-        'options': {},
+        'options': validation.listed_options(store),
         'info': {'readOnly': False, 'uuid': store.uuid},
         'idIndex': {'v': 2, 'key': {'_id': 1}, 'name': '_id_'},
     }

@@ -34,9 +34,10 @@ from mongomock import filtering, helpers, store as mm_store
 from pymongo.errors import DuplicateKeyError, WriteError
 from sentinels import NOTHING
 
-import bsonvalues
-import fastmatch
-import sortcache
+from . import bsonvalues
+from . import fastmatch
+from . import sortcache
+from . import validation
 
 TTL_SCAN_INTERVAL = 60.0  # seconds; server.py sets it from --ttl-monitor-seconds
 _FAST_ID_TYPES = (str, int, float, bytes, ObjectId)
@@ -132,6 +133,8 @@ class FastCollectionStore(mm_store.CollectionStore):
         self.unique = {}
         self._ttl_last_scan = 0.0
         self.uuid = Binary.from_uuid(uuid.uuid4())
+        self.validation_options = {}  # validation.py: create/collMod options
+        self.validator = None
 
     # mongomock's drop_indexes() assigns ``indexes = {}`` directly
     @property
@@ -170,6 +173,7 @@ class FastCollectionStore(mm_store.CollectionStore):
     def drop(self):
         super().drop()
         self.unique = {}
+        self.validation_options, self.validator = {}, None
         self.version += 1
 
     def entries_for(self, doc):
@@ -227,7 +231,9 @@ def _check_unique_conflicts(coll, skey):
 
 def _ensure_uniques(self, new_data):
     """Replacement for Collection._ensure_uniques, which mongomock's update path calls
-    after modifying a document in place: re-index it, then check, O(1) per index."""
+    after modifying a document in place: validate it, re-index it, then check the unique
+    indexes, O(1) per index."""
+    validation.check(self, new_data, update=True)
     skey = store_key(new_data['_id'])
     self._store.reindex(skey, new_data)
     _check_unique_conflicts(self, skey)
@@ -250,6 +256,7 @@ def _insert(self, data, session=None, ordered=True):
         reordered.update((k, v) for k, v in data.items() if k != '_id')
         data.clear()
         data.update(reordered)
+    validation.check(self, data, update=False)  # before any duplicate key, as in mongod
     st = self._store
     skey = store_key(doc_id)
     if st.get(skey) is not None:
@@ -267,6 +274,10 @@ _original_iter_documents = mm_collection.Collection._iter_documents
 
 
 def _iter_documents(self, filter):
+    return validation.observe(self._store, _matching_documents(self, filter))
+
+
+def _matching_documents(self, filter):
     st = self._store
     if not filter:
         if filter is None or isinstance(filter, dict):

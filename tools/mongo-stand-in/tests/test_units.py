@@ -8,16 +8,17 @@ from unittest import mock
 
 import mongomock
 from bson.binary import Binary
+from bson.decimal128 import Decimal128
 from bson.int64 import Int64
 from bson.max_key import MaxKey
 from bson.min_key import MinKey
 from bson.objectid import ObjectId
 
-import aggregation
-import bsonvalues
-import engine as engine_module
-import registry
-from errors import CommandError
+from mongo_stand_in import aggregation
+from mongo_stand_in import bsonvalues
+from mongo_stand_in import engine as engine_module
+from mongo_stand_in import registry
+from mongo_stand_in.errors import CommandError
 
 D = datetime.datetime
 
@@ -114,7 +115,7 @@ class RandomisedConsistencyTest(unittest.TestCase):
     """The fast paths (compiled matcher, cached sort orders) against the slow ones."""
 
     def test_compiled_matcher_agrees_with_mongomock(self):
-        import fastmatch  # pylint: disable=import-outside-toplevel
+        from mongo_stand_in import fastmatch  # pylint: disable=import-outside-toplevel
         from mongomock import filtering  # pylint: disable=import-outside-toplevel
         rng = random.Random(7)
         docs = []
@@ -258,6 +259,21 @@ class EngineTest(unittest.TestCase):
         reply = self.run_cmd({'insert': 'm', 'documents': [{'tags': ['a', 'b']}]})
         self.assertEqual(reply['writeErrors'][0]['code'], 238)
         self.assertEqual(self.run_cmd({'count': 'm'})['n'], 0)
+
+    def test_inc_keeps_bson_numeric_types(self):
+        self.run_cmd({'insert': 'n', 'documents': [
+            {'_id': 1, 'long': Int64(5), 'int': 2 ** 31 - 1, 'small': 1, 'dbl': 1, 'dec': Decimal128('1.5'),
+             'arr': [Int64(1)], 'text': 'x'}]})
+        reply = self.run_cmd({'update': 'n', 'updates': [{'q': {'_id': 1}, 'u': {'$inc': {
+            'long': 1, 'int': 1, 'small': 1, 'dbl': 0.5, 'dec': 1, 'arr.0': 1, 'added': Int64(3)}}}]})
+        self.assertNotIn('writeErrors', reply)
+        doc = self.engine.collection('unit', 'n')._store.get(1)
+        self.assertEqual({k: (v, type(v)) for k, v in doc.items() if k not in ('_id', 'text')}, {
+            'long': (6, Int64), 'int': (2 ** 31, Int64), 'small': (2, int), 'dbl': (1.5, float),
+            'dec': (Decimal128('2.5'), Decimal128), 'arr': ([Int64(2)], list), 'added': (3, Int64)})
+        self.assertIsInstance(doc['arr'][0], Int64)
+        reply = self.run_cmd({'update': 'n', 'updates': [{'q': {'_id': 1}, 'u': {'$inc': {'text': 1}}}]})
+        self.assertEqual(reply['writeErrors'][0]['code'], 14)
 
     def test_refuses_other_mongomock_versions(self):
         with mock.patch.object(mongomock, '__version__', '4.2.0'):

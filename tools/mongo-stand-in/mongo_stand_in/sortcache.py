@@ -7,7 +7,7 @@ updates valid entries in place (binary search + list insert) when all sort
 directions agree, every other change makes them stale (re-sorted on next use).
 """
 
-import bsonvalues
+from . import bsonvalues
 
 CACHE_SIZE = 4
 

@@ -1,8 +1,11 @@
-"""Command registry and argument helpers shared by the command modules."""
+"""Command registry, argument helpers and the running command's time limit, shared by the
+command modules."""
 
+import contextlib
+import contextvars
 import numbers
 
-from errors import CommandError, not_implemented, type_mismatch
+from .errors import CommandError, not_implemented, type_mismatch
 
 COMMANDS = {}
 
@@ -97,3 +100,38 @@ def check_collation(collation, where='collation'):
     if collation is None or collation == {} or collation == {'locale': 'simple'}:
         return
     raise not_implemented(f'{where} {collation!r} (only the simple collation is supported)')
+
+
+class TimeLimit:
+    """A read command's ``maxTimeMS``, measured from its start (the engine checks it after the
+    command; a command that writes checks it before writing and then ``commits``)."""
+
+    def __init__(self, limit_ms, clock):
+        self.limit_ms = limit_ms
+        self.clock = clock
+        self.started = clock()
+        self.committed = False
+
+    def expired(self):
+        return (self.clock() - self.started) * 1000 > self.limit_ms
+
+    def check(self):
+        if self.expired():
+            raise CommandError(50, 'operation exceeded time limit')
+
+
+_time_limit = contextvars.ContextVar('time_limit', default=None)
+
+
+@contextlib.contextmanager
+def time_limited(limit):
+    token = _time_limit.set(limit)
+    try:
+        yield limit
+    finally:
+        _time_limit.reset(token)
+
+
+def current_time_limit():
+    """The running command's TimeLimit, or None without ``maxTimeMS``."""
+    return _time_limit.get()

@@ -11,27 +11,28 @@
 * ``$sort`` uses MongoDB's BSON ordering (arrays by min/max element, BinData by
   length/subtype/bytes); ``$count`` on empty input gives no document;
   ``$match`` no longer rebuilds every document; ``$limit``/``$skip`` validated.
+* ``$unset`` and ``$replaceWith`` stages (missing in mongomock); ``$dateToString``,
+  ``$setUnion``, ``$concatArrays``, ``$size`` from expressions.py.
 * Expression operators mongomock does not know -> NotImplementedError (code 238)
   rather than "Unrecognized expression"; ``$out`` is refused (mongomock's drops
-  the target's indexes).
+  the target's indexes); a final ``$merge`` is merge.py's, anywhere else it is refused.
 """
 
 import datetime
 import decimal
 import numbers
-import re
 
 from bson.decimal128 import Decimal128
 from bson.int64 import Int64
-from bson.objectid import ObjectId
-from bson.timestamp import Timestamp
 from mongomock import aggregate as mm_aggregate
 from mongomock import filtering
 from sentinels import NOTHING
 
-import bsonvalues
-import fastmatch
-from errors import CommandError, not_implemented
+from . import bsonvalues
+from . import dates
+from . import expressions
+from . import fastmatch
+from .errors import CommandError, not_implemented
 
 EPOCH = datetime.datetime(1970, 1, 1)
 REFERENCE = datetime.datetime(2000, 1, 1)
@@ -40,32 +41,14 @@ _FIXED_UNITS_MS = {
     'millisecond': 1, 'second': 1000, 'minute': 60_000, 'hour': 3_600_000, 'day': 86_400_000,
 }
 _MONTH_UNITS = {'month': 1, 'quarter': 3, 'year': 12}
-_UTC_NAMES = {'UTC', 'GMT', 'Etc/UTC', 'Etc/GMT', 'Etc/Universal', 'Universal', 'Zulu', 'Z'}
-_OFFSET_RE = re.compile(r'^([+-])(\d{2})(?::?(\d{2}))?$')
 _WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday']
 
 
-def _tz_offset(timezone):
-    if timezone is None or timezone in _UTC_NAMES:
-        return datetime.timedelta(0)
-    if not isinstance(timezone, str):
-        raise CommandError(40517, f"timezone must evaluate to a string, found {type(timezone).__name__}")
-    match = _OFFSET_RE.match(timezone)
-    if not match:
-        raise not_implemented(f'$dateTrunc with timezone {timezone!r} (only UTC and fixed offsets)')
-    sign = -1 if match.group(1) == '-' else 1
-    return sign * datetime.timedelta(hours=int(match.group(2)), minutes=int(match.group(3) or 0))
-
-
 def _as_date(value):
-    if isinstance(value, datetime.datetime):
-        return value.replace(tzinfo=None) if value.tzinfo is None else \
-            (value - value.utcoffset()).replace(tzinfo=None)
-    if isinstance(value, ObjectId):
-        return value.generation_time.replace(tzinfo=None)
-    if isinstance(value, Timestamp):
-        return value.as_datetime().replace(tzinfo=None)
-    raise CommandError(5439012, f"$dateTrunc requires 'date' to be a date, but got {type(value).__name__}")
+    date = dates.to_date(value)
+    if date is None:
+        raise CommandError(5439012, f"$dateTrunc requires 'date' to be a date, but got {type(value).__name__}")
+    return date
 
 
 def date_trunc(date, unit, bin_size=1, timezone=None, start_of_week='sunday'):
@@ -77,7 +60,7 @@ def date_trunc(date, unit, bin_size=1, timezone=None, start_of_week='sunday'):
     if bin_size != int(bin_size) or int(bin_size) <= 0:
         raise CommandError(5439018, "$dateTrunc requires 'binSize' to be greater than 0")
     bin_size = int(bin_size)
-    offset = _tz_offset(timezone)
+    offset = dates.tz_offset(timezone, '$dateTrunc')
     local = date + offset
     if unit in _FIXED_UNITS_MS:
         width = _FIXED_UNITS_MS[unit] * bin_size
@@ -128,7 +111,7 @@ def _date_trunc_operator(parser, args):
                       values['timezone'], values['startOfWeek'])
 
 
-_EXTRA_OPERATORS = {'$dateTrunc': _date_trunc_operator}
+_EXTRA_OPERATORS = dict(expressions.OPERATORS, **{'$dateTrunc': _date_trunc_operator})
 _KNOWN_OPERATORS = set().union(
     mm_aggregate.arithmetic_operators, mm_aggregate.project_operators,
     mm_aggregate.projection_operators, mm_aggregate.comparison_operators,
@@ -318,6 +301,20 @@ def _handle_skip_stage(in_collection, unused_database, options):
     return in_collection[options:]
 
 
+def _handle_unset_stage(in_collection, database, options):
+    fields = [options] if isinstance(options, str) else options
+    if not isinstance(fields, list) or not fields:
+        raise CommandError(31119, '$unset specification must be a string or an array with at least one field')
+    if not all(isinstance(field, str) for field in fields):
+        raise CommandError(31120, '$unset specification must be a string or an array containing only '
+                                  'string values')
+    return mm_aggregate._handle_project_stage(in_collection, database, {field: 0 for field in fields})
+
+
+def _handle_replace_with_stage(in_collection, database, options):
+    return mm_aggregate._handle_replace_root_stage(in_collection, database, {'newRoot': options})
+
+
 _original_count_stage = mm_aggregate._handle_count_stage
 
 
@@ -330,4 +327,7 @@ def install():
     handlers['$count'] = _handle_count_stage
     handlers['$limit'] = _handle_limit_stage
     handlers['$skip'] = _handle_skip_stage
+    handlers['$unset'] = _handle_unset_stage
+    handlers['$replaceWith'] = _handle_replace_with_stage
     handlers['$out'] = None  # refused: mongomock's $out drops the target's indexes
+    handlers['$merge'] = None  # a final $merge is merge.py's; anywhere else it is refused

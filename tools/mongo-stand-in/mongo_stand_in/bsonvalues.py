@@ -27,7 +27,7 @@ from bson.regex import Regex
 from bson.timestamp import Timestamp
 from sentinels import NOTHING
 
-from errors import bad_value
+from .errors import bad_value
 
 RANK_MINKEY = 1
 RANK_EMPTY_ARRAY = 3  # sort only: an empty array sorts before null/missing

@@ -1,4 +1,5 @@
-"""Test helper: run server.py on a free loopback port for the duration of a test class."""
+"""Test helper: run the stand-in (``python -m mongo_stand_in``) on a free loopback port for
+the duration of a test class."""
 
 import os
 import socket
@@ -9,6 +10,7 @@ import time
 import pymongo
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+STAND_IN_DIR = os.path.dirname(HERE)  # holds the mongo_stand_in package
 
 
 def free_port():
@@ -23,10 +25,12 @@ class StandInProcess:
         self.url = f'mongodb://127.0.0.1:{self.port}/?directConnection=true'
         self.log_path = os.path.join(HERE, f'.test-server-{self.port}.log')
         self._log = open(self.log_path, 'wb')  # pylint: disable=consider-using-with
+        env = dict(os.environ)
+        env['PYTHONPATH'] = os.pathsep.join(filter(None, [STAND_IN_DIR, env.get('PYTHONPATH')]))
         self.proc = subprocess.Popen(  # pylint: disable=consider-using-with
-            [sys.executable, os.path.join(HERE, 'server.py'), '--host', '127.0.0.1',
+            [sys.executable, '-m', 'mongo_stand_in', '--host', '127.0.0.1',
              '--port', str(self.port), '--log-level', log_level, *extra_args],
-            stdout=self._log, stderr=subprocess.STDOUT)
+            stdout=self._log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + 20
         while True:
             try:

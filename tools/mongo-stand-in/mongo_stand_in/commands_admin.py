@@ -1,13 +1,16 @@
-"""Collection and index administration: createIndexes, dropIndexes, create, drop,
+"""Collection and index administration: createIndexes, dropIndexes, create, collMod, drop,
 dropDatabase."""
 
 import numbers
 
 from pymongo.errors import DuplicateKeyError
 
-import bsonvalues
-from errors import CommandError, not_implemented, type_mismatch
-from registry import check_collation, collection_name, command
+from bson.int64 import Int64
+
+from . import bsonvalues
+from . import validation
+from .errors import CommandError, not_implemented, type_mismatch
+from .registry import check_collation, collection_name, command
 
 _INDEX_FIELDS = {'key', 'name', 'unique', 'sparse', 'expireAfterSeconds',
                  'partialFilterExpression', 'background', 'v', 'ns', 'collation'}
@@ -179,19 +182,94 @@ def drop_indexes(engine, db_name, cmd):
     return {'nIndexesWas': was, 'ok': 1.0}
 
 
-_CREATE_UNSUPPORTED = ('capped', 'size', 'max', 'validator', 'validationLevel', 'validationAction',
-                       'timeseries', 'expireAfterSeconds', 'clusteredIndex', 'viewOn', 'pipeline',
-                       'changeStreamPreAndPostImages', 'storageEngine', 'indexOptionDefaults',
-                       'idIndex', 'encryptedFields', 'autoIndexId', 'flags', 'temp')
+_CREATE_UNSUPPORTED = ('capped', 'size', 'max', 'timeseries', 'expireAfterSeconds', 'clusteredIndex',
+                       'viewOn', 'pipeline', 'changeStreamPreAndPostImages', 'storageEngine',
+                       'indexOptionDefaults', 'idIndex', 'encryptedFields', 'autoIndexId', 'flags',
+                       'temp')
 
 
-@command('create', fields=('collation',), unsupported=_CREATE_UNSUPPORTED)
+@command('create', fields=('collation',) + validation.FIELDS, unsupported=_CREATE_UNSUPPORTED)
 def create(engine, db_name, cmd):
     coll_name = collection_name(cmd, 'create')
-    if engine.collection_store(db_name, coll_name) is not None:
-        raise CommandError(48, f'Collection {db_name}.{coll_name} already exists.')
-    engine.collection(db_name, coll_name)._store.create()
+    requested = validation.parse_options(cmd, 'create')
+    store = engine.collection_store(db_name, coll_name)
+    if store is not None:
+        # mongod 7.0: creating an existing collection with the same options succeeds
+        if validation.same_options(store, requested):
+            return {'ok': 1.0}
+        shown = bsonvalues.render(dict(uuid=store.uuid, **validation.listed_options(store)))
+        raise CommandError(48, f'namespace {db_name}.{coll_name} already exists, but with '
+                               f'different options: {shown}')
+    validation.check_namespace(db_name, coll_name, requested)
+    prepared = validation.prepare(None, requested)
+    store = engine.collection(db_name, coll_name)._store
+    store.create()
+    validation.apply(store, prepared)
     return {'ok': 1.0}
+
+
+def _ttl_change(store, spec, ns):
+    """collMod's ``index: {name | keyPattern, expireAfterSeconds}``: (index, new value)."""
+    if not isinstance(spec, dict):
+        raise type_mismatch(f"BSON field 'collMod.index' is the wrong type "
+                            f"'{type(spec).__name__}', expected type 'object'")
+    for field in spec:
+        if field in ('hidden', 'unique', 'prepareUnique', 'forceNonUnique'):
+            raise not_implemented(f"collMod index option '{field}'")
+        if field not in ('name', 'keyPattern', 'expireAfterSeconds'):
+            raise CommandError(40415, f"BSON field 'collMod.index.{field}' is an unknown field.")
+    if ('name' in spec) == ('keyPattern' in spec):
+        raise CommandError(72, 'cannot specify both key pattern and name' if 'name' in spec
+                           else 'no name or key pattern specified')
+    if 'expireAfterSeconds' not in spec:
+        raise CommandError(72, 'no expireAfterSeconds or hidden or unique field')
+    indexes = dict(store.indexes, _id_=_ID_INDEX)
+    if 'name' in spec:
+        index, shown = indexes.get(spec['name']), spec['name']
+    else:
+        if not isinstance(spec['keyPattern'], dict):
+            raise type_mismatch("BSON field 'collMod.index.keyPattern' is the wrong type, "
+                                "expected type 'object'")
+        wanted = [(f, bsonvalues.equality_key(d)) for f, d in spec['keyPattern'].items()]
+        index = next((ix for ix in indexes.values()
+                      if [(f, bsonvalues.equality_key(d)) for f, d in ix['key']] == wanted), None)
+        shown = bsonvalues.render(spec['keyPattern'])
+    if index is None:
+        raise CommandError(27, f'cannot find index {shown} for ns {ns}')
+    seconds = spec['expireAfterSeconds']
+    if isinstance(seconds, bool) or not isinstance(seconds, numbers.Number):
+        raise type_mismatch("BSON field 'collMod.index.expireAfterSeconds' is the wrong type, "
+                            "expected type 'long'")
+    if seconds < 0:
+        raise CommandError(2, 'TTL index \'expireAfterSeconds\' option must be a non-negative number')
+    if index.get('expireAfterSeconds') is None:
+        raise CommandError(72, 'no expireAfterSeconds field to update')
+    return index, int(seconds)
+
+
+@command('collMod', fields=validation.FIELDS + ('index',),
+         unsupported=('viewOn', 'pipeline', 'expireAfterSeconds', 'changeStreamPreAndPostImages',
+                      'timeseries', 'dryRun', 'cappedSize', 'cappedMax', 'recordPreImages',
+                      'clusteredIndex', 'usePowerOf2Sizes', 'noPadding'))
+def coll_mod(engine, db_name, cmd):
+    coll_name = collection_name(cmd, 'collMod')
+    requested = validation.parse_options(cmd, 'collMod')
+    store = engine.collection_store(db_name, coll_name)
+    if store is None:
+        raise CommandError(26, 'ns does not exist')
+    validation.check_namespace(db_name, coll_name, requested)
+    ttl = _ttl_change(store, cmd['index'], f'{db_name}.{coll_name}') if 'index' in cmd else None
+    prepared = validation.prepare(store, requested, coll_mod=True)  # nothing changes on error
+    reply = {}
+    if ttl is not None:
+        index, seconds = ttl
+        if index['expireAfterSeconds'] != seconds:
+            reply = {'expireAfterSeconds_old': Int64(index['expireAfterSeconds']),
+                     'expireAfterSeconds_new': Int64(seconds)}
+            index['expireAfterSeconds'] = seconds  # the same dict drives the TTL scan
+    validation.apply(store, prepared)
+    reply['ok'] = 1.0
+    return reply
 
 
 @command('drop')

@@ -2,12 +2,14 @@
 it again with its data, as a real MongoDB keeps its data across a restart.
 
 The file is a stream of BSON documents: for each collection a header
-``{collection: {db, name, indexes}}`` followed by ``{doc: <document>}`` records. It is
+``{collection: {db, name, indexes, options}}`` (options: the validator, validationLevel and
+validationAction it was given) followed by ``{doc: <document>}`` records. It is
 written on a clean stop (SIGTERM/SIGINT) to a temporary file, fsynced and renamed over
 PATH, so PATH holds either the previous snapshot or the new one, never half of one.
 Loading replays the collections through the engine's own commands (``create``,
-``createIndexes``, ``insert``), so unique indexes and the sort caches are rebuilt as for
-any write. Both run on the engine thread.
+``createIndexes``, ``insert`` with ``bypassDocumentValidation``: stored documents are not
+revalidated, as mongod does not revalidate at start), so unique indexes and the sort caches
+are rebuilt as for any write. Both run on the engine thread.
 """
 
 import logging
@@ -15,7 +17,8 @@ import os
 
 import bson
 
-from commands_read import index_documents
+from . import validation
+from .commands_read import index_documents
 
 log = logging.getLogger('stand-in.persistence')
 
@@ -33,7 +36,8 @@ def dump(engine, path, codec_options):
                 if store is None:
                     continue
                 indexes = [doc for doc in index_documents(store) if doc['name'] != '_id_']
-                header = {'collection': {'db': db_name, 'name': coll_name, 'indexes': indexes}}
+                header = {'collection': {'db': db_name, 'name': coll_name, 'indexes': indexes,
+                                         'options': validation.stored_options(store)}}
                 out.write(bson.encode(header, codec_options=codec_options))
                 collections += 1
                 for doc in list(store._documents.values()):
@@ -58,7 +62,8 @@ def load(engine, path, codec_options):
     def flush():
         if batch:
             _check(engine.run(current[0], {'insert': current[1], 'documents': list(batch),
-                                           'ordered': True}), 'insert', current)
+                                           'ordered': True, 'bypassDocumentValidation': True}),
+                   'insert', current)
             batch.clear()
 
     with open(path, 'rb') as data:
@@ -67,7 +72,8 @@ def load(engine, path, codec_options):
                 flush()
                 header = record['collection']
                 current = (header['db'], header['name'])
-                _check(engine.run(current[0], {'create': current[1]}), 'create', current)
+                create = dict({'create': current[1]}, **header.get('options', {}))
+                _check(engine.run(current[0], create), 'create', current)
                 for index in header['indexes']:
                     index = {k: v for k, v in index.items() if k not in ('v', 'ns')}
                     _check(engine.run(current[0], {'createIndexes': current[1],

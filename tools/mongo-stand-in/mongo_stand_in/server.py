@@ -1,11 +1,11 @@
-#!/usr/bin/env python3
 """MongoDB stand-in: a MongoDB wire-protocol server backed by mongomock (TEST ONLY).
 
-    python server.py --host 127.0.0.1 --port 27017 [--log-level info] [--data-file PATH]
+    python -m mongo_stand_in --host 127.0.0.1 --port 27017 [--log-level info] [--data-file PATH]
 
-Runs in the foreground, logs to stderr, stops cleanly on SIGTERM/SIGINT. In memory only,
-unless --data-file is given: then the data is loaded from PATH at start (if it exists) and
-written to PATH atomically on a clean stop (see persistence.py).
+(run from tools/mongo-stand-in, or with it on PYTHONPATH). Runs in the foreground, logs to
+stderr, stops cleanly on SIGTERM/SIGINT. In memory only, unless --data-file is given: then
+the data is loaded from PATH at start (if it exists) and written to PATH atomically on a
+clean stop (see persistence.py).
 Handshake/heartbeat commands are answered on the asyncio event loop; every
 command touching data runs on one dedicated engine thread.
 """
@@ -15,23 +15,19 @@ import asyncio
 import concurrent.futures
 import itertools
 import logging
-import os
 import signal
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bson.binary import UuidRepresentation
+from bson.codec_options import CodecOptions
+from bson.errors import InvalidBSON
 
-# pylint: disable=wrong-import-position
-from bson.errors import InvalidBSON  # noqa: E402
-from bson.codec_options import CodecOptions  # noqa: E402
-from bson.binary import UuidRepresentation  # noqa: E402
-
-import engine as engine_module  # noqa: E402
-import handshake  # noqa: E402
-import perf  # noqa: E402
-import persistence  # noqa: E402
-import wire  # noqa: E402
-from errors import CommandError  # noqa: E402
+from . import engine as engine_module
+from . import handshake
+from . import perf
+from . import persistence
+from . import wire
+from .errors import CommandError
 
 log = logging.getLogger('stand-in')
 
@@ -156,7 +152,8 @@ def _summary(cmd):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog='python -m mongo_stand_in',
+                                     description=__doc__.splitlines()[0])
     parser.add_argument('--host', default='127.0.0.1')
     parser.add_argument('--port', type=int, default=27017)
     parser.add_argument('--log-level', default='info',
@@ -187,6 +184,3 @@ def main(argv=None):
         return 1
     return 0
 
-
-if __name__ == '__main__':
-    sys.exit(main())

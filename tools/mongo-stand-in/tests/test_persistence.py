@@ -1,6 +1,6 @@
 """--data-file: data survives a clean stop and start; a crash keeps the last snapshot.
 
-    .venv/bin/python -m unittest -v test_persistence
+    .venv/bin/python -m unittest -v tests.test_persistence     (from tools/mongo-stand-in)
 """
 
 import datetime
@@ -11,9 +11,9 @@ import uuid
 
 from bson.binary import Binary
 from bson.int64 import Int64
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, WriteError
 
-from standin_fixture import StandInProcess
+from .standin_fixture import StandInProcess
 
 
 def uid():
@@ -70,6 +70,26 @@ class PersistenceTest(unittest.TestCase):
                                  'writes after a restart persist too')
         finally:
             server.stop()
+
+    def test_validators_survive_and_stored_documents_are_not_revalidated(self):
+        validator = {'$jsonSchema': {'required': ['name'], 'properties': {'name': {'bsonType': 'string'}}}}
+        server = self.start()
+        with server.client() as client:
+            client.db.command('create', 'items', validator=validator, validationLevel='moderate')
+            client.db.items.insert_one({'_id': 1, 'name': 'ok'})
+            client.db.command('insert', 'items', documents=[{'_id': 2}], bypassDocumentValidation=True)
+        self.assertEqual(server.stop(), 0)
+        server = self.start()
+        try:
+            with server.client() as client:
+                info = next(client.db.list_collections(filter={'name': 'items'}))
+                self.assertEqual(info['options'], {'validator': validator, 'validationLevel': 'moderate'})
+                self.assertEqual(sorted(d['_id'] for d in client.db.items.find()), [1, 2])
+                with self.assertRaises(WriteError) as ctx:
+                    client.db.items.insert_one({'_id': 3, 'name': 7})
+                self.assertEqual(ctx.exception.code, 121)
+        finally:
+            self.assertEqual(server.stop(), 0)
 
     def test_a_missing_file_is_an_empty_start_and_a_kill_keeps_the_last_snapshot(self):
         server = self.start()

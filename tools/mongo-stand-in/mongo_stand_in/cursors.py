@@ -13,7 +13,7 @@ import bson
 from bson.int64 import Int64
 from bson.raw_bson import RawBSONDocument
 
-from errors import CommandError
+from .errors import CommandError
 
 DEFAULT_FIRST_BATCH = 101
 MAX_BATCH_BYTES = 16 * 1024 * 1024 - 64 * 1024  # room for the reply envelope

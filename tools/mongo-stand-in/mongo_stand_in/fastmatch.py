@@ -19,7 +19,7 @@ from bson.objectid import ObjectId
 from mongomock import filtering
 from sentinels import NOTHING
 
-from bsonvalues import compare_key, equality_key
+from .bsonvalues import compare_key, equality_key
 
 _SCALARS = (str, int, float, bool, datetime.datetime, Binary, bytes, ObjectId, Decimal128)
 _RANGE_OPS = {'$lt': operator.lt, '$lte': operator.le, '$gt': operator.gt, '$gte': operator.ge}
