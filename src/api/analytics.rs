@@ -7,11 +7,11 @@ use poem_openapi::{Enum, Object, OpenApi};
 use uuid::Uuid;
 
 use super::ApiTags;
-use super::problem::ApiError;
 use super::security::BearerAuth;
 use crate::domain::analytics::{
     ActiveUsers, Bucket, DEFAULT_TOP_PRODUCTS, EventCount, ProductViews,
 };
+use crate::http::problem::ApiError;
 use crate::service::analytics::AnalyticsService;
 
 /// The width of a bucket: whole UTC hours or whole UTC days (from midnight).

@@ -10,9 +10,9 @@ use poem_openapi::payload::Json;
 use uuid::Uuid;
 
 use super::ApiTags;
-use super::problem::ApiError;
 use super::security::BearerAuth;
 use crate::domain::audit_query::{AuditFilterInput, DEFAULT_PAGE_SIZE};
+use crate::http::problem::ApiError;
 use crate::service::audit::AuditService;
 use export::{ExportFormat, ExportResponse};
 use views::{AuditEventPage, AuditEventView, AuditOutcome};

@@ -6,9 +6,9 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::ApiTags;
 use super::body::JsonBody;
-use super::problem::ApiError;
 use super::security::request_meta;
 use super::views::UserView;
+use crate::http::problem::ApiError;
 use crate::service::auth::{AuthService, Registration, TokenPair};
 
 #[derive(Debug, Object)]

@@ -16,7 +16,7 @@ use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
 use poem_openapi::types::{ParseFromJSON, Type};
 use serde_json::Value;
 
-use super::problem::{ApiError, FieldError};
+use crate::http::problem::{ApiError, FieldError};
 
 pub struct JsonBody<T>(pub T);
 

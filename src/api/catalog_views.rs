@@ -5,9 +5,9 @@ use poem_openapi::{Enum, Object};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::serde_json_payload::rfc3339;
 use crate::domain::catalog::ProductSort;
 use crate::domain::money::two_places;
+use crate::http::json::rfc3339;
 use crate::repo::pg::categories::CategoryRecord;
 use crate::repo::pg::products::ProductRecord;
 

@@ -8,10 +8,10 @@ use uuid::Uuid;
 use super::ApiTags;
 use super::body::JsonBody;
 use super::catalog_views::{CategoryPage, CategoryView};
-use super::problem::ApiError;
 use super::security::BearerAuth;
-use super::serde_json_payload::SerdeJson;
 use super::views::{default_limit, page};
+use crate::http::json::Json as SerdeJson;
+use crate::http::problem::ApiError;
 use crate::service::categories::{CategoryService, CategoryUpdate, NewCategoryInput};
 
 #[derive(Debug, Object)]

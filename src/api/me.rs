@@ -8,9 +8,9 @@ use super::ApiTags;
 use super::audit::default_limit;
 use super::audit::views::AuditEventPage;
 use super::body::JsonBody;
-use super::problem::ApiError;
 use super::security::BearerAuth;
 use super::views::UserView;
+use crate::http::problem::ApiError;
 use crate::service::account::AccountService;
 use crate::service::audit::AuditService;
 

@@ -9,11 +9,11 @@ use super::ApiTags;
 use super::body::JsonBody;
 use super::catalog_views::{ProductPage, ProductSortParam, ProductView};
 use super::money::{PriceInput, PriceParam};
-use super::problem::ApiError;
 use super::security::BearerAuth;
-use super::serde_json_payload::SerdeJson;
 use super::views::{default_limit, page};
 use crate::domain::catalog::ProductSort;
+use crate::http::json::Json as SerdeJson;
+use crate::http::problem::ApiError;
 use crate::repo::pg::products::ProductRecord;
 use crate::service::products::{
     NewProductInput, ProductQuery, ProductService, ProductUpdate, VersionPrecondition,

@@ -8,9 +8,9 @@ use uuid::Uuid;
 
 use super::ApiTags;
 use super::body::JsonBody;
-use super::problem::ApiError;
 use super::security::BearerAuth;
 use super::views::{PermissionPage, RolePage, RoleView, default_limit, page};
+use crate::http::problem::ApiError;
 use crate::service::roles::{NewRoleInput, RoleService, RoleUpdate};
 
 #[derive(Debug, Object)]

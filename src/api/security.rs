@@ -4,9 +4,9 @@ use poem::Request;
 use poem_openapi::SecurityScheme;
 use poem_openapi::auth::Bearer;
 
-use super::client_ip::ClientIp;
-use super::problem::ApiError;
-use super::request_context::current_request_id;
+use crate::http::client_ip::ClientIp;
+use crate::http::problem::ApiError;
+use crate::http::request_context::current_request_id;
 use crate::service::auth::{AuthService, Caller, RequestMeta};
 
 const MAX_USER_AGENT_CHARS: usize = 512;

@@ -7,9 +7,9 @@ use uuid::Uuid;
 
 use super::ApiTags;
 use super::body::JsonBody;
-use super::problem::ApiError;
 use super::security::BearerAuth;
 use super::views::{UserPage, UserView, default_limit, page};
+use crate::http::problem::ApiError;
 use crate::repo::pg::user_admin::UserFilter;
 use crate::service::user_admin::{AccountUpdate, AdminUserService};
 

@@ -1,5 +1,14 @@
-//! The HTTP layer below the API: the server's accept loop and connection limits.
+//! The HTTP layer below the operations: the server's accept loop and connection limits, the
+//! request layer (request id, limits, metrics), problem documents, the JSON body and
+//! response types, and the completion of the OpenAPI document. Nothing here knows a resource.
 
+pub mod client_ip;
 mod connection;
 pub mod head_problem;
+pub mod json;
+pub mod json_body;
+pub mod middleware;
+pub mod problem;
+pub mod request_context;
 pub mod server;
+pub mod spec;

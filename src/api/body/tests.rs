@@ -5,8 +5,8 @@ use poem_openapi::payload::PlainText;
 use poem_openapi::{Object, OpenApi, OpenApiService};
 
 use super::JsonBody;
-use crate::api::middleware::RequestLayer;
-use crate::api::problem::ApiError;
+use crate::http::middleware::RequestLayer;
+use crate::http::problem::ApiError;
 
 #[derive(Object)]
 #[oai(deny_unknown_fields)]

@@ -1,7 +1,7 @@
-//! `SerdeJson<T>`: a JSON response written straight from `T`'s serde `Serialize`, documented
-//! with `T`'s poem-openapi schema.
+//! `Json<T>`: the one JSON response type, written straight from `T`'s serde `Serialize` and
+//! documented with `T`'s poem-openapi schema as `application/json`.
 //!
-//! poem-openapi's `Json<T>` first builds a `serde_json::Value` tree (an ordered map per
+//! poem-openapi's own `Json<T>` first builds a `serde_json::Value` tree (an ordered map per
 //! object, every string copied) and then writes it: for a page of twenty products that
 //! was the largest part of the service's own CPU time (perf). Types sent this way derive
 //! both `Object` and `Serialize`; their unit tests check that both give the same JSON.
@@ -13,11 +13,11 @@ use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, MetaSch
 use poem_openapi::types::Type;
 use serde::Serialize;
 
-pub struct SerdeJson<T>(pub T);
+pub struct Json<T>(pub T);
 
-const CONTENT_TYPE: &str = "application/json; charset=utf-8";
+const CONTENT_TYPE: &str = "application/json";
 
-impl<T: Type> Payload for SerdeJson<T> {
+impl<T: Type> Payload for Json<T> {
     const CONTENT_TYPE: &'static str = CONTENT_TYPE;
 
     fn schema_ref() -> MetaSchemaRef {
@@ -29,7 +29,7 @@ impl<T: Type> Payload for SerdeJson<T> {
     }
 }
 
-impl<T: Serialize + Send> IntoResponse for SerdeJson<T> {
+impl<T: Serialize + Send> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
         match serde_json::to_vec(&self.0) {
             Ok(body) => Response::builder().content_type(CONTENT_TYPE).body(body),
@@ -42,7 +42,7 @@ impl<T: Serialize + Send> IntoResponse for SerdeJson<T> {
     }
 }
 
-impl<T: Type + Serialize + Send> ApiResponse for SerdeJson<T> {
+impl<T: Type + Serialize + Send> ApiResponse for Json<T> {
     fn meta() -> MetaResponses {
         MetaResponses {
             responses: vec![MetaResponse {

@@ -33,7 +33,7 @@ pub fn complete(spec: &str) -> Value {
             }
         }
     }
-    super::spec_rules::state(&mut document);
+    crate::api::spec_rules::state(&mut document);
     if let Some(schemas) = document["components"]["schemas"].as_object_mut() {
         for schema in schemas.values_mut() {
             allow_null_where_optional(schema);

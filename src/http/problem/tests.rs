@@ -6,7 +6,7 @@ use poem_openapi::payload::PlainText;
 use poem_openapi::{OpenApi, OpenApiService};
 
 use super::ApiError;
-use crate::api::middleware::RequestLayer;
+use crate::http::middleware::RequestLayer;
 
 struct ParamsApi;
 
