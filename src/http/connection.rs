@@ -9,158 +9,17 @@
 
 use std::io;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
-use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
 use super::head_problem;
 
-/// The limits one connection is held to.
-#[derive(Clone, Copy, Debug)]
-pub struct TimeLimits {
-    pub header_read: Duration,
-    pub keep_alive: Duration,
-    pub max_header_bytes: usize,
-}
+mod state;
 
-#[derive(Clone, Copy, Debug)]
-enum Phase {
-    /// No request is being served: what is read is the next request's head.
-    AwaitingHead {
-        since: Instant,
-        /// A request was served before (the wait is a keep-alive wait, not a new client's).
-        served: bool,
-        /// When the first byte of this head arrived.
-        head_started: Option<Instant>,
-        /// A line end was read: the request line is complete.
-        line_complete: bool,
-    },
-    /// The service has the request; the body's time limit is the request layer's. The
-    /// response is `finished` once its body is done with; its last bytes may still sit in
-    /// hyper's buffer until the next flush.
-    Serving { finished: bool },
-}
-
-/// Why a connection was closed by a time limit (the `reason` label of its metric).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Expiry {
-    /// A new connection sent nothing, or a request head did not finish in time.
-    Header,
-    /// A keep-alive connection stayed idle.
-    Idle,
-    /// The client stopped reading a response.
-    Write,
-}
-
-impl Expiry {
-    pub fn label(self) -> &'static str {
-        match self {
-            Expiry::Header => "header",
-            Expiry::Idle => "idle",
-            Expiry::Write => "write",
-        }
-    }
-}
-
-/// What the service and the socket wrapper of one connection share.
-pub struct ConnectionState {
-    phase: Mutex<Phase>,
-    limits: TimeLimits,
-}
-
-impl ConnectionState {
-    pub fn new(limits: TimeLimits) -> Arc<Self> {
-        Arc::new(Self {
-            phase: Mutex::new(Phase::AwaitingHead {
-                since: Instant::now(),
-                served: false,
-                head_started: None,
-                line_complete: false,
-            }),
-            limits,
-        })
-    }
-
-    fn phase(&self) -> std::sync::MutexGuard<'_, Phase> {
-        // A poisoned lock only means a panic elsewhere; the phase itself is always valid.
-        self.phase.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// hyper parsed a head and called the service.
-    pub fn request_started(&self) {
-        *self.phase() = Phase::Serving { finished: false };
-    }
-
-    /// The response's body is done with (sent, or dropped).
-    pub fn response_finished(&self) {
-        if let Phase::Serving { finished } = &mut *self.phase() {
-            *finished = true;
-        }
-    }
-
-    /// Everything written so far has reached the socket: a finished response is over, and
-    /// from now on the client's next head is awaited.
-    fn flushed(&self) {
-        let mut phase = self.phase();
-        if let Phase::Serving { finished: true } = *phase {
-            *phase = Phase::AwaitingHead {
-                since: Instant::now(),
-                served: true,
-                head_started: None,
-                line_complete: false,
-            };
-        }
-    }
-
-    fn bytes_read(&self, bytes: &[u8]) {
-        if let Phase::AwaitingHead {
-            head_started,
-            line_complete,
-            ..
-        } = &mut *self.phase()
-        {
-            head_started.get_or_insert_with(Instant::now);
-            *line_complete = *line_complete || bytes.contains(&b'\n');
-        }
-    }
-
-    /// When a pending read must give up, and why; `None` while a request is served.
-    fn read_deadline(&self) -> Option<(Instant, Expiry)> {
-        match *self.phase() {
-            Phase::Serving { .. } => None,
-            Phase::AwaitingHead {
-                head_started: Some(started),
-                ..
-            } => Some((started + self.limits.header_read, Expiry::Header)),
-            Phase::AwaitingHead {
-                since,
-                served: false,
-                ..
-            } => Some((since + self.limits.header_read, Expiry::Header)),
-            Phase::AwaitingHead { since, .. } => {
-                Some((since + self.limits.keep_alive, Expiry::Idle))
-            }
-        }
-    }
-
-    /// Nothing but hyper's answer to a head it could not parse is written while a head is
-    /// awaited (every response of the service is flushed before); then whether its request
-    /// line ended. A head that came wholly with the previous request (pipelined) was not
-    /// seen here: its line counts as ended.
-    fn awaiting_head(&self) -> Option<bool> {
-        match *self.phase() {
-            Phase::AwaitingHead {
-                line_complete,
-                head_started,
-                ..
-            } => Some(line_complete || head_started.is_none()),
-            Phase::Serving { .. } => None,
-        }
-    }
-}
+pub use state::{ConnectionState, Expiry, TimeLimits};
 
 /// Bytes to write instead of hyper's empty-bodied answer, then nothing more.
 enum Rewrite {
@@ -229,6 +88,13 @@ impl<T: AsyncWrite + Unpin> GuardedIo<T> {
         Poll::Ready(result)
     }
 
+    fn wrote(&mut self, result: io::Result<usize>) -> Poll<io::Result<usize>> {
+        if matches!(result, Ok(n) if n > 0) {
+            self.state.wrote();
+        }
+        self.progressed(result)
+    }
+
     /// Starts rewriting when `first` is the start of hyper's own answer to a bad head.
     fn check_for_own_answer(&mut self, first: &[u8]) {
         if !matches!(self.rewrite, Rewrite::Off) || !first.starts_with(b"HTTP/1.") {
@@ -289,7 +155,10 @@ impl<T: AsyncRead + Unpin> AsyncRead for GuardedIo<T> {
             }
             Poll::Ready(Err(err)) => Poll::Ready(Err(err)),
             Poll::Pending => match this.state.read_deadline() {
-                None => Poll::Pending,
+                None => {
+                    this.state.wait_for_response_end(cx.waker());
+                    Poll::Pending
+                }
                 Some((deadline, expiry)) => {
                     let err = ready!(poll_deadline(&mut this.read_timer, cx, deadline, expiry));
                     Poll::Ready(Err(err))
@@ -311,7 +180,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for GuardedIo<T> {
             return this.poll_rewrite(cx, buf.len());
         }
         match Pin::new(&mut this.io).poll_write(cx, buf) {
-            Poll::Ready(result) => this.progressed(result),
+            Poll::Ready(result) => this.wrote(result),
             Poll::Pending => this.stalled(cx),
         }
     }
@@ -330,7 +199,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for GuardedIo<T> {
             return this.poll_rewrite(cx, len);
         }
         match Pin::new(&mut this.io).poll_write_vectored(cx, bufs) {
-            Poll::Ready(result) => this.progressed(result),
+            Poll::Ready(result) => this.wrote(result),
             Poll::Pending => this.stalled(cx),
         }
     }

@@ -162,6 +162,27 @@ async fn an_idle_keep_alive_connection_lasts_the_keep_alive_timeout_not_the_head
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn every_keep_alive_connection_is_closed_once_idle_however_its_response_ended() {
+    // hyper may flush a whole response before it lets go of the body; a connection whose
+    // response ended that way once waited for its next head with no deadline at all.
+    let app = app_with(short_limits()).await;
+    let idle = (0..60).map(|_| async {
+        let mut stream = connect(&app).await;
+        for _ in 0..3 {
+            assert_eq!(request_on(&mut stream).await, "HTTP/1.1 200 OK");
+        }
+        let idle_from = Instant::now();
+        let (_, closed_at) = read_until_closed(&mut stream, KEEP_ALIVE + Duration::from_secs(3))
+            .await
+            .expect("an idle connection is closed");
+        closed_at - idle_from
+    });
+    for held in futures::future::join_all(idle).await {
+        assert!(held >= KEEP_ALIVE - Duration::from_millis(300), "{held:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn past_the_connection_cap_new_connections_are_closed_at_accept_and_counted() {
     const CAP: usize = 20;
     let app = app_with(HttpConfig {
