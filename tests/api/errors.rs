@@ -15,7 +15,12 @@ async fn assert_problem(response: reqwest::Response, status: u16) -> Value {
         .to_owned();
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["status"], status);
-    assert!(body["title"].is_string() && body["detail"].is_string() && body["type"].is_string());
+    assert!(body["title"].is_string() && body["detail"].is_string());
+    let problem_type = body["type"].as_str().unwrap();
+    assert!(
+        problem_type.starts_with("/problems/"),
+        "every problem names its type: {body}"
+    );
     assert_eq!(
         body["request_id"],
         request_id.as_str(),
@@ -29,6 +34,14 @@ async fn unknown_routes_are_404_problems() {
     let app = TestApp::spawn().await;
     assert_problem(app.get("/api/v1/nothing-here").await, 404).await;
     assert_problem(app.get("/").await, 404).await;
+    // A path segment that is not UTF-8 once decoded.
+    let user = app.new_user().await;
+    let odd = app
+        .get_as("/api/v1/products/%FF%FE", &user.access_token)
+        .await;
+    let status = odd.status().as_u16();
+    assert!(matches!(status, 400 | 404 | 422), "{status}");
+    assert_problem(odd, status).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -76,6 +89,21 @@ async fn the_document_says_request_bodies_take_no_other_fields() {
             .get("nullable")
             .is_none()
     );
+    // A field that may be left out but not cleared is not nullable (null is 422).
+    for (body, field) in [
+        ("UpdateProductRequest", "price"),
+        ("UpdateProductRequest", "name"),
+        ("CreateProductRequest", "stock_quantity"),
+        ("UpdateCategoryRequest", "name"),
+        ("UpdateRoleRequest", "permissions"),
+        ("UpdateUserRequest", "is_active"),
+        ("UpdateMeRequest", "email"),
+    ] {
+        assert!(
+            schemas[body]["properties"][field].get("nullable").is_none(),
+            "{body}.{field}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -125,7 +125,7 @@ fn parse_reasons_become_plain_sentences_without_type_names() {
             "Expect a valid enumeration value.",
         ),
     ] {
-        assert_eq!(super::clean_reason(raw), expected, "{raw}");
+        assert_eq!(super::poem_errors::clean_reason(raw), expected, "{raw}");
     }
 }
 
