@@ -1,39 +1,45 @@
 //! `/api/v1/categories` and `/api/v1/categories/{id}`.
 
 use poem_openapi::param::{Path, Query};
-use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, Object, OpenApi};
+use serde::Deserialize;
 use uuid::Uuid;
 
 use super::ApiTags;
-use super::body::JsonBody;
 use super::catalog_views::{CategoryPage, CategoryView};
 use super::security::BearerAuth;
 use super::views::{default_limit, page};
 use crate::http::json::Json as SerdeJson;
+use crate::http::json_body::Body;
 use crate::http::problem::ApiError;
+use crate::http::settable::{Clearable, Settable};
 use crate::service::categories::{CategoryService, CategoryUpdate, NewCategoryInput};
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Deserialize)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct CreateCategoryRequest {
     /// 1 to 100 characters after trimming; unique ignoring case (a taken name is 409).
     #[oai(validator(min_length = 1, max_length = 100))]
     pub name: String,
     /// At most 1000 characters; trimmed, and empty means none.
     #[oai(validator(max_length = 1000))]
-    pub description: Option<String>,
+    #[serde(default)]
+    pub description: Clearable<String>,
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Deserialize)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateCategoryRequest {
     /// New name, 1 to 100 characters after trimming; unique ignoring case (409).
     #[oai(validator(min_length = 1, max_length = 100))]
-    pub name: Option<String>,
+    #[serde(default)]
+    pub name: Settable<String>,
     /// New description; `null` or an empty string removes it.
     #[oai(validator(max_length = 1000))]
-    pub description: MaybeUndefined<String>,
+    #[serde(default)]
+    pub description: Clearable<String>,
 }
 
 #[derive(ApiResponse)]
@@ -99,11 +105,11 @@ impl CategoriesApi {
     async fn create(
         &self,
         auth: BearerAuth,
-        body: JsonBody<CreateCategoryRequest>,
+        body: Body<CreateCategoryRequest>,
     ) -> Result<CreateCategoryResponse, ApiError> {
         let input = NewCategoryInput {
             name: body.0.name,
-            description: body.0.description,
+            description: body.0.description.into_option(),
         };
         let category = self.categories.create(&auth.0, input).await?;
         let location = format!("/api/v1/categories/{}", category.id);
@@ -144,11 +150,11 @@ impl CategoriesApi {
         auth: BearerAuth,
         /// The category's id.
         id: Path<Uuid>,
-        body: JsonBody<UpdateCategoryRequest>,
+        body: Body<UpdateCategoryRequest>,
     ) -> Result<SerdeJson<CategoryView>, ApiError> {
         let update = CategoryUpdate {
-            name: body.0.name,
-            description: body.0.description.into(),
+            name: body.0.name.into(),
+            description: body.0.description.into_maybe_undefined().into(),
         };
         let category = self.categories.update(&auth.0, id.0, update).await?;
         Ok(SerdeJson(category.into()))

@@ -1,5 +1,6 @@
 //! `/api/v1/users/me`: the caller's own account.
 
+use crate::http::settable::Settable;
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
@@ -18,9 +19,9 @@ use crate::service::audit::AuditService;
 #[oai(deny_unknown_fields)]
 pub struct UpdateMeRequest {
     #[oai(validator(min_length = 1, max_length = 255))]
-    pub full_name: Option<String>,
+    pub full_name: Settable<String>,
     #[oai(validator(max_length = 254))]
-    pub email: Option<String>,
+    pub email: Settable<String>,
 }
 
 #[derive(Debug, Object)]
@@ -69,7 +70,11 @@ impl MeApi {
         let body = body.0;
         let user = self
             .accounts
-            .update_me(&auth.0, body.full_name.as_deref(), body.email.as_deref())
+            .update_me(
+                &auth.0,
+                body.full_name.as_ref().map(String::as_str),
+                body.email.as_ref().map(String::as_str),
+            )
             .await?;
         Ok(Json(user.into()))
     }

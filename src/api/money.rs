@@ -10,11 +10,11 @@ use poem_openapi::types::{
 };
 use serde_json::Value;
 
-use crate::domain::money::{PRICE_PATTERN, Price};
+use crate::domain::money::{AMOUNT_PATTERN, PRICE_PATTERN, Price};
 
-fn text_schema() -> MetaSchema {
+fn text_schema(pattern: &str) -> MetaSchema {
     MetaSchema {
-        pattern: Some(PRICE_PATTERN.to_owned()),
+        pattern: Some(pattern.to_owned()),
         example: Some(Value::String("12.50".to_owned())),
         ..MetaSchema::new_with_format("string", "decimal")
     }
@@ -23,14 +23,15 @@ fn text_schema() -> MetaSchema {
 fn number_schema() -> MetaSchema {
     MetaSchema {
         minimum: Some(0.0),
+        exclusive_minimum: Some(true),
         maximum: Some(99_999_999.99),
         multiple_of: Some(0.01),
         ..MetaSchema::new("number")
     }
 }
 
-/// A price in a request body: decimal string or JSON number, `0..=99999999.99`, at most two
-/// decimal places (never rounded: `1.005` is 422).
+/// A product's price in a request body: decimal string or JSON number, `0.01..=99999999.99`,
+/// at most two decimal places (never rounded: `1.005` is 422).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PriceInput(pub Price);
 
@@ -47,11 +48,12 @@ impl Type for PriceInput {
         MetaSchemaRef::Inline(Box::new(MetaSchema {
             description: Some(
                 "A price: a decimal string such as \"12.50\" (exact; preferred) or a JSON \
-                 number, from 0 to 99999999.99 with at most two decimal places. More places \
-                 are refused (422), never rounded; \"0.1\" and 0.10 are the same price.",
+                 number, greater than 0 and at most 99999999.99, with at most two decimal \
+                 places. More places are refused (422) whatever the JSON type, never \
+                 rounded; \"0.1\" and 0.10 are the same price.",
             ),
             any_of: vec![
-                MetaSchemaRef::Inline(Box::new(text_schema())),
+                MetaSchemaRef::Inline(Box::new(text_schema(PRICE_PATTERN))),
                 MetaSchemaRef::Inline(Box::new(number_schema())),
             ],
             ..MetaSchema::ANY
@@ -80,8 +82,45 @@ impl ParseFromJSON for PriceInput {
             other => return Err(ParseError::expected_type(other)),
         };
         parsed
+            .and_then(Price::positive)
             .map(Self)
             .map_err(|invalid| ParseError::custom(invalid.0))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PriceInput {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct PriceVisitor;
+
+        impl serde::de::Visitor<'_> for PriceVisitor {
+            type Value = Price;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                formatter.write_str("a decimal string such as \"12.50\" or a number")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Price, E> {
+                Price::parse_text(text).map_err(E::custom)
+            }
+
+            fn visit_f64<E: serde::de::Error>(self, number: f64) -> Result<Price, E> {
+                Price::from_json_number(number).map_err(E::custom)
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, number: i64) -> Result<Price, E> {
+                self.visit_str(&number.to_string())
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, number: u64) -> Result<Price, E> {
+                self.visit_str(&number.to_string())
+            }
+        }
+
+        deserializer
+            .deserialize_any(PriceVisitor)?
+            .positive()
+            .map(Self)
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -91,7 +130,7 @@ impl ToJSON for PriceInput {
     }
 }
 
-/// A price bound in a query string: decimal text only.
+/// A price bound in a query string: decimal text only, zero allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PriceParam(pub Price);
 
@@ -105,7 +144,7 @@ impl Type for PriceParam {
     }
 
     fn schema_ref() -> MetaSchemaRef {
-        MetaSchemaRef::Inline(Box::new(text_schema()))
+        MetaSchemaRef::Inline(Box::new(text_schema(AMOUNT_PATTERN)))
     }
 
     fn as_raw_value(&self) -> Option<&Self::RawValueType> {

@@ -1,39 +1,43 @@
 //! `/api/v1/products`, `/api/v1/products/{id}` and `/api/v1/products/{id}/stock-adjustments`.
 
 use poem_openapi::param::{Header, Path, Query};
-use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, Object, OpenApi};
+use serde::Deserialize;
 use uuid::Uuid;
 
 use super::ApiTags;
-use super::body::JsonBody;
 use super::catalog_views::{ProductPage, ProductSortParam, ProductView};
 use super::money::{PriceInput, PriceParam};
 use super::security::BearerAuth;
 use super::views::{default_limit, page};
 use crate::domain::catalog::ProductSort;
 use crate::http::json::Json as SerdeJson;
+use crate::http::json_body::Body;
 use crate::http::problem::ApiError;
+use crate::http::settable::{Clearable, Settable};
 use crate::repo::pg::products::ProductRecord;
 use crate::service::products::{
     NewProductInput, ProductQuery, ProductService, ProductUpdate, VersionPrecondition,
 };
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Deserialize)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct CreateProductRequest {
     /// 2 to 200 characters after trimming.
     #[oai(validator(min_length = 2, max_length = 200))]
     pub name: String,
     /// At most 2000 characters; trimmed, and empty means none.
     #[oai(validator(max_length = 2000))]
-    pub description: Option<String>,
+    #[serde(default)]
+    pub description: Clearable<String>,
     /// Unique among live products, ignoring case (a taken SKU is 409).
     #[oai(validator(pattern = "^[A-Za-z0-9._-]{1,50}$"))]
     pub sku: String,
     pub price: PriceInput,
     /// Starting stock, 0 to 1000000000 (default 0). Later changes go through
     /// stock adjustments.
+    #[serde(default)]
     #[oai(
         default,
         validator(minimum(value = "0"), maximum(value = "1000000000"))
@@ -44,22 +48,29 @@ pub struct CreateProductRequest {
 }
 
 /// Only the fields present change. Stock changes through stock adjustments only.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Deserialize)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateProductRequest {
     #[oai(validator(min_length = 2, max_length = 200))]
-    pub name: Option<String>,
+    #[serde(default)]
+    pub name: Settable<String>,
     /// `null` or an empty string removes it.
     #[oai(validator(max_length = 2000))]
-    pub description: MaybeUndefined<String>,
+    #[serde(default)]
+    pub description: Clearable<String>,
     #[oai(validator(pattern = "^[A-Za-z0-9._-]{1,50}$"))]
-    pub sku: Option<String>,
-    pub price: Option<PriceInput>,
-    pub category_id: Option<Uuid>,
+    #[serde(default)]
+    pub sku: Settable<String>,
+    #[serde(default)]
+    pub price: Settable<PriceInput>,
+    #[serde(default)]
+    pub category_id: Settable<Uuid>,
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Deserialize)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct StockAdjustmentRequest {
     /// Added to the stock: negative takes away. Not zero; at most 1000000000 either way.
     #[oai(validator(minimum(value = "-1000000000"), maximum(value = "1000000000")))]
@@ -193,12 +204,12 @@ impl ProductsApi {
     async fn create(
         &self,
         auth: BearerAuth,
-        body: JsonBody<CreateProductRequest>,
+        body: Body<CreateProductRequest>,
     ) -> Result<CreateProductResponse, ApiError> {
         let body = body.0;
         let input = NewProductInput {
             name: body.name,
-            description: body.description,
+            description: body.description.into_option(),
             sku: body.sku,
             price: body.price.0,
             stock_quantity: body.stock_quantity,
@@ -250,15 +261,15 @@ impl ProductsApi {
         /// `"<version>"` (as in `ETag`), a list of them, or `*`.
         #[oai(name = "If-Match")]
         if_match: Header<Option<String>>,
-        body: JsonBody<UpdateProductRequest>,
+        body: Body<UpdateProductRequest>,
     ) -> Result<ProductResponse, ApiError> {
         let body = body.0;
         let update = ProductUpdate {
-            name: body.name,
-            description: body.description.into(),
-            sku: body.sku,
-            price: body.price.map(|p| p.0),
-            category_id: body.category_id,
+            name: body.name.into(),
+            description: body.description.into_maybe_undefined().into(),
+            sku: body.sku.into(),
+            price: body.price.into_option().map(|p| p.0),
+            category_id: body.category_id.into(),
         };
         let expected = if_match.0.as_deref().map(parse_if_match);
         let product = self
@@ -303,7 +314,7 @@ impl ProductsApi {
         auth: BearerAuth,
         /// The product's id.
         id: Path<Uuid>,
-        body: JsonBody<StockAdjustmentRequest>,
+        body: Body<StockAdjustmentRequest>,
     ) -> Result<ProductResponse, ApiError> {
         let body = body.0;
         let product = self

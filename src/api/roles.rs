@@ -1,8 +1,8 @@
 //! `/api/v1/roles`, `/api/v1/roles/{id}` and `/api/v1/permissions`.
 
+use crate::http::settable::{Clearable, Settable};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use uuid::Uuid;
 
@@ -22,7 +22,7 @@ pub struct CreateRoleRequest {
     pub name: String,
     /// At most 500 characters; trimmed, and empty means none.
     #[oai(validator(max_length = 500))]
-    pub description: Option<String>,
+    pub description: Clearable<String>,
     /// Permission names (see `GET /api/v1/permissions`); unknown ones are 422.
     #[oai(validator(max_items = 50, max_length = 50))]
     pub permissions: Vec<String>,
@@ -34,13 +34,13 @@ pub struct UpdateRoleRequest {
     /// New name, 2 to 50 characters: a lowercase letter, then lowercase letters, digits, `_`
     /// or `-`; unique (409); built-in roles cannot be renamed (409).
     #[oai(validator(pattern = "^[a-z][a-z0-9_-]{1,49}$"))]
-    pub name: Option<String>,
+    pub name: Settable<String>,
     /// New description; `null` or an empty string removes it.
     #[oai(validator(max_length = 500))]
-    pub description: MaybeUndefined<String>,
+    pub description: Clearable<String>,
     /// The complete new permission set (replaces the old one).
     #[oai(validator(max_items = 50, max_length = 50))]
-    pub permissions: Option<Vec<String>>,
+    pub permissions: Settable<Vec<String>>,
 }
 
 #[derive(ApiResponse)]
@@ -101,7 +101,7 @@ impl RolesApi {
         let body = body.0;
         let input = NewRoleInput {
             name: body.name,
-            description: body.description,
+            description: body.description.into_option(),
             permissions: body.permissions,
         };
         let role = self.roles.create(&auth.0, input).await?;
@@ -144,9 +144,9 @@ impl RolesApi {
     ) -> Result<Json<RoleView>, ApiError> {
         let body = body.0;
         let update = RoleUpdate {
-            name: body.name,
-            description: body.description.into(),
-            permissions: body.permissions,
+            name: body.name.into(),
+            description: body.description.into_maybe_undefined().into(),
+            permissions: body.permissions.into(),
         };
         Ok(Json(self.roles.update(&auth.0, id.0, update).await?.into()))
     }

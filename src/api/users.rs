@@ -1,5 +1,6 @@
 //! `/api/v1/users` and `/api/v1/users/{id}`: administration of other users' accounts.
 
+use crate::http::settable::Settable;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
@@ -18,9 +19,9 @@ use crate::service::user_admin::{AccountUpdate, AdminUserService};
 pub struct UpdateUserRequest {
     /// 1 to 255 characters after trimming.
     #[oai(validator(min_length = 1, max_length = 255))]
-    pub full_name: Option<String>,
+    pub full_name: Settable<String>,
     /// `false` deactivates the account (like `DELETE`), `true` reactivates it.
-    pub is_active: Option<bool>,
+    pub is_active: Settable<bool>,
 }
 
 #[derive(Debug, Object)]
@@ -123,8 +124,8 @@ impl UsersApi {
         body: JsonBody<UpdateUserRequest>,
     ) -> Result<Json<UserView>, ApiError> {
         let update = AccountUpdate {
-            full_name: body.0.full_name,
-            is_active: body.0.is_active,
+            full_name: body.0.full_name.into(),
+            is_active: body.0.is_active.into(),
         };
         Ok(Json(self.users.update(&auth.0, id.0, update).await?.into()))
     }

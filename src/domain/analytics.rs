@@ -33,10 +33,10 @@ impl Window {
     /// Validates the window; the error names the parameter at fault.
     pub fn parse(from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Self, (&'static str, Invalid)> {
         if from >= to {
-            return Err(("from", Invalid("must be before `to`")));
+            return Err(("from", Invalid::new("must be before `to`")));
         }
         if to - from > Duration::days(MAX_WINDOW_DAYS) {
-            return Err(("to", Invalid("must be at most 92 days after `from`")));
+            return Err(("to", Invalid::new("must be at most 92 days after `from`")));
         }
         Ok(Self {
             from: ceil_to_millis(from),
@@ -97,7 +97,7 @@ impl EventType {
         if shaped {
             Ok(Self(raw.to_owned()))
         } else {
-            Err(Invalid(
+            Err(Invalid::new(
                 "must be a lowercase letter followed by at most 63 of a-z, 0-9, `_` and `.`",
             ))
         }
@@ -117,7 +117,7 @@ impl TopLimit {
         if (1..=MAX_TOP_PRODUCTS).contains(&raw) {
             Ok(Self(raw))
         } else {
-            Err(Invalid("must be between 1 and 100"))
+            Err(Invalid::new("must be between 1 and 100"))
         }
     }
 

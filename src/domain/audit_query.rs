@@ -65,7 +65,7 @@ impl AuditFilter {
         if let (Some(from), Some(to)) = (input.from, input.to)
             && from > to
         {
-            issues.push(("from", Invalid("must not be after `to`")));
+            issues.push(("from", Invalid::new("must not be after `to`")));
         }
         if !issues.is_empty() {
             return Err(issues);
@@ -120,7 +120,7 @@ fn check_token(
 ) -> Result<(), Invalid> {
     let chars = raw.chars().count();
     if chars == 0 || chars > max || !raw.chars().all(allowed) {
-        return Err(Invalid(message));
+        return Err(Invalid::new(message));
     }
     Ok(())
 }
@@ -173,7 +173,7 @@ impl PageSize {
         if (1..=MAX_PAGE_SIZE).contains(&raw) {
             Ok(Self(raw))
         } else {
-            Err(Invalid("must be between 1 and 100"))
+            Err(Invalid::new("must be between 1 and 100"))
         }
     }
 
@@ -191,7 +191,7 @@ impl ExportLimit {
         if (1..=MAX_EXPORT_LIMIT).contains(&raw) {
             Ok(Self(raw))
         } else {
-            Err(Invalid("must be between 1 and 1000000"))
+            Err(Invalid::new("must be between 1 and 1000000"))
         }
     }
 
@@ -234,18 +234,18 @@ impl AuditCursor {
     }
 
     pub fn decode(raw: &str) -> Result<Self, Invalid> {
-        const MALFORMED: Invalid = Invalid("is not a cursor this API issued");
-        let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| MALFORMED)?;
+        let malformed = || Invalid::new("is not a cursor this API issued");
+        let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| malformed())?;
         if bytes.len() != CURSOR_BODY_LEN + CURSOR_CHECK_LEN || bytes[0] != CURSOR_VERSION {
-            return Err(MALFORMED);
+            return Err(malformed());
         }
         let (body, check) = bytes.split_at(CURSOR_BODY_LEN);
         if checksum(body) != check {
-            return Err(MALFORMED);
+            return Err(malformed());
         }
-        let millis = i64::from_be_bytes(body[1..9].try_into().map_err(|_| MALFORMED)?);
-        let occurred_at = DateTime::from_timestamp_millis(millis).ok_or(MALFORMED)?;
-        let id = Uuid::from_slice(&body[9..]).map_err(|_| MALFORMED)?;
+        let millis = i64::from_be_bytes(body[1..9].try_into().map_err(|_| malformed())?);
+        let occurred_at = DateTime::from_timestamp_millis(millis).ok_or_else(malformed)?;
+        let id = Uuid::from_slice(&body[9..]).map_err(|_| malformed())?;
         Ok(Self { occurred_at, id })
     }
 }

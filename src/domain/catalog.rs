@@ -37,7 +37,7 @@ pub fn sku(raw: &str) -> Result<String, Invalid> {
     if valid {
         Ok(raw.to_owned())
     } else {
-        Err(Invalid(
+        Err(Invalid::new(
             "must be 1 to 50 characters of A-Z, a-z, 0-9, '.', '_' or '-'",
         ))
     }
@@ -48,16 +48,16 @@ pub fn stock_quantity(raw: i64) -> Result<i64, Invalid> {
     if (0..=MAX_STOCK).contains(&raw) {
         Ok(raw)
     } else {
-        Err(Invalid("must be between 0 and 1000000000"))
+        Err(Invalid::new("must be between 0 and 1000000000"))
     }
 }
 
 /// A stock adjustment: non-zero, at most `MAX_STOCK` either way.
 pub fn stock_delta(raw: i64) -> Result<i64, Invalid> {
     if raw == 0 {
-        Err(Invalid("must not be zero"))
+        Err(Invalid::new("must not be zero"))
     } else if raw.unsigned_abs() > MAX_STOCK.unsigned_abs() {
-        Err(Invalid("must be between -1000000000 and 1000000000"))
+        Err(Invalid::new("must be between -1000000000 and 1000000000"))
     } else {
         Ok(raw)
     }
@@ -99,7 +99,7 @@ impl ProductSort {
             "created_at" => Self::CreatedAtAsc,
             "-created_at" => Self::CreatedAtDesc,
             _ => {
-                return Err(Invalid(
+                return Err(Invalid::new(
                     "must be one of name, -name, price, -price, created_at, -created_at",
                 ));
             }

@@ -74,9 +74,7 @@ pub enum IdentityChange {
     Everyone,
 }
 
-/// A value that failed validation: which rule, in words for the client.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invalid(pub &'static str);
+pub use super::value::Invalid;
 
 /// An email address, trimmed and lowercased (stored and compared that way).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -91,7 +89,7 @@ impl Email {
         if email.len() <= 254 && SHAPE.is_match(raw) {
             Ok(Self(email))
         } else {
-            Err(Invalid("must be a valid email address"))
+            Err(Invalid::new("must be a valid email address"))
         }
     }
 
@@ -110,9 +108,9 @@ impl Password {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let chars = raw.chars().count();
         if !(8..=128).contains(&chars) {
-            Err(Invalid("must be 8 to 128 characters"))
+            Err(Invalid::new("must be 8 to 128 characters"))
         } else if super::common_passwords::is_common(raw) {
-            Err(Invalid(
+            Err(Invalid::new(
                 "is one of the most commonly used passwords; choose another",
             ))
         } else {
@@ -162,7 +160,7 @@ impl RoleName {
         if valid {
             Ok(Self(raw.to_owned()))
         } else {
-            Err(Invalid("must match ^[a-z][a-z0-9_-]{1,49}$"))
+            Err(Invalid::new("must match ^[a-z][a-z0-9_-]{1,49}$"))
         }
     }
 
@@ -226,7 +224,7 @@ mod tests {
         for common in ["12345678", "Password123", "QWERTYUIOP"] {
             assert_eq!(
                 Password::parse(common).err(),
-                Some(Invalid(
+                Some(Invalid::new(
                     "is one of the most commonly used passwords; choose another"
                 )),
                 "{common}"
@@ -234,7 +232,7 @@ mod tests {
         }
         assert_eq!(
             Password::parse("1234567").err(),
-            Some(Invalid("must be 8 to 128 characters")),
+            Some(Invalid::new("must be 8 to 128 characters")),
             "too short is said first"
         );
     }

@@ -9,3 +9,4 @@ mod common_passwords;
 pub mod identity;
 pub mod money;
 pub mod text;
+pub mod value;

@@ -4,8 +4,13 @@ use rust_decimal::Decimal;
 
 use super::identity::Invalid;
 
-/// What a price written as text looks like (the OpenAPI document uses this pattern).
-pub const PRICE_PATTERN: &str = r"^0*[0-9]{1,8}(\.[0-9]{1,2}0*)?$";
+/// What an amount written as text looks like (the OpenAPI document uses this pattern for
+/// price bounds in queries).
+pub const AMOUNT_PATTERN: &str = r"^0*[0-9]{1,8}(\.[0-9]{1,2}0*)?$";
+
+/// What a product's price written as text looks like: an amount greater than zero.
+pub const PRICE_PATTERN: &str =
+    r"^(0*[1-9][0-9]{0,7}(\.[0-9]{1,2}0*)?|0+\.(0[1-9]|[1-9][0-9]?)0*)$";
 
 /// The largest price `NUMERIC(10, 2)` holds.
 /// 9,999,999,999 cents = 0x2_540B_E3FF: low word 0x540B_E3FF, middle word 2.
@@ -19,20 +24,29 @@ pub struct Price(Decimal);
 impl Price {
     pub fn new(value: Decimal) -> Result<Self, Invalid> {
         if value.is_sign_negative() && !value.is_zero() {
-            return Err(Invalid("must not be negative"));
+            return Err(Invalid::new("must not be negative"));
         }
         if value.normalize().scale() > 2 {
-            return Err(Invalid("must have at most two decimal places"));
+            return Err(Invalid::new("must have at most two decimal places"));
         }
         if value > MAX_PRICE {
-            return Err(Invalid("must be at most 99999999.99"));
+            return Err(Invalid::new("must be at most 99999999.99"));
         }
         let mut exact = value;
         exact.rescale(2);
         Ok(Self(exact))
     }
 
-    /// Plain decimal text, exactly what [`PRICE_PATTERN`] admits: digits, optionally a point
+    /// A product's price: greater than zero (a bound in a query may be zero).
+    pub fn positive(self) -> Result<Self, Invalid> {
+        if self.0.is_zero() {
+            Err(Invalid::new("must be greater than 0"))
+        } else {
+            Ok(self)
+        }
+    }
+
+    /// Plain decimal text, exactly what [`AMOUNT_PATTERN`] admits: digits, optionally a point
     /// and digits; leading zeros and trailing fractional zeros are only notation.
     pub fn parse_text(text: &str) -> Result<Self, Invalid> {
         let (whole, fraction) = match text.split_once('.') {
@@ -41,46 +55,36 @@ impl Price {
         };
         let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
         if !digits(whole) || !fraction.is_none_or(digits) {
-            return Err(Invalid("must be a decimal number such as 12.50"));
+            return Err(Invalid::new("must be a decimal number such as 12.50"));
         }
         let whole = whole.trim_start_matches('0');
         let fraction = fraction.unwrap_or("").trim_end_matches('0');
         if whole.len() > 8 {
-            return Err(Invalid("must be at most 99999999.99"));
+            return Err(Invalid::new("must be at most 99999999.99"));
         }
         if fraction.len() > 2 {
-            return Err(Invalid("must have at most two decimal places"));
+            return Err(Invalid::new("must have at most two decimal places"));
         }
         let cents: i64 = format!("{whole}{fraction:0<2}").parse().unwrap_or(0);
         Self::new(Decimal::new(cents, 2))
     }
 
-    /// A JSON number (a double). The shortest decimal that reads back as the same double is
-    /// what the client wrote for any price with up to 15 significant digits: `0.10` is
-    /// `0.1`, `1.005` stays `1.005` and is refused. A double within a few units in the last
-    /// place of a two-place decimal is that decimal (what `57 * 0.01` computes is 0.57).
+    /// A JSON number (a double), read as the shortest decimal that reads back as the same
+    /// double: what the client wrote for any price with up to 15 significant digits (`0.10`
+    /// is `0.1`). Nothing is rounded: `1.005`, `0.1 + 0.2` (0.30000000000000004) and `1e-308`
+    /// have more than two places and are refused.
     pub fn from_json_number(number: f64) -> Result<Self, Invalid> {
         if !number.is_finite() {
-            return Err(Invalid("must be a decimal number such as 12.50"));
+            return Err(Invalid::new("must be a decimal number such as 12.50"));
         }
         if number < 0.0 {
-            return Err(Invalid("must not be negative"));
+            return Err(Invalid::new("must not be negative"));
         }
         if number >= 1e8 {
-            return Err(Invalid("must be at most 99999999.99"));
+            return Err(Invalid::new("must be at most 99999999.99"));
         }
-        let shortest = format!("{number}");
-        if let Ok(price) = Self::parse_text(&shortest) {
-            return Ok(price);
-        }
-        let cents = (number * 100.0).round();
-        let nearest = cents / 100.0;
-        if (number - nearest).abs() <= 4.0 * f64::EPSILON * number.max(1.0) {
-            // `cents` < 1e10 and integral here, so the conversion is exact.
-            #[allow(clippy::cast_possible_truncation)]
-            return Self::new(Decimal::new(cents as i64, 2));
-        }
-        Err(Invalid("must have at most two decimal places"))
+        // `Display` for f64 never uses an exponent: this is plain decimal text.
+        Self::parse_text(&format!("{}", number.abs()))
     }
 
     pub fn value(self) -> Decimal {
@@ -153,9 +157,19 @@ mod tests {
     }
 
     #[test]
-    fn the_documented_pattern_is_the_rule() {
-        let pattern = regex::Regex::new(PRICE_PATTERN).unwrap();
+    fn the_documented_patterns_are_the_rules() {
+        let amount = regex::Regex::new(AMOUNT_PATTERN).unwrap();
+        let price = regex::Regex::new(PRICE_PATTERN).unwrap();
         for raw in [
+            "0.00",
+            "000.000",
+            "0.01",
+            "0.5",
+            "0.05",
+            "0.50",
+            "0.500",
+            "10",
+            "10.00",
             "0",
             "00",
             "7",
@@ -175,26 +189,25 @@ mod tests {
             "0000000000001.2",
             "1.20000",
         ] {
-            assert_eq!(
-                pattern.is_match(raw),
-                Price::parse_text(raw).is_ok(),
-                "{raw:?}"
-            );
+            let parsed = Price::parse_text(raw);
+            assert_eq!(amount.is_match(raw), parsed.is_ok(), "{raw:?}");
+            let positive = parsed.and_then(Price::positive);
+            assert_eq!(price.is_match(raw), positive.is_ok(), "{raw:?}");
         }
     }
 
     #[test]
-    fn float_arithmetic_noise_is_not_a_third_place() {
-        assert_eq!(
-            Price::from_json_number(57.0 * 0.01).unwrap().to_text(),
-            "0.57"
-        );
-        assert_eq!(
-            Price::from_json_number(0.1 + 0.2).unwrap().to_text(),
-            "0.30"
-        );
-        assert!(Price::from_json_number(0.571).is_err());
-        assert!(Price::from_json_number(1.0e8).is_err());
+    fn a_number_with_more_places_is_refused_however_near_it_is() {
+        for number in [57.0 * 0.01, 0.1 + 0.2, 1e-308, 0.571, 1.0e8] {
+            assert!(Price::from_json_number(number).is_err(), "{number}");
+        }
+    }
+
+    #[test]
+    fn a_products_price_is_greater_than_zero() {
+        assert!(Price::parse_text("0").unwrap().positive().is_err());
+        assert!(Price::parse_text("0.00").unwrap().positive().is_err());
+        assert!(Price::parse_text("0.01").unwrap().positive().is_ok());
     }
 
     #[test]

@@ -11,4 +11,5 @@ pub mod middleware;
 pub mod problem;
 pub mod request_context;
 pub mod server;
+pub mod settable;
 pub mod spec;

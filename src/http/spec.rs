@@ -10,8 +10,9 @@ use serde_json::Value;
 /// - every request body schema is closed (`additionalProperties: false`): every body type
 ///   refuses unknown fields (422), which `deny_unknown_fields` does not put in the schema;
 /// - the value rules of `spec_rules` (patterns, enums) that the handler types cannot state;
-/// - optional properties may be `null`: responses write an absent value as `null`, and
-///   requests read `null` as "not given" (or, where documented, "clear it").
+/// - optional properties of responses may be `null` (an absent value is written as `null`);
+///   in request bodies only the fields a client may clear are nullable, which their type
+///   (`Clearable`) states.
 pub fn complete(spec: &str) -> Value {
     let mut document: Value = serde_json::from_str(spec).unwrap_or_default();
     let mut bodies = Vec::new();
@@ -35,8 +36,11 @@ pub fn complete(spec: &str) -> Value {
     }
     crate::api::spec_rules::state(&mut document);
     if let Some(schemas) = document["components"]["schemas"].as_object_mut() {
-        for schema in schemas.values_mut() {
-            allow_null_where_optional(schema);
+        for (name, schema) in schemas.iter_mut() {
+            // A request body's fields say themselves whether null clears them (`Clearable`).
+            if !bodies.contains(name) {
+                allow_null_where_optional(schema);
+            }
         }
         for name in bodies {
             if let Some(Value::Object(schema)) = schemas.get_mut(&name) {

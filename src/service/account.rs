@@ -119,7 +119,7 @@ impl AccountService {
     ) -> ServiceResult<()> {
         self.limits.check_password_change(caller.id()).await?;
         let new = Password::parse(new)
-            .map_err(|invalid| ServiceError::invalid("new_password", invalid.0))?;
+            .map_err(|invalid| ServiceError::invalid("new_password", invalid.rule()))?;
         let credentials = self
             .users
             .find_credentials_by_id(&self.pool, caller.id())

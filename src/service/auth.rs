@@ -154,8 +154,8 @@ impl AuthService {
         password: &str,
         meta: &RequestMeta,
     ) -> ServiceResult<TokenPair> {
-        let email =
-            Email::parse(email).map_err(|invalid| ServiceError::invalid("email", invalid.0))?;
+        let email = Email::parse(email)
+            .map_err(|invalid| ServiceError::invalid("email", invalid.rule()))?;
         if password.is_empty() || password.chars().count() > 128 {
             return Err(ServiceError::invalid(
                 "password",

@@ -12,12 +12,12 @@ use super::auth::{AuthService, Caller, parse_fields};
 use super::catalog_events;
 use super::error::{FieldIssue, ServiceError, ServiceResult};
 use crate::domain::activity::ActivityEvent;
-use crate::domain::catalog::{self, ProductSort};
+use crate::domain::catalog::{self, MAX_STOCK, ProductSort};
 use crate::domain::identity::Permission;
 use crate::domain::money::Price;
 use crate::repo::pg::product_list::ProductFilter;
 use crate::repo::pg::products::{
-    InsufficientStock, NewProduct, ProductChanges, ProductRecord, SKU_TAKEN, UNKNOWN_CATEGORY,
+    NewProduct, ProductChanges, ProductRecord, SKU_TAKEN, StockOutOfRange, UNKNOWN_CATEGORY,
 };
 use crate::repo::pg::{DbError, Guarded, PgPool, PgProductListRepo, PgProductRepo};
 use crate::worker::activity::ActivitySink;
@@ -235,7 +235,8 @@ impl ProductService {
     }
 
     /// Adds `delta` (negative to take away) to the stock, recorded as
-    /// `product.stock_adjusted` with the reason; 409 when it would go below zero.
+    /// `product.stock_adjusted` with the reason; 409 when it would go below zero or above
+    /// [`MAX_STOCK`].
     pub async fn adjust_stock(
         &self,
         caller: &Caller,
@@ -263,9 +264,17 @@ impl ProductService {
         match adjusted {
             Guarded::Done(product) => Ok(product),
             Guarded::NotFound => Err(ServiceError::NotFound("product")),
-            Guarded::Refused(InsufficientStock { available }) => Err(ServiceError::Conflict(
-                format!("Only {available} in stock; a change of {delta} would go below zero."),
-            )),
+            Guarded::Refused(StockOutOfRange { available }) if available + delta < 0 => {
+                Err(ServiceError::Conflict(format!(
+                    "Only {available} in stock; a change of {delta} would go below zero."
+                )))
+            }
+            Guarded::Refused(StockOutOfRange { available }) => {
+                Err(ServiceError::Conflict(format!(
+                    "{available} in stock; a change of {delta} would go above the most a product \
+                 may hold, {MAX_STOCK}."
+                )))
+            }
         }
     }
 }

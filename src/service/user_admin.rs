@@ -63,7 +63,8 @@ impl AdminUserService {
             .authorize(caller, Permission::UsersRead, "list_users")
             .await?;
         if let Some(role) = &filter.role {
-            RoleName::parse(role).map_err(|invalid| ServiceError::invalid("role", invalid.0))?;
+            RoleName::parse(role)
+                .map_err(|invalid| ServiceError::invalid("role", invalid.rule()))?;
         }
         // PostgreSQL text cannot hold NUL; control characters are never a real search.
         if filter
@@ -115,7 +116,7 @@ impl AdminUserService {
             .as_deref()
             .map(FullName::parse)
             .transpose()
-            .map_err(|invalid| ServiceError::invalid("full_name", invalid.0))?;
+            .map_err(|invalid| ServiceError::invalid("full_name", invalid.rule()))?;
         if update.is_active == Some(false) {
             refuse_self_deactivation(caller, id)?;
         }

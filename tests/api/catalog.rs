@@ -6,6 +6,7 @@ mod listing;
 mod money;
 mod products;
 mod stock;
+mod values;
 
 use reqwest::Method;
 use serde_json::{Value, json};

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::schema::products;
 use super::{DbError, Guarded, PgOutbox, PgPool};
 use crate::domain::audit::AuditEvent;
+use crate::domain::catalog::MAX_STOCK;
 
 /// A product as the API shows it (live rows only; `deleted_at` stays in the table).
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
@@ -51,9 +52,10 @@ pub struct ProductChanges {
     pub category_id: Option<Uuid>,
 }
 
-/// Why a stock adjustment was refused: it would leave less than nothing.
+/// Why a stock adjustment was refused: it would leave less than nothing, or more than a
+/// product may hold.
 #[derive(Debug, PartialEq, Eq)]
-pub struct InsufficientStock {
+pub struct StockOutOfRange {
     pub available: i64,
 }
 
@@ -197,7 +199,7 @@ impl PgProductRepo {
         id: Uuid,
         delta: i64,
         audit: F,
-    ) -> Result<Guarded<ProductRecord, InsufficientStock>, DbError>
+    ) -> Result<Guarded<ProductRecord, StockOutOfRange>, DbError>
     where
         F: FnOnce(&ProductRecord) -> Vec<AuditEvent> + Send,
     {
@@ -207,7 +209,7 @@ impl PgProductRepo {
                 products::table
                     .find(id)
                     .filter(products::is_active)
-                    .filter((products::stock_quantity + delta).ge(0)),
+                    .filter((products::stock_quantity + delta).between(0, MAX_STOCK)),
             )
             .set((
                 products::stock_quantity.eq(products::stock_quantity + delta),
@@ -222,7 +224,7 @@ impl PgProductRepo {
                 PgOutbox.append_all(conn, &audit(&adjusted)).await?;
                 return Ok(Guarded::Done(adjusted));
             }
-            // Nothing matched: either no live product, or not enough stock.
+            // Nothing matched: either no live product, or the stock would leave its range.
             let available: Option<i64> = products::table
                 .find(id)
                 .filter(products::is_active)
@@ -231,7 +233,7 @@ impl PgProductRepo {
                 .await
                 .optional()?;
             Ok(match available {
-                Some(available) => Guarded::Refused(InsufficientStock { available }),
+                Some(available) => Guarded::Refused(StockOutOfRange { available }),
                 None => Guarded::NotFound,
             })
         })

@@ -19,7 +19,7 @@ const SEED: [(&str, &str, &str, i64, bool); 8] = [
     ("Drill bits", "DRX4", "9.99", 0, true),
     ("Epoxy", "EP-5", "4.25", 30, true),
     ("File", "FI-6", "4.25", 7, false),
-    ("Gloves", "GL-7", "0.00", 100, false),
+    ("Gloves", "GL-7", "0.01", 100, false),
 ];
 
 struct Seeded {
@@ -113,7 +113,7 @@ async fn filters_narrow_the_list_and_the_total() {
             vec!["Chisel set", "Drill bits", "Epoxy", "File"],
         ),
         ("min_price=100".into(), vec!["Anvil"]),
-        ("max_price=0".into(), vec!["Gloves"]),
+        ("max_price=0.01".into(), vec!["Gloves"]),
         ("in_stock=false".into(), vec!["Bench vice", "Drill bits"]),
         (
             format!("in_stock=true&category_id={second}&max_price=10"),

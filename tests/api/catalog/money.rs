@@ -16,8 +16,7 @@ async fn equal_prices_are_equal_whatever_their_notation() {
         json!(0.10),
         json!("0.10"),
         json!("000.100"),
-        // What `57 * 0.01` computes in floating point is 0.57, not a third decimal place.
-        json!(0.570_000_000_000_000_1),
+        json!(0.57),
     ];
     let mut prices = Vec::new();
     for price in notations {
@@ -31,8 +30,8 @@ async fn equal_prices_are_equal_whatever_their_notation() {
         .await;
     assert_eq!(tenth["total"], 4);
     for (price, stored) in [
-        (json!("0"), "0.00"),
-        (json!(0), "0.00"),
+        (json!("0.01"), "0.01"),
+        (json!(0.01), "0.01"),
         (json!(12), "12.00"),
         (json!("99999999.99"), "99999999.99"),
         (json!(99_999_999.99), "99999999.99"),
@@ -53,6 +52,15 @@ async fn prices_that_would_need_rounding_or_are_out_of_range_are_422_and_store_n
     let shop = Shop::open(&app).await;
     let token = &shop.admin.access_token;
     let refused = [
+        // Greater than zero.
+        json!("0"),
+        json!("0.00"),
+        json!(0),
+        json!(0.0),
+        // What `57 * 0.01` and `0.1 + 0.2` compute in floating point have more places.
+        json!(0.570_000_000_000_000_1),
+        json!(0.300_000_000_000_000_04),
+        json!(1e-308),
         json!(1.005),
         json!("1.005"),
         json!("19.999"),

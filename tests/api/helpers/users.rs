@@ -54,6 +54,24 @@ impl TestApp {
         request.send().await.expect("request sent")
     }
 
+    /// As [`Self::send_as`] with `body` sent as is, labelled JSON.
+    pub async fn send_raw_as(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: &str,
+    ) -> reqwest::Response {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(body.to_owned())
+            .send()
+            .await
+            .expect("request sent")
+    }
+
     pub async fn register(&self, email: &str, password: &str) -> reqwest::Response {
         self.post_json(
             "/api/v1/auth/register",

@@ -1,0 +1,111 @@
+//! How a domain value states itself: one `parse` that says in words what it admits, and from
+//! it the serde and poem-openapi implementations every layer uses. A rule is written once,
+//! in its type; the JSON body, query parameters, the served document and the error messages
+//! all come from there.
+
+use std::borrow::Cow;
+
+/// A value that failed validation: which rule, in words for the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid(pub Cow<'static, str>);
+
+impl Invalid {
+    pub fn new(rule: impl Into<Cow<'static, str>>) -> Self {
+        Self(rule.into())
+    }
+
+    pub fn rule(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Implements serde (`Deserialize` through `parse`, `Serialize` as the text) and
+/// poem-openapi (`Type` with `$schema`, JSON and query parameter parsing) for a string value
+/// type with `fn parse(&str) -> Result<Self, Invalid>` and `fn as_str(&self) -> &str`.
+#[macro_export]
+macro_rules! string_value {
+    ($ty:ident $(<$(const $param:ident: $pty:ty),+>)?, $name:expr, $schema:expr) => {
+        impl $(<$(const $param: $pty),+>)? ::serde::Serialize for $ty $(<$($param),+>)? {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de, $($(const $param: $pty),+)?> ::serde::Deserialize<'de> for $ty $(<$($param),+>)? {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let raw = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(deserializer)?;
+                Self::parse(&raw).map_err(|invalid| ::serde::de::Error::custom(invalid.0))
+            }
+        }
+
+        impl $(<$(const $param: $pty),+>)? ::poem_openapi::types::Type for $ty $(<$($param),+>)? {
+            const IS_REQUIRED: bool = true;
+            type RawValueType = Self;
+            type RawElementValueType = Self;
+
+            fn name() -> ::std::borrow::Cow<'static, str> {
+                ::std::borrow::Cow::from($name)
+            }
+
+            fn schema_ref() -> ::poem_openapi::registry::MetaSchemaRef {
+                ::poem_openapi::registry::MetaSchemaRef::Inline(Box::new($schema))
+            }
+
+            fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+                Some(self)
+            }
+
+            fn raw_element_iter<'a>(
+                &'a self,
+            ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+                Box::new(self.as_raw_value().into_iter())
+            }
+        }
+
+        impl $(<$(const $param: $pty),+>)? ::poem_openapi::types::ParseFromJSON for $ty $(<$($param),+>)? {
+            fn parse_from_json(value: Option<::serde_json::Value>) -> ::poem_openapi::types::ParseResult<Self> {
+                match value {
+                    Some(::serde_json::Value::String(raw)) => {
+                        Self::parse(&raw).map_err(|invalid| ::poem_openapi::types::ParseError::custom(invalid.0))
+                    }
+                    other => Err(::poem_openapi::types::ParseError::expected_type(other.unwrap_or_default())),
+                }
+            }
+        }
+
+        impl $(<$(const $param: $pty),+>)? ::poem_openapi::types::ParseFromParameter for $ty $(<$($param),+>)? {
+            fn parse_from_parameter(raw: &str) -> ::poem_openapi::types::ParseResult<Self> {
+                Self::parse(raw).map_err(|invalid| ::poem_openapi::types::ParseError::custom(invalid.0))
+            }
+        }
+
+        impl $(<$(const $param: $pty),+>)? ::poem_openapi::types::ToJSON for $ty $(<$($param),+>)? {
+            fn to_json(&self) -> Option<::serde_json::Value> {
+                Some(::serde_json::Value::String(self.as_str().to_owned()))
+            }
+        }
+    };
+}
+
+/// A string schema with a description in words (and, where a conformance tool needs to
+/// tell valid values apart, the pattern that admits exactly what `parse` does).
+pub fn string_schema(
+    description: &'static str,
+    min_length: Option<usize>,
+    max_length: Option<usize>,
+    pattern: Option<&'static str>,
+) -> poem_openapi::registry::MetaSchema {
+    poem_openapi::registry::MetaSchema {
+        description: Some(description),
+        min_length,
+        max_length,
+        pattern: pattern.map(str::to_owned),
+        ..poem_openapi::registry::MetaSchema::new("string")
+    }
+}
