@@ -36,6 +36,78 @@ impl Outcome {
     }
 }
 
+/// Declares [`AuditAction`]: every action the audit trail records, each written as its name.
+macro_rules! audit_actions {
+    ($($(#[$doc:meta])* $variant:ident => $name:literal),+ $(,)?) => {
+        /// Every action the audit trail records. Events store its name (`as_str`), so a new
+        /// action is one line here and cannot be misspelt where it is recorded.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum AuditAction {
+            $($(#[$doc])* $variant),+
+        }
+
+        impl AuditAction {
+            pub const ALL: &'static [AuditAction] = &[$(AuditAction::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(AuditAction::$variant => $name),+
+                }
+            }
+        }
+    };
+}
+
+audit_actions! {
+    UserRegistered => "user.registered",
+    UserUpdated => "user.updated",
+    UserPasswordChanged => "user.password_changed",
+    /// A password change with a wrong current password.
+    UserPasswordChangeFailed => "user.password_change_failed",
+    UserRolesChanged => "user.roles_changed",
+    UserDeactivated => "user.deactivated",
+    LoginSucceeded => "auth.login_succeeded",
+    LoginFailed => "auth.login_failed",
+    Logout => "auth.logout",
+    /// A refresh token used twice: its whole family is revoked.
+    RefreshReuseDetected => "auth.refresh_reuse_detected",
+    RoleCreated => "role.created",
+    RoleUpdated => "role.updated",
+    RoleDeleted => "role.deleted",
+    CategoryCreated => "category.created",
+    CategoryUpdated => "category.updated",
+    CategoryDeleted => "category.deleted",
+    ProductCreated => "product.created",
+    ProductUpdated => "product.updated",
+    ProductDeleted => "product.deleted",
+    ProductStockAdjusted => "product.stock_adjusted",
+    /// Every 403.
+    AccessDenied => "access.denied",
+}
+
+/// What an audit event is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TargetKind {
+    User,
+    Role,
+    Category,
+    Product,
+    /// An API operation (the target of `access.denied`), by its operation id.
+    Operation,
+}
+
+impl TargetKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetKind::User => "user",
+            TargetKind::Role => "role",
+            TargetKind::Category => "category",
+            TargetKind::Product => "product",
+            TargetKind::Operation => "operation",
+        }
+    }
+}
+
 /// Who acted. `None` fields are unknown (e.g. an anonymous login attempt has no user id).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor {
@@ -62,6 +134,24 @@ pub struct Target {
     pub id: Option<String>,
 }
 
+impl Target {
+    /// The one way to name a target: its kind and id.
+    pub fn new(kind: TargetKind, id: impl ToString) -> Self {
+        Self {
+            target_type: kind.as_str().to_owned(),
+            id: Some(id.to_string()),
+        }
+    }
+
+    /// A target whose id is not known (a login attempt for an email nobody holds).
+    pub fn unidentified(kind: TargetKind) -> Self {
+        Self {
+            target_type: kind.as_str().to_owned(),
+            id: None,
+        }
+    }
+}
+
 /// One field's change. Values are JSON so numbers, strings (money as decimal strings) and
 /// lists keep their shape; secrets are never put here.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -69,6 +159,9 @@ pub struct FieldChange {
     pub from: serde_json::Value,
     pub to: serde_json::Value,
 }
+
+/// The fields of a record an event compares, by name, as they appear in `changes`.
+pub type AuditFields = Vec<(&'static str, serde_json::Value)>;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AuditEvent {
@@ -86,11 +179,11 @@ pub struct AuditEvent {
 impl AuditEvent {
     /// A new event happening now. Time is cut to milliseconds: what BSON dates keep, so an
     /// event reads back exactly as it was written.
-    pub fn new(action: impl Into<String>, outcome: Outcome, actor: Actor, target: Target) -> Self {
+    pub fn new(action: AuditAction, outcome: Outcome, actor: Actor, target: Target) -> Self {
         Self {
             id: Uuid::now_v7(),
             occurred_at: Utc::now().trunc_subsecs(3),
-            action: action.into(),
+            action: action.as_str().to_owned(),
             outcome,
             actor,
             target,
@@ -117,6 +210,35 @@ impl AuditEvent {
         self
     }
 
+    /// A `changes` entry for each field whose value differs between `before` (absent: the
+    /// record is new, every field was null) and `after` (absent: it is gone, every field
+    /// becomes null). The one way events describe a change of a record.
+    pub fn with_diff(mut self, before: Option<&AuditFields>, after: Option<&AuditFields>) -> Self {
+        let names: Vec<&'static str> = before
+            .or(after)
+            .map(|fields| fields.iter().map(|(name, _)| *name).collect())
+            .unwrap_or_default();
+        let value = |fields: Option<&AuditFields>, wanted: &str| {
+            fields
+                .and_then(|fields| fields.iter().find(|(name, _)| *name == wanted))
+                .map_or(serde_json::Value::Null, |(_, value)| value.clone())
+        };
+        for name in names {
+            let (from, to) = (value(before, name), value(after, name));
+            if from != to {
+                self = self.with_change(name, from, to);
+            }
+        }
+        self
+    }
+
+    /// Whether any field changed (an update that changed nothing records nothing).
+    pub fn has_changes(&self) -> bool {
+        self.changes
+            .as_ref()
+            .is_some_and(|changes| !changes.is_empty())
+    }
+
     pub fn with_metadata(mut self, key: &str, value: serde_json::Value) -> Self {
         self.metadata.insert(key.to_owned(), value);
         self
@@ -128,9 +250,46 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_diff_names_only_what_changed_and_treats_absence_as_null() {
+        let event = || {
+            AuditEvent::new(
+                AuditAction::RoleUpdated,
+                Outcome::Success,
+                Actor::default(),
+                Target::new(TargetKind::Role, 1),
+            )
+        };
+        let before: AuditFields = vec![("name", "a".into()), ("note", serde_json::Value::Null)];
+        let after: AuditFields = vec![("name", "b".into()), ("note", serde_json::Value::Null)];
+        let updated = event().with_diff(Some(&before), Some(&after));
+        let changes = updated.changes.as_ref().unwrap();
+        assert_eq!(changes.keys().collect::<Vec<_>>(), ["name"]);
+        assert_eq!(changes["name"].to, "b");
+        let deleted = event().with_diff(Some(&before), None);
+        assert_eq!(deleted.changes.unwrap()["name"].to, serde_json::Value::Null);
+        assert!(
+            !event()
+                .with_diff(Some(&before), Some(&before))
+                .has_changes()
+        );
+    }
+
+    #[test]
+    fn every_action_has_its_own_name_of_resource_dot_verb() {
+        let shape = regex::Regex::new(r"^[a-z]+\.[a-z_]+$").unwrap();
+        let mut names: Vec<&str> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
+        for name in &names {
+            assert!(shape.is_match(name), "{name}");
+        }
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), AuditAction::ALL.len(), "a name used twice");
+    }
+
+    #[test]
     fn json_round_trip_keeps_every_field() {
         let event = AuditEvent::new(
-            "product.updated",
+            AuditAction::ProductUpdated,
             Outcome::Success,
             Actor {
                 user_id: Some(Uuid::new_v4()),

@@ -1,46 +1,34 @@
 //! The caller's own account: profile changes and password change.
 
-use super::auth::{Caller, parse_fields, user_target};
+use super::auth::{Caller, parse_fields};
 use super::error::{ServiceError, ServiceResult};
 use super::identity_cache::IdentityCache;
 use std::sync::Arc;
 
 use super::passwords::PasswordHasher;
 use super::rate_limit::RateLimits;
-use crate::domain::audit::{AuditEvent, Outcome};
+use crate::domain::audit::{AuditAction, AuditEvent, AuditFields, Outcome, Target, TargetKind};
 use crate::domain::identity::{Email, FullName, IdentityChange, Password};
 use crate::repo::pg::users::{ProfileChanges, UserRecord};
 use crate::repo::pg::{PgOutbox, PgPool, PgUserRepo};
 
-/// The `changes` of a user update: each field that differs, from/to (never secrets).
+/// What a user's events compare (never secrets).
+fn user_fields(user: &UserRecord) -> AuditFields {
+    vec![
+        ("email", user.email.clone().into()),
+        ("full_name", user.full_name.clone().into()),
+        ("is_active", user.is_active.into()),
+    ]
+}
+
+/// The `changes` of a user update: each field that differs, from/to; `None` when nothing did.
 pub fn user_changes(
     event: AuditEvent,
     before: &UserRecord,
     after: &UserRecord,
 ) -> Option<AuditEvent> {
-    let mut event = event;
-    let mut changed = false;
-    if before.email != after.email {
-        event = event.with_change(
-            "email",
-            before.email.clone().into(),
-            after.email.clone().into(),
-        );
-        changed = true;
-    }
-    if before.full_name != after.full_name {
-        event = event.with_change(
-            "full_name",
-            before.full_name.clone().into(),
-            after.full_name.clone().into(),
-        );
-        changed = true;
-    }
-    if before.is_active != after.is_active {
-        event = event.with_change("is_active", before.is_active.into(), after.is_active.into());
-        changed = true;
-    }
-    changed.then_some(event)
+    let event = event.with_diff(Some(&user_fields(before)), Some(&user_fields(after)));
+    event.has_changes().then_some(event)
 }
 
 #[derive(Clone)]
@@ -89,7 +77,11 @@ impl AccountService {
             full_name: full_name.map(|n| n.as_str().to_owned()),
             is_active: None,
         };
-        let event = caller.event("user.updated", Outcome::Success, user_target(caller.id()));
+        let event = caller.event(
+            AuditAction::UserUpdated,
+            Outcome::Success,
+            Target::new(TargetKind::User, caller.id()),
+        );
         let updated = self
             .users
             .update_profile(&self.pool, caller.id(), changes, |before, after| {
@@ -133,9 +125,9 @@ impl AccountService {
         {
             let failed = caller
                 .event(
-                    "user.password_change_failed",
+                    AuditAction::UserPasswordChangeFailed,
                     Outcome::Failure,
-                    user_target(caller.id()),
+                    Target::new(TargetKind::User, caller.id()),
                 )
                 .with_metadata("reason", "wrong_current_password".into());
             self.outbox.record(&self.pool, &[failed]).await?;
@@ -153,9 +145,9 @@ impl AccountService {
         }
         let hash = self.passwords.hash(&new).await?;
         let event = caller.event(
-            "user.password_changed",
+            AuditAction::UserPasswordChanged,
             Outcome::Success,
-            user_target(caller.id()),
+            Target::new(TargetKind::User, caller.id()),
         );
         self.users
             .set_password(&self.pool, caller.id(), &hash, &[event])

@@ -17,7 +17,7 @@ use super::passwords::PasswordHasher;
 use super::rate_limit::RateLimits;
 use super::tokens::{AccessTokens, hash_refresh_token, new_refresh_token};
 use crate::domain::activity::ActivityEvent;
-use crate::domain::audit::{AuditEvent, Outcome, Target};
+use crate::domain::audit::{AuditAction, AuditEvent, Outcome, Target, TargetKind};
 use crate::domain::identity::{DEFAULT_ROLE, Email, FullName, IdentityChange, Password};
 use crate::repo::pg::refresh_tokens::{NewRefreshToken, Rotation};
 use crate::repo::pg::users::{NewUser, UserRecord};
@@ -35,13 +35,6 @@ pub struct Registration {
     pub email: String,
     pub password: String,
     pub full_name: String,
-}
-
-pub fn user_target(id: Uuid) -> Target {
-    Target {
-        target_type: "user".to_owned(),
-        id: Some(id.to_string()),
-    }
 }
 
 /// Collects the field problems of several parses at once.
@@ -112,10 +105,10 @@ impl AuthService {
         };
         let id = Uuid::now_v7();
         let event = AuditEvent::new(
-            "user.registered",
+            AuditAction::UserRegistered,
             Outcome::Success,
             meta.actor(Some(id), Some(email.as_str())),
-            user_target(id),
+            Target::new(TargetKind::User, id),
         )
         .with_request_id(meta.request_id.clone())
         .with_change("email", serde_json::Value::Null, email.as_str().into())
@@ -182,13 +175,13 @@ impl AuthService {
                 (Some(user.id), Some(verification), reason)
             }
         };
-        let target = |id: Option<Uuid>| Target {
-            target_type: "user".to_owned(),
-            id: id.map(|id| id.to_string()),
+        let target = |id: Option<Uuid>| match id {
+            Some(id) => Target::new(TargetKind::User, id),
+            None => Target::unidentified(TargetKind::User),
         };
         let Some(verification) = verification.filter(|_| reason.is_empty()) else {
             let failed = AuditEvent::new(
-                "auth.login_failed",
+                AuditAction::LoginFailed,
                 Outcome::Failure,
                 meta.actor(user_id, Some(email.as_str())),
                 target(user_id),
@@ -201,7 +194,7 @@ impl AuthService {
         };
         let user_id = user_id.expect("a verified user has an id");
         let succeeded = AuditEvent::new(
-            "auth.login_succeeded",
+            AuditAction::LoginSucceeded,
             Outcome::Success,
             meta.actor(Some(user_id), Some(email.as_str())),
             target(Some(user_id)),
@@ -269,10 +262,10 @@ impl AuthService {
                 },
                 |user_id| {
                     AuditEvent::new(
-                        "auth.refresh_reuse_detected",
+                        AuditAction::RefreshReuseDetected,
                         Outcome::Denied,
                         meta.actor(Some(user_id), None),
-                        user_target(user_id),
+                        Target::new(TargetKind::User, user_id),
                     )
                     .with_request_id(meta.request_id.clone())
                 },
@@ -307,10 +300,10 @@ impl AuthService {
                 |user_id, email| {
                     vec![
                         AuditEvent::new(
-                            "auth.logout",
+                            AuditAction::Logout,
                             Outcome::Success,
                             meta.actor(Some(user_id), Some(email)),
-                            user_target(user_id),
+                            Target::new(TargetKind::User, user_id),
                         )
                         .with_request_id(meta.request_id.clone()),
                     ]

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use uuid::Uuid;
 
-use crate::domain::audit::{Actor, AuditEvent, Outcome, Target};
+use crate::domain::audit::{Actor, AuditAction, AuditEvent, Outcome, Target};
 use crate::domain::identity::Permission;
 use crate::repo::pg::users::UserRecord;
 
@@ -56,7 +56,7 @@ impl Caller {
     }
 
     /// An audit event by this caller, carrying the request id.
-    pub fn event(&self, action: &str, outcome: Outcome, target: Target) -> AuditEvent {
+    pub fn event(&self, action: AuditAction, outcome: Outcome, target: Target) -> AuditEvent {
         AuditEvent::new(action, outcome, self.actor(), target)
             .with_request_id(self.meta.request_id.clone())
     }

@@ -1,25 +1,22 @@
 //! The audit events and activity signals the catalogue emits, built from before/after rows.
 //! Prices travel as decimal strings with two places ("12.50"), never as floats.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::caller::Caller;
-use crate::domain::audit::{AuditEvent, Outcome, Target};
+use crate::domain::audit::{AuditAction, AuditEvent, AuditFields, Outcome, Target, TargetKind};
 use crate::domain::money::two_places;
 use crate::repo::pg::categories::CategoryRecord;
 use crate::repo::pg::products::ProductRecord;
 
-/// The fields an event compares, by name.
-type Fields = Vec<(&'static str, Value)>;
-
-fn category_fields(category: &CategoryRecord) -> Fields {
+fn category_fields(category: &CategoryRecord) -> AuditFields {
     vec![
         ("name", json!(category.name)),
         ("description", json!(category.description)),
     ]
 }
 
-fn product_fields(product: &ProductRecord) -> Fields {
+fn product_fields(product: &ProductRecord) -> AuditFields {
     vec![
         ("name", json!(product.name)),
         ("description", json!(product.description)),
@@ -30,47 +27,13 @@ fn product_fields(product: &ProductRecord) -> Fields {
     ]
 }
 
-/// `event` with a `changes` entry for each field whose value differs between `before`
-/// (absent: every field was null) and `after` (absent: every field becomes null).
-fn with_changes(
-    mut event: AuditEvent,
-    before: Option<Fields>,
-    after: Option<Fields>,
-) -> AuditEvent {
-    let names: Vec<&str> = before
-        .as_ref()
-        .or(after.as_ref())
-        .map(|fields| fields.iter().map(|(name, _)| *name).collect())
-        .unwrap_or_default();
-    let value = |fields: &Option<Fields>, wanted: &str| {
-        fields
-            .as_ref()
-            .and_then(|fields| fields.iter().find(|(name, _)| *name == wanted))
-            .map_or(Value::Null, |(_, value)| value.clone())
-    };
-    for name in names {
-        let (from, to) = (value(&before, name), value(&after, name));
-        if from != to {
-            event = event.with_change(name, from, to);
-        }
-    }
-    event
-}
-
-fn target(target_type: &str, id: uuid::Uuid) -> Target {
-    Target {
-        target_type: target_type.to_owned(),
-        id: Some(id.to_string()),
-    }
-}
-
 pub fn category_created(caller: &Caller, created: &CategoryRecord) -> AuditEvent {
     let event = caller.event(
-        "category.created",
+        AuditAction::CategoryCreated,
         Outcome::Success,
-        target("category", created.id),
+        Target::new(TargetKind::Category, created.id),
     );
-    with_changes(event, None, Some(category_fields(created)))
+    event.with_diff(None, Some(&category_fields(created)))
 }
 
 /// `None` when nothing changed.
@@ -80,34 +43,34 @@ pub fn category_updated(
     after: &CategoryRecord,
 ) -> Option<AuditEvent> {
     let event = caller.event(
-        "category.updated",
+        AuditAction::CategoryUpdated,
         Outcome::Success,
-        target("category", after.id),
+        Target::new(TargetKind::Category, after.id),
     );
-    let event = with_changes(
-        event,
-        Some(category_fields(before)),
-        Some(category_fields(after)),
+    let event = event.with_diff(
+        Some(&category_fields(before)),
+        Some(&category_fields(after)),
     );
-    event.changes.is_some().then_some(event)
+    event.has_changes().then_some(event)
 }
 
 pub fn category_deleted(caller: &Caller, deleted: &CategoryRecord) -> AuditEvent {
     let event = caller.event(
-        "category.deleted",
+        AuditAction::CategoryDeleted,
         Outcome::Success,
-        target("category", deleted.id),
+        Target::new(TargetKind::Category, deleted.id),
     );
-    with_changes(event, Some(category_fields(deleted)), None)
+    event.with_diff(Some(&category_fields(deleted)), None)
 }
 
 pub fn product_created(caller: &Caller, created: &ProductRecord) -> AuditEvent {
     let event = caller.event(
-        "product.created",
+        AuditAction::ProductCreated,
         Outcome::Success,
-        target("product", created.id),
+        Target::new(TargetKind::Product, created.id),
     );
-    with_changes(event, None, Some(product_fields(created)))
+    event
+        .with_diff(None, Some(&product_fields(created)))
         .with_metadata("version", created.version.into())
 }
 
@@ -118,26 +81,23 @@ pub fn product_updated(
     after: &ProductRecord,
 ) -> Option<AuditEvent> {
     let event = caller.event(
-        "product.updated",
+        AuditAction::ProductUpdated,
         Outcome::Success,
-        target("product", after.id),
+        Target::new(TargetKind::Product, after.id),
     );
-    let event = with_changes(
-        event,
-        Some(product_fields(before)),
-        Some(product_fields(after)),
-    )
-    .with_metadata("version", after.version.into());
-    event.changes.is_some().then_some(event)
+    let event = event
+        .with_diff(Some(&product_fields(before)), Some(&product_fields(after)))
+        .with_metadata("version", after.version.into());
+    event.has_changes().then_some(event)
 }
 
 /// The row stays (soft delete), so the event records the flag, not every field.
 pub fn product_deleted(caller: &Caller, deleted: &ProductRecord) -> AuditEvent {
     caller
         .event(
-            "product.deleted",
+            AuditAction::ProductDeleted,
             Outcome::Success,
-            target("product", deleted.id),
+            Target::new(TargetKind::Product, deleted.id),
         )
         .with_change("is_active", true.into(), false.into())
         .with_metadata("sku", deleted.sku.clone().into())
@@ -152,9 +112,9 @@ pub fn stock_adjusted(
 ) -> AuditEvent {
     caller
         .event(
-            "product.stock_adjusted",
+            AuditAction::ProductStockAdjusted,
             Outcome::Success,
-            target("product", adjusted.id),
+            Target::new(TargetKind::Product, adjusted.id),
         )
         .with_change(
             "stock_quantity",

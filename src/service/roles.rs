@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::admin::{PageRequest, Paged, Refusal};
 use super::auth::{AuthService, Caller};
 use super::error::{FieldIssue, ServiceError, ServiceResult};
-use crate::domain::audit::{AuditEvent, Outcome, Target};
+use crate::domain::audit::{AuditAction, AuditEvent, AuditFields, Outcome, Target, TargetKind};
 use crate::domain::identity::{ADMIN_ROLE, IdentityChange, Permission, RoleName};
 use crate::domain::text;
 use crate::repo::pg::roles::{NewRole, PermissionRecord, RoleChanges, RoleRecord};
@@ -36,13 +36,6 @@ pub struct RoleUpdate {
     pub name: Option<String>,
     pub description: Option<Option<String>>,
     pub permissions: Option<Vec<String>>,
-}
-
-fn role_target(id: Uuid) -> Target {
-    Target {
-        target_type: "role".to_owned(),
-        id: Some(id.to_string()),
-    }
 }
 
 #[derive(Clone)]
@@ -125,7 +118,11 @@ impl RoleService {
         };
         self.roles
             .create(&self.pool, &role, &permissions, |created| {
-                let event = caller.event("role.created", Outcome::Success, role_target(created.id));
+                let event = caller.event(
+                    AuditAction::RoleCreated,
+                    Outcome::Success,
+                    Target::new(TargetKind::Role, created.id),
+                );
                 role_changes(event, None, created).into_iter().collect()
             })
             .await
@@ -197,7 +194,11 @@ impl RoleService {
                     Refusal::unless_held(caller, wanted)
                 },
                 |before, after| {
-                    let event = caller.event("role.updated", Outcome::Success, role_target(id));
+                    let event = caller.event(
+                        AuditAction::RoleUpdated,
+                        Outcome::Success,
+                        Target::new(TargetKind::Role, id),
+                    );
                     role_changes(event, Some(before), after)
                         .into_iter()
                         .collect()
@@ -233,22 +234,15 @@ impl RoleService {
                     Refusal::unless_held(caller, &role.permissions)
                 },
                 |role| {
-                    let mut event = caller
-                        .event("role.deleted", Outcome::Success, role_target(id))
-                        .with_change("name", role.name.clone().into(), serde_json::Value::Null)
-                        .with_change(
-                            "permissions",
-                            role.permissions.clone().into(),
-                            serde_json::Value::Null,
-                        );
-                    if let Some(description) = &role.description {
-                        event = event.with_change(
-                            "description",
-                            description.clone().into(),
-                            serde_json::Value::Null,
-                        );
-                    }
-                    vec![event]
+                    vec![
+                        caller
+                            .event(
+                                AuditAction::RoleDeleted,
+                                Outcome::Success,
+                                Target::new(TargetKind::Role, id),
+                            )
+                            .with_diff(Some(&role_fields(role)), None),
+                    ]
                 },
             )
             .await?;
@@ -275,39 +269,23 @@ impl RoleService {
     }
 }
 
+/// What a role's events compare.
+fn role_fields(role: &RoleRecord) -> AuditFields {
+    vec![
+        ("name", role.name.clone().into()),
+        ("description", role.description.clone().into()),
+        ("permissions", role.permissions.clone().into()),
+    ]
+}
+
 /// The fields that differ between `before` (`None`: the role did not exist) and `after`.
 fn role_changes(
     event: AuditEvent,
     before: Option<&RoleRecord>,
     after: &RoleRecord,
 ) -> Option<AuditEvent> {
-    let mut event = event;
-    let mut changed = false;
-    let fields = [
-        (
-            "name",
-            before.map(|b| b.name.clone().into()),
-            after.name.clone().into(),
-        ),
-        (
-            "description",
-            before.map(|b| b.description.clone().into()),
-            after.description.clone().into(),
-        ),
-        (
-            "permissions",
-            before.map(|b| b.permissions.clone().into()),
-            after.permissions.clone().into(),
-        ),
-    ];
-    for (field, from, to) in fields {
-        let from: serde_json::Value = from.unwrap_or(serde_json::Value::Null);
-        if from != to {
-            event = event.with_change(field, from, to);
-            changed = true;
-        }
-    }
-    changed.then_some(event)
+    let event = event.with_diff(before.map(role_fields).as_ref(), Some(&role_fields(after)));
+    event.has_changes().then_some(event)
 }
 
 /// Trimmed; empty means none; at most 500 characters, no control characters but line

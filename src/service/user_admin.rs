@@ -16,9 +16,9 @@ use uuid::Uuid;
 
 use super::account::user_changes;
 use super::admin::{PageRequest, Paged, Refusal};
-use super::auth::{AuthService, Caller, user_target};
+use super::auth::{AuthService, Caller};
 use super::error::{FieldIssue, ServiceError, ServiceResult};
-use crate::domain::audit::Outcome;
+use crate::domain::audit::{AuditAction, Outcome, Target, TargetKind};
 use crate::domain::identity::{ADMIN_ROLE, FullName, IdentityChange, Permission, RoleName};
 use crate::repo::pg::user_admin::UserFilter;
 use crate::repo::pg::users::{ProfileChanges, UserRecord};
@@ -167,11 +167,12 @@ impl AdminUserService {
                 },
                 |before, after| {
                     let action = if before.is_active && !after.is_active {
-                        "user.deactivated"
+                        AuditAction::UserDeactivated
                     } else {
-                        "user.updated"
+                        AuditAction::UserUpdated
                     };
-                    let event = caller.event(action, Outcome::Success, user_target(id));
+                    let event =
+                        caller.event(action, Outcome::Success, Target::new(TargetKind::User, id));
                     user_changes(event, before, after).into_iter().collect()
                 },
             )
@@ -248,7 +249,11 @@ impl AdminUserService {
                         }
                         vec![
                             caller
-                                .event("user.roles_changed", Outcome::Success, user_target(id))
+                                .event(
+                                    AuditAction::UserRolesChanged,
+                                    Outcome::Success,
+                                    Target::new(TargetKind::User, id),
+                                )
                                 .with_change("roles", from.into(), to.into()),
                         ]
                     },

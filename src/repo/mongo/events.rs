@@ -10,6 +10,8 @@ use mongodb::{Collection, Database};
 use uuid::Uuid;
 
 use crate::domain::activity::ActivityEvent;
+#[cfg(test)]
+use crate::domain::audit::AuditAction;
 use crate::domain::audit::{Actor, AuditEvent, FieldChange, Outcome, Target};
 
 pub const AUDIT_COLLECTION: &str = "audit_events";
@@ -242,7 +244,7 @@ mod tests {
     #[test]
     fn audit_documents_round_trip_with_typed_ids_and_dates() {
         let event = AuditEvent::new(
-            "product.updated",
+            AuditAction::ProductUpdated,
             Outcome::Success,
             Actor {
                 user_id: Some(Uuid::new_v4()),

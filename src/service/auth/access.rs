@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::{AuthService, Caller, RequestMeta};
-use crate::domain::audit::{Outcome, Target};
+use crate::domain::audit::{AuditAction, Outcome, Target, TargetKind};
 use crate::domain::identity::{IdentityChange, Permission};
 use crate::service::error::{ServiceError, ServiceResult};
 use crate::service::identity_cache::UserAccess;
@@ -88,12 +88,9 @@ impl AuthService {
     ) -> ServiceError {
         let denied = caller
             .event(
-                "access.denied",
+                AuditAction::AccessDenied,
                 Outcome::Denied,
-                Target {
-                    target_type: "operation".to_owned(),
-                    id: Some(operation.to_owned()),
-                },
+                Target::new(TargetKind::Operation, operation),
             )
             .with_metadata(key, value);
         match self.outbox.record(&self.pool, &[denied]).await {

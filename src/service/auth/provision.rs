@@ -2,8 +2,8 @@
 
 use uuid::Uuid;
 
-use super::{AuthService, parse_fields, user_target};
-use crate::domain::audit::{Actor, AuditEvent, Outcome};
+use super::{AuthService, parse_fields};
+use crate::domain::audit::{Actor, AuditAction, AuditEvent, Outcome, Target, TargetKind};
 use crate::domain::identity::{ADMIN_ROLE, Email, FullName, Password};
 use crate::repo::pg::users::NewUser;
 use crate::service::error::{ServiceError, ServiceResult};
@@ -50,10 +50,10 @@ impl AuthService {
             after.push(ADMIN_ROLE.to_owned());
             after.sort();
             let event = AuditEvent::new(
-                "user.roles_changed",
+                AuditAction::UserRolesChanged,
                 Outcome::Success,
                 Actor::system(),
-                user_target(user.id),
+                Target::new(TargetKind::User, user.id),
             )
             .with_change(
                 "roles",
@@ -68,10 +68,10 @@ impl AuthService {
         }
         let id = Uuid::now_v7();
         let event = AuditEvent::new(
-            "user.registered",
+            AuditAction::UserRegistered,
             Outcome::Success,
             Actor::system(),
-            user_target(id),
+            Target::new(TargetKind::User, id),
         )
         .with_change("email", serde_json::Value::Null, email.as_str().into())
         .with_change(

@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 use super::*;
-use crate::domain::audit::{Actor, Outcome, Target};
+use crate::domain::audit::{Actor, AuditAction, Outcome, Target};
 
 fn cell(value: &str) -> String {
     let mut out = String::new();
@@ -44,7 +44,7 @@ fn formula_starts_get_a_leading_apostrophe() {
 #[test]
 fn a_row_has_every_column_with_json_text_for_changes_and_metadata() {
     let mut event = AuditEvent::new(
-        "user.updated",
+        AuditAction::UserUpdated,
         Outcome::Success,
         Actor {
             user_id: Some(Uuid::nil()),
