@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use crate::api::{self, ApiState, HttpSettings};
 use crate::config::{Config, HttpConfig};
 use crate::http::server;
+use crate::repo::mongo::activity_sink::ActivitySink;
 use crate::repo::mongo::indexes::{self, CollectionIndexes, TtlSettings};
 use crate::repo::mongo::spec_files::SpecSource;
 use crate::repo::mongo::{self, AnalyticsRepo, AuditQueryRepo, EventStore};
@@ -32,7 +33,7 @@ use crate::service::roles::RoleService;
 use crate::service::tokens::AccessTokens;
 use crate::service::user_admin::AdminUserService;
 use crate::telemetry;
-use crate::worker::activity::{ActivitySink, activity_pipeline};
+use crate::worker::activity::activity_pipeline;
 use crate::worker::relay::OutboxRelay;
 use crate::worker::{cleanup, identity_listener};
 

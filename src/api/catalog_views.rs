@@ -6,10 +6,9 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::domain::catalog::ProductSort;
+use crate::domain::catalog::{CategoryRecord, ProductRecord};
 use crate::domain::money::two_places;
 use crate::http::json::rfc3339;
-use crate::repo::pg::categories::CategoryRecord;
-use crate::repo::pg::products::ProductRecord;
 
 #[derive(Debug, Object, Serialize)]
 pub struct CategoryView {

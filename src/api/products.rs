@@ -10,12 +10,12 @@ use super::catalog_views::{ProductPage, ProductSortParam, ProductView};
 use super::money::{PriceInput, PriceParam};
 use super::security::BearerAuth;
 use super::views::{default_limit, page};
+use crate::domain::catalog::ProductRecord;
 use crate::domain::catalog::ProductSort;
 use crate::http::json::Json as SerdeJson;
 use crate::http::json_body::Body;
 use crate::http::problem::ApiError;
 use crate::http::settable::{Clearable, Settable};
-use crate::repo::pg::products::ProductRecord;
 use crate::service::products::{
     NewProductInput, ProductQuery, ProductService, ProductUpdate, VersionPrecondition,
 };

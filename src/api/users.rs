@@ -10,8 +10,8 @@ use super::ApiTags;
 use super::body::JsonBody;
 use super::security::BearerAuth;
 use super::views::{UserPage, UserView, default_limit, page};
+use crate::domain::identity::UserFilter;
 use crate::http::problem::ApiError;
-use crate::repo::pg::user_admin::UserFilter;
 use crate::service::user_admin::{AccountUpdate, AdminUserService};
 
 #[derive(Debug, Object)]

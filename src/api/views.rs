@@ -5,8 +5,7 @@ use poem_openapi::Object;
 use poem_openapi::param::Query;
 use uuid::Uuid;
 
-use crate::repo::pg::roles::{PermissionRecord, RoleRecord};
-use crate::repo::pg::users::UserRecord;
+use crate::domain::identity::{PermissionRecord, RoleRecord, UserRecord};
 use crate::service::admin::PageRequest;
 
 /// A user account. There is no password or hash field, ever.

@@ -1,6 +1,11 @@
 //! The catalogue's value rules: names, SKUs, descriptions, stock quantities and adjustments.
 //! Each `parse` trims where the rule says so and names the rule it broke.
 
+use chrono::{DateTime, Utc};
+use diesel::Queryable;
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
 use super::identity::Invalid;
 use super::text::{line, optional_text};
 
@@ -179,4 +184,31 @@ mod tests {
         assert_eq!(adjustment_reason(" restock ").unwrap(), "restock");
         assert!(adjustment_reason(&"r".repeat(201)).is_err());
     }
+}
+
+/// A category as it is stored and shown. Fields in the repository's column order.
+#[derive(Debug, Clone, PartialEq, Queryable)]
+pub struct CategoryRecord {
+    pub id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A product as it is stored and shown (live rows only: a deleted one is kept in the table
+/// for the audit trail). Fields in the repository's column order (`Queryable` is positional).
+#[derive(Debug, Clone, PartialEq, Queryable)]
+pub struct ProductRecord {
+    pub id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    pub sku: String,
+    pub price: Decimal,
+    pub stock_quantity: i64,
+    pub category_id: Option<Uuid>,
+    pub is_active: bool,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }

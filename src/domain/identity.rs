@@ -6,6 +6,11 @@
 use std::fmt;
 use std::sync::LazyLock;
 
+use chrono::{DateTime, Utc};
+use diesel::sql_types::{Array, Bool, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::{Queryable, QueryableByName};
+use uuid::Uuid;
+
 use super::text;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -167,6 +172,67 @@ impl RoleName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// A user as stored and shown: the row plus role names and effective permissions (sorted).
+/// Fields in the repository's column order (`Queryable` is positional); the SQL types are
+/// for the queries written in SQL.
+#[derive(Debug, Clone, PartialEq, QueryableByName, Queryable)]
+pub struct UserRecord {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub email: String,
+    #[diesel(sql_type = Text)]
+    pub full_name: String,
+    #[diesel(sql_type = Bool)]
+    pub is_active: bool,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub last_login_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Timestamptz)]
+    pub created_at: DateTime<Utc>,
+    #[diesel(sql_type = Timestamptz)]
+    pub updated_at: DateTime<Utc>,
+    #[diesel(sql_type = Array<Text>)]
+    pub roles: Vec<String>,
+    #[diesel(sql_type = Array<Text>)]
+    pub permissions: Vec<String>,
+}
+
+/// A role as stored and shown: the row plus its permission names (sorted).
+#[derive(Debug, Clone, PartialEq, QueryableByName)]
+pub struct RoleRecord {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub description: Option<String>,
+    #[diesel(sql_type = Bool)]
+    pub is_builtin: bool,
+    #[diesel(sql_type = Timestamptz)]
+    pub created_at: DateTime<Utc>,
+    #[diesel(sql_type = Timestamptz)]
+    pub updated_at: DateTime<Utc>,
+    #[diesel(sql_type = Array<Text>)]
+    pub permissions: Vec<String>,
+}
+
+/// A permission and what it allows, as listed.
+#[derive(Debug, Clone, PartialEq, Queryable)]
+pub struct PermissionRecord {
+    pub name: String,
+    pub description: String,
+}
+
+/// Filters of the user list; `None` means "any".
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    /// Case-insensitive substring of email or full name, taken literally.
+    pub q: Option<String>,
+    pub is_active: Option<bool>,
+    /// Users holding the role with this name.
+    pub role: Option<String>,
 }
 
 #[cfg(test)]

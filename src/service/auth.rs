@@ -19,10 +19,10 @@ use super::tokens::{AccessTokens, hash_refresh_token, new_refresh_token};
 use crate::domain::activity::ActivityEvent;
 use crate::domain::audit::{AuditAction, AuditEvent, Outcome, Target, TargetKind};
 use crate::domain::identity::{DEFAULT_ROLE, Email, FullName, IdentityChange, Password};
+use crate::repo::mongo::activity_sink::ActivitySink;
 use crate::repo::pg::refresh_tokens::{NewRefreshToken, Rotation};
 use crate::repo::pg::users::{NewUser, UserRecord};
 use crate::repo::pg::{PgOutbox, PgPool, PgRefreshTokenRepo, PgUserRepo};
-use crate::worker::activity::ActivitySink;
 pub use provision::Provisioned;
 
 pub struct TokenPair {

@@ -15,12 +15,12 @@ use crate::domain::activity::ActivityEvent;
 use crate::domain::catalog::{self, MAX_STOCK, ProductSort};
 use crate::domain::identity::Permission;
 use crate::domain::money::Price;
+use crate::repo::mongo::activity_sink::ActivitySink;
 use crate::repo::pg::product_list::ProductFilter;
 use crate::repo::pg::products::{
     NewProduct, ProductChanges, ProductRecord, SKU_TAKEN, StockOutOfRange, UNKNOWN_CATEGORY,
 };
 use crate::repo::pg::{DbError, Guarded, PgPool, PgProductListRepo, PgProductRepo};
-use crate::worker::activity::ActivitySink;
 
 pub struct NewProductInput {
     pub name: String,

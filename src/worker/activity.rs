@@ -11,33 +11,9 @@ use tokio_util::sync::CancellationToken;
 use crate::config::ActivityConfig;
 use crate::domain::activity::ActivityEvent;
 use crate::repo::mongo::EventStore;
+use crate::repo::mongo::activity_sink::ActivitySink;
 
 const RETRY_DELAY: Duration = Duration::from_millis(500);
-
-/// The handle request handlers use; cheap to clone.
-#[derive(Clone)]
-pub struct ActivitySink {
-    sender: mpsc::Sender<ActivityEvent>,
-}
-
-impl ActivitySink {
-    /// Queues `event` without waiting. Returns false (and counts it) when it was dropped.
-    pub fn record(&self, event: ActivityEvent) -> bool {
-        match self.sender.try_send(event) {
-            Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                metrics::counter!("activity_events_dropped_total", "reason" => "queue_full")
-                    .increment(1);
-                false
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => {
-                metrics::counter!("activity_events_dropped_total", "reason" => "shutting_down")
-                    .increment(1);
-                false
-            }
-        }
-    }
-}
 
 pub struct ActivityWriter {
     receiver: mpsc::Receiver<ActivityEvent>,
@@ -50,14 +26,14 @@ pub fn activity_pipeline(
     events: EventStore,
     config: &ActivityConfig,
 ) -> (ActivitySink, ActivityWriter) {
-    let (sender, receiver) = mpsc::channel(config.channel_capacity);
+    let (sink, receiver) = ActivitySink::channel(config.channel_capacity);
     let writer = ActivityWriter {
         receiver,
         events,
         batch_size: config.batch_size,
         flush_interval: config.flush_interval,
     };
-    (ActivitySink { sender }, writer)
+    (sink, writer)
 }
 
 impl ActivityWriter {

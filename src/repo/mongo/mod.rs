@@ -1,5 +1,6 @@
 //! MongoDB: the event store (audit trail and activity events) and its index specs.
 
+pub mod activity_sink;
 pub mod analytics;
 pub mod audit_query;
 pub mod events;

@@ -1,6 +1,5 @@
 //! Categories: rows, the name-ordered list, and changes recorded with their audit events.
 
-use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
@@ -8,16 +7,22 @@ use uuid::Uuid;
 use super::schema::{categories, products};
 use super::{DbError, Guarded, PgOutbox, PgPool};
 use crate::domain::audit::AuditEvent;
+pub use crate::domain::catalog::CategoryRecord;
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
-#[diesel(table_name = categories)]
-pub struct CategoryRecord {
-    pub id: Uuid,
-    pub name: String,
-    pub description: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
+/// The columns of [`CategoryRecord`], in its field order.
+const CATEGORY_COLUMNS: (
+    categories::id,
+    categories::name,
+    categories::description,
+    categories::created_at,
+    categories::updated_at,
+) = (
+    categories::id,
+    categories::name,
+    categories::description,
+    categories::created_at,
+    categories::updated_at,
+);
 
 #[derive(Insertable)]
 #[diesel(table_name = categories)]
@@ -47,7 +52,7 @@ impl PgCategoryRepo {
         let mut conn = pool.get().await?;
         Ok(categories::table
             .find(id)
-            .select(CategoryRecord::as_select())
+            .select(CATEGORY_COLUMNS)
             .first(&mut conn)
             .await
             .optional()?)
@@ -65,7 +70,7 @@ impl PgCategoryRepo {
             .order((categories::name.asc(), categories::id.asc()))
             .offset(skip)
             .limit(limit)
-            .select(CategoryRecord::as_select())
+            .select(CATEGORY_COLUMNS)
             .load(&mut conn)
             .await?;
         let total = categories::table.count().get_result(&mut conn).await?;
@@ -87,7 +92,7 @@ impl PgCategoryRepo {
         conn.transaction::<_, DbError, _>(async |conn| {
             let created = diesel::insert_into(categories::table)
                 .values(category)
-                .returning(CategoryRecord::as_returning())
+                .returning(CATEGORY_COLUMNS)
                 .get_result(conn)
                 .await?;
             PgOutbox.append_all(conn, &audit(&created)).await?;
@@ -103,7 +108,7 @@ impl PgCategoryRepo {
     ) -> Result<Option<CategoryRecord>, DbError> {
         Ok(categories::table
             .find(id)
-            .select(CategoryRecord::as_select())
+            .select(CATEGORY_COLUMNS)
             .for_update()
             .first(conn)
             .await
@@ -133,7 +138,7 @@ impl PgCategoryRepo {
             };
             let after = diesel::update(categories::table.find(id))
                 .set((&changes, categories::updated_at.eq(diesel::dsl::now)))
-                .returning(CategoryRecord::as_returning())
+                .returning(CATEGORY_COLUMNS)
                 .get_result(conn)
                 .await?;
             PgOutbox.append_all(conn, &audit(&before, &after)).await?;

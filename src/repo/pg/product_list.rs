@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use uuid::Uuid;
 
-use super::products::ProductRecord;
+use super::products::{PRODUCT_COLUMNS, ProductRecord};
 use super::schema::{product_counts, products};
 use super::user_admin::contains_pattern;
 use super::{DbError, PgPool};
@@ -97,7 +97,7 @@ impl PgProductListRepo {
         let items = sorted(filtered(filter), sort)
             .offset(skip)
             .limit(limit)
-            .select(ProductRecord::as_select())
+            .select(PRODUCT_COLUMNS)
             .load(&mut conn)
             .await?;
         // A page that is not full tells the total without counting.

@@ -1,7 +1,6 @@
 //! Products: live rows, changes under a row lock, soft deletion and atomic stock adjustments,
 //! each committed with its audit events.
 
-use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use rust_decimal::Decimal;
@@ -11,23 +10,7 @@ use super::schema::products;
 use super::{DbError, Guarded, PgOutbox, PgPool};
 use crate::domain::audit::AuditEvent;
 use crate::domain::catalog::MAX_STOCK;
-
-/// A product as the API shows it (live rows only; `deleted_at` stays in the table).
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
-#[diesel(table_name = products)]
-pub struct ProductRecord {
-    pub id: Uuid,
-    pub name: String,
-    pub description: Option<String>,
-    pub sku: String,
-    pub price: Decimal,
-    pub stock_quantity: i64,
-    pub category_id: Option<Uuid>,
-    pub is_active: bool,
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
+pub use crate::domain::catalog::ProductRecord;
 
 #[derive(Insertable)]
 #[diesel(table_name = products)]
@@ -52,6 +35,33 @@ pub struct ProductChanges {
     pub category_id: Option<Uuid>,
 }
 
+/// The columns of [`ProductRecord`], in its field order.
+pub const PRODUCT_COLUMNS: (
+    products::id,
+    products::name,
+    products::description,
+    products::sku,
+    products::price,
+    products::stock_quantity,
+    products::category_id,
+    products::is_active,
+    products::version,
+    products::created_at,
+    products::updated_at,
+) = (
+    products::id,
+    products::name,
+    products::description,
+    products::sku,
+    products::price,
+    products::stock_quantity,
+    products::category_id,
+    products::is_active,
+    products::version,
+    products::created_at,
+    products::updated_at,
+);
+
 /// Why a stock adjustment was refused: it would leave less than nothing, or more than a
 /// product may hold.
 #[derive(Debug, PartialEq, Eq)]
@@ -73,7 +83,7 @@ impl PgProductRepo {
         Ok(products::table
             .find(id)
             .filter(products::is_active)
-            .select(ProductRecord::as_select())
+            .select(PRODUCT_COLUMNS)
             .first(&mut conn)
             .await
             .optional()?)
@@ -94,7 +104,7 @@ impl PgProductRepo {
         conn.transaction::<_, DbError, _>(async |conn| {
             let created = diesel::insert_into(products::table)
                 .values(product)
-                .returning(ProductRecord::as_returning())
+                .returning(PRODUCT_COLUMNS)
                 .get_result(conn)
                 .await?;
             PgOutbox.append_all(conn, &audit(&created)).await?;
@@ -111,7 +121,7 @@ impl PgProductRepo {
         Ok(products::table
             .find(id)
             .filter(products::is_active)
-            .select(ProductRecord::as_select())
+            .select(PRODUCT_COLUMNS)
             .for_update()
             .first(conn)
             .await
@@ -149,7 +159,7 @@ impl PgProductRepo {
                     products::version.eq(products::version + 1),
                     products::updated_at.eq(diesel::dsl::now),
                 ))
-                .returning(ProductRecord::as_returning())
+                .returning(PRODUCT_COLUMNS)
                 .get_result(conn)
                 .await?;
             PgOutbox.append_all(conn, &audit(&before, &after)).await?;
@@ -178,7 +188,7 @@ impl PgProductRepo {
                     products::version.eq(products::version + 1),
                     products::updated_at.eq(diesel::dsl::now),
                 ))
-                .returning(ProductRecord::as_returning())
+                .returning(PRODUCT_COLUMNS)
                 .get_result(conn)
                 .await
                 .optional()?;
@@ -216,7 +226,7 @@ impl PgProductRepo {
                 products::version.eq(products::version + 1),
                 products::updated_at.eq(diesel::dsl::now),
             ))
-            .returning(ProductRecord::as_returning())
+            .returning(PRODUCT_COLUMNS)
             .get_result(conn)
             .await
             .optional()?;

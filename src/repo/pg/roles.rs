@@ -1,33 +1,14 @@
 //! Roles with their permissions, and the permission catalogue.
 
-use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, BigInt, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::schema::{permissions, role_permissions, roles, user_roles};
 use super::{DbError, Guarded, PgOutbox, PgPool};
 use crate::domain::audit::AuditEvent;
-
-/// A role as the API shows it: the row plus its permission names (sorted).
-#[derive(Debug, Clone, PartialEq, QueryableByName)]
-pub struct RoleRecord {
-    #[diesel(sql_type = SqlUuid)]
-    pub id: Uuid,
-    #[diesel(sql_type = Text)]
-    pub name: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    pub description: Option<String>,
-    #[diesel(sql_type = Bool)]
-    pub is_builtin: bool,
-    #[diesel(sql_type = Timestamptz)]
-    pub created_at: DateTime<Utc>,
-    #[diesel(sql_type = Timestamptz)]
-    pub updated_at: DateTime<Utc>,
-    #[diesel(sql_type = Array<Text>)]
-    pub permissions: Vec<String>,
-}
+pub use crate::domain::identity::{PermissionRecord, RoleRecord};
 
 /// Every role query is this select plus a WHERE and/or ORDER BY; one round trip per call.
 const ROLE_WITH_PERMISSIONS: &str = "\
@@ -41,13 +22,6 @@ LEFT JOIN role_permissions rp ON rp.role_id = r.id";
 struct Total {
     #[diesel(sql_type = BigInt)]
     total: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
-#[diesel(table_name = permissions)]
-pub struct PermissionRecord {
-    pub name: String,
-    pub description: String,
 }
 
 #[derive(Insertable)]
@@ -138,7 +112,7 @@ impl PgRoleRepo {
             .order(permissions::name.asc())
             .offset(skip)
             .limit(limit)
-            .select(PermissionRecord::as_select())
+            .select((permissions::name, permissions::description))
             .load(&mut conn)
             .await?;
         let total = permissions::table.count().get_result(&mut conn).await?;

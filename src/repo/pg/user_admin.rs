@@ -11,16 +11,7 @@ use super::users::{ProfileChanges, UserRecord};
 use super::{DbError, Guarded, PgOutbox, PgPool, PgRefreshTokenRepo, PgUserRepo};
 use crate::domain::audit::AuditEvent;
 use crate::domain::identity::ADMIN_ROLE;
-
-/// List filters; `None` means "any".
-#[derive(Debug, Clone, Default)]
-pub struct UserFilter {
-    /// Case-insensitive substring of email or full name, taken literally.
-    pub q: Option<String>,
-    pub is_active: Option<bool>,
-    /// Users holding the role with this name.
-    pub role: Option<String>,
-}
+pub use crate::domain::identity::UserFilter;
 
 /// Shared by the page and the count. `$1` is an escaped ILIKE pattern, `$2` the activity,
 /// `$3` a role name; a NULL parameter is no filter (PostgreSQL plans each execution with

@@ -1,38 +1,36 @@
 //! Users with their roles and effective permissions.
 
-use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Bool, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::schema::{refresh_tokens, roles, user_roles, users, users_with_access};
 use super::{DbError, PgOutbox, PgPool};
 use crate::domain::audit::AuditEvent;
+pub use crate::domain::identity::UserRecord;
 
-/// A user as the API shows it: the row plus role names and effective permissions (sorted).
-#[derive(Debug, Clone, PartialEq, QueryableByName, Queryable, Selectable)]
-#[diesel(table_name = users_with_access)]
-pub struct UserRecord {
-    #[diesel(sql_type = SqlUuid)]
-    pub id: Uuid,
-    #[diesel(sql_type = Text)]
-    pub email: String,
-    #[diesel(sql_type = Text)]
-    pub full_name: String,
-    #[diesel(sql_type = Bool)]
-    pub is_active: bool,
-    #[diesel(sql_type = Nullable<Timestamptz>)]
-    pub last_login_at: Option<DateTime<Utc>>,
-    #[diesel(sql_type = Timestamptz)]
-    pub created_at: DateTime<Utc>,
-    #[diesel(sql_type = Timestamptz)]
-    pub updated_at: DateTime<Utc>,
-    #[diesel(sql_type = Array<Text>)]
-    pub roles: Vec<String>,
-    #[diesel(sql_type = Array<Text>)]
-    pub permissions: Vec<String>,
-}
+/// The columns of [`UserRecord`], in its field order.
+pub const USER_COLUMNS: (
+    users_with_access::id,
+    users_with_access::email,
+    users_with_access::full_name,
+    users_with_access::is_active,
+    users_with_access::last_login_at,
+    users_with_access::created_at,
+    users_with_access::updated_at,
+    users_with_access::roles,
+    users_with_access::permissions,
+) = (
+    users_with_access::id,
+    users_with_access::email,
+    users_with_access::full_name,
+    users_with_access::is_active,
+    users_with_access::last_login_at,
+    users_with_access::created_at,
+    users_with_access::updated_at,
+    users_with_access::roles,
+    users_with_access::permissions,
+);
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -73,7 +71,7 @@ impl PgUserRepo {
         // authenticated request costs.
         Ok(users_with_access::table
             .find(id)
-            .select(UserRecord::as_select())
+            .select(USER_COLUMNS)
             .first(conn)
             .await
             .optional()?)
@@ -88,7 +86,7 @@ impl PgUserRepo {
         let mut conn = pool.get().await?;
         Ok(users_with_access::table
             .find(id)
-            .select((UserRecord::as_select(), users_with_access::sessions))
+            .select((USER_COLUMNS, users_with_access::sessions))
             .first(&mut conn)
             .await
             .optional()?)
