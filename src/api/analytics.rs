@@ -7,7 +7,7 @@ use poem_openapi::{Enum, Object, OpenApi};
 use uuid::Uuid;
 
 use super::ApiTags;
-use super::security::BearerAuth;
+use super::permitted::{Permitted, permission};
 use crate::domain::analytics::{
     ActiveUsers, Bucket, DEFAULT_TOP_PRODUCTS, EventCount, ProductViews,
 };
@@ -116,8 +116,8 @@ impl AnalyticsApi {
     /// `hour` (default) or one `day`. Buckets and types without events are absent, not zero.
     /// `event_type` keeps one type (e.g. `product.viewed`, `product.searched`,
     /// `auth.login_succeeded`); a well-formed name nobody records just gives no buckets. `from`
-    /// must precede `to` by at most 92 days. Invalid parameters are 422 (checked before the
-    /// permission).
+    /// must precede `to` by at most 92 days. Invalid parameters are 422, once the
+    /// permission is held (without it, 403 whatever the parameters).
     #[oai(
         path = "/events/counts",
         method = "get",
@@ -125,7 +125,7 @@ impl AnalyticsApi {
     )]
     async fn event_counts(
         &self,
-        auth: BearerAuth,
+        auth: Permitted<permission::AnalyticsRead>,
         /// Start of the window, inclusive (RFC 3339).
         from: Query<DateTime<Utc>>,
         /// End of the window, exclusive (RFC 3339); after `from`, by at most 92 days.
@@ -159,8 +159,8 @@ impl AnalyticsApi {
     /// `product`) with `from <= occurred_at < to`, and answers the `limit` products viewed
     /// most, sorted by `views` descending, then `product_id` ascending. Products without views
     /// in the window are absent (the list may be shorter than `limit`, or empty). `from` must
-    /// precede `to` by at most 92 days. Invalid parameters are 422 (checked before the
-    /// permission).
+    /// precede `to` by at most 92 days. Invalid parameters are 422, once the
+    /// permission is held (without it, 403 whatever the parameters).
     #[oai(
         path = "/top-products",
         method = "get",
@@ -168,7 +168,7 @@ impl AnalyticsApi {
     )]
     async fn top_products(
         &self,
-        auth: BearerAuth,
+        auth: Permitted<permission::AnalyticsRead>,
         /// Start of the window, inclusive (RFC 3339).
         from: Query<DateTime<Utc>>,
         /// End of the window, exclusive (RFC 3339); after `from`, by at most 92 days.
@@ -194,7 +194,7 @@ impl AnalyticsApi {
     /// (default) or one `day`. A user active several times in a bucket counts once; events
     /// without an actor (anonymous) are not counted. Buckets without an identified user are
     /// absent, not zero. `from` must precede `to` by at most 92 days. Invalid parameters are
-    /// 422 (checked before the permission).
+    /// 422, once the permission is held (without it, 403 whatever the parameters).
     #[oai(
         path = "/active-users",
         method = "get",
@@ -202,7 +202,7 @@ impl AnalyticsApi {
     )]
     async fn active_users(
         &self,
-        auth: BearerAuth,
+        auth: Permitted<permission::AnalyticsRead>,
         /// Start of the window, inclusive (RFC 3339).
         from: Query<DateTime<Utc>>,
         /// End of the window, exclusive (RFC 3339); after `from`, by at most 92 days.

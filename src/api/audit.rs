@@ -10,7 +10,7 @@ use poem_openapi::payload::Json;
 use uuid::Uuid;
 
 use super::ApiTags;
-use super::security::BearerAuth;
+use super::permitted::{Permitted, permission};
 use crate::domain::audit_query::{AuditFilterInput, DEFAULT_PAGE_SIZE};
 use crate::http::problem::ApiError;
 use crate::service::audit::AuditService;
@@ -62,7 +62,7 @@ impl AuditApi {
     /// pagination: pass `next_cursor` back as `cursor` until it is null. Pages are stable under
     /// concurrent inserts: events recorded meanwhile never shift, repeat or skip entries of
     /// later pages. Filters combine with AND; `from` and `to` are inclusive. Invalid parameters
-    /// are 422 (checked before the permission).
+    /// are 422, once the permission is held (without it, 403 whatever the parameters).
     #[allow(clippy::too_many_arguments)]
     #[oai(
         path = "/audit-events",
@@ -71,7 +71,7 @@ impl AuditApi {
     )]
     async fn list(
         &self,
-        auth: BearerAuth,
+        auth: Permitted<permission::AuditRead>,
         /// Only events by this user (`actor.user_id`).
         actor_id: Query<Option<Uuid>>,
         /// Exact action, e.g. `user.updated`.
@@ -131,7 +131,7 @@ impl AuditApi {
     )]
     async fn export(
         &self,
-        auth: BearerAuth,
+        auth: Permitted<permission::AuditRead>,
         /// `ndjson` (default) or `csv`.
         #[oai(default = "default_format")]
         format: Query<ExportFormat>,
@@ -180,7 +180,7 @@ impl AuditApi {
     )]
     async fn get(
         &self,
-        auth: BearerAuth,
+        auth: Permitted<permission::AuditRead>,
         id: Path<Uuid>,
     ) -> Result<Json<AuditEventView>, ApiError> {
         let event = self.audit.get(&auth.0, id.0).await?;

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::ApiTags;
 use super::catalog_views::{CategoryPage, CategoryView};
-use super::security::BearerAuth;
+use super::permitted::{Permitted, permission};
 use super::views::{default_limit, page};
 use crate::http::json::Json as SerdeJson;
 use crate::http::json_body::Body;
@@ -60,19 +60,15 @@ pub struct CategoriesApi {
     pub categories: CategoryService,
 }
 
-#[OpenApi(tag = "ApiTags::Catalog")]
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Catalog")]
 impl CategoriesApi {
     /// List categories by name.
     ///
     /// Needs `products:read`.
-    #[oai(
-        path = "/api/v1/categories",
-        method = "get",
-        operation_id = "list_categories"
-    )]
+    #[oai(path = "/categories", method = "get", operation_id = "list_categories")]
     async fn list(
         &self,
-        auth: BearerAuth,
+        auth: Permitted<permission::ProductsRead>,
         /// How many categories to skip (>= 0).
         #[oai(default, validator(minimum(value = "0")))]
         skip: Query<i64>,
@@ -98,13 +94,13 @@ impl CategoriesApi {
     /// Needs `categories:write`; recorded as `category.created`. A name already taken, ignoring
     /// case, is 409.
     #[oai(
-        path = "/api/v1/categories",
+        path = "/categories",
         method = "post",
         operation_id = "create_category"
     )]
     async fn create(
         &self,
-        auth: BearerAuth,
+        auth: Permitted<permission::CategoriesWrite>,
         body: Body<CreateCategoryRequest>,
     ) -> Result<CreateCategoryResponse, ApiError> {
         let input = NewCategoryInput {
@@ -123,13 +119,13 @@ impl CategoriesApi {
     ///
     /// Needs `products:read`.
     #[oai(
-        path = "/api/v1/categories/:id",
+        path = "/categories/:id",
         method = "get",
         operation_id = "get_category"
     )]
     async fn get(
         &self,
-        auth: BearerAuth,
+        auth: Permitted<permission::ProductsRead>,
         /// The category's id.
         id: Path<Uuid>,
     ) -> Result<SerdeJson<CategoryView>, ApiError> {
@@ -141,13 +137,13 @@ impl CategoriesApi {
     /// Needs `categories:write`; recorded as `category.updated` with what changed (nothing
     /// when nothing did). A name already taken by another category, ignoring case, is 409.
     #[oai(
-        path = "/api/v1/categories/:id",
+        path = "/categories/:id",
         method = "patch",
         operation_id = "update_category"
     )]
     async fn update(
         &self,
-        auth: BearerAuth,
+        auth: Permitted<permission::CategoriesWrite>,
         /// The category's id.
         id: Path<Uuid>,
         body: Body<UpdateCategoryRequest>,
@@ -166,13 +162,13 @@ impl CategoriesApi {
     /// it: move or delete them first. Deleted products that used it lose their category
     /// reference (their audit trail keeps it).
     #[oai(
-        path = "/api/v1/categories/:id",
+        path = "/categories/:id",
         method = "delete",
         operation_id = "delete_category"
     )]
     async fn delete(
         &self,
-        auth: BearerAuth,
+        auth: Permitted<permission::CategoriesWrite>,
         /// The category's id.
         id: Path<Uuid>,
     ) -> Result<DeleteCategoryResponse, ApiError> {

@@ -9,6 +9,7 @@ pub mod categories;
 pub mod me;
 pub mod money;
 pub mod operations;
+pub mod permitted;
 pub mod products;
 pub mod roles;
 pub mod security;
@@ -183,6 +184,7 @@ pub fn app(
     let reading_order = ApiTags::READING_ORDER.map(|tag| tag.name());
     spec::order_tags(&mut document, &reading_order);
     let allowed = spec::AllowedMethods::from_document(&document);
+    let operation_ids = permitted::OperationIds::from_document(&document);
     let document = document.to_string();
     let docs = spec::docs_page(&service.swagger_ui_html(), &generated, &document);
     let cors = (!settings.cors_allowed_origins.is_empty()).then(|| {
@@ -212,6 +214,7 @@ pub fn app(
         .nest("/", service)
         .with_if(cors.is_some(), cors.unwrap_or_default())
         .data(auth)
+        .data(operation_ids)
         .with(RequestLayer {
             max_body_bytes: settings.max_body_bytes,
             body_read_timeout: settings.body_read_timeout,

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::ApiTags;
 use super::catalog_views::{ProductPage, ProductSortParam, ProductView};
 use super::money::{PriceInput, PriceParam};
-use super::security::BearerAuth;
+use super::permitted::{Permitted, permission};
 use super::views::{default_limit, page};
 use crate::domain::catalog::ProductRecord;
 use crate::domain::catalog::ProductSort;
@@ -134,7 +134,7 @@ pub struct ProductsApi {
     pub products: ProductService,
 }
 
-#[OpenApi(tag = "ApiTags::Catalog")]
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Catalog")]
 impl ProductsApi {
     /// List and search live products.
     ///
@@ -142,15 +142,11 @@ impl ProductsApi {
     /// AND. `q` matches name or SKU as a literal, case-insensitive substring (`%` and `_` are
     /// ordinary characters). Price bounds are inclusive. `in_stock=true` keeps products with
     /// stock above zero, `false` those with none.
-    #[oai(
-        path = "/api/v1/products",
-        method = "get",
-        operation_id = "list_products"
-    )]
+    #[oai(path = "/products", method = "get", operation_id = "list_products")]
     #[allow(clippy::too_many_arguments)]
     async fn list(
         &self,
-        auth: BearerAuth,
+        auth: Permitted<permission::ProductsRead>,
         /// Only products in this category.
         category_id: Query<Option<Uuid>>,
         /// Substring of name or SKU (at most 200 characters, no control characters).
@@ -196,14 +192,10 @@ impl ProductsApi {
     ///
     /// Needs `products:write`; recorded as `product.created`. A SKU already used by a live
     /// product, ignoring case, is 409; an unknown category 422.
-    #[oai(
-        path = "/api/v1/products",
-        method = "post",
-        operation_id = "create_product"
-    )]
+    #[oai(path = "/products", method = "post", operation_id = "create_product")]
     async fn create(
         &self,
-        auth: BearerAuth,
+        auth: Permitted<permission::ProductsWrite>,
         body: Body<CreateProductRequest>,
     ) -> Result<CreateProductResponse, ApiError> {
         let body = body.0;
@@ -228,14 +220,10 @@ impl ProductsApi {
     /// One live product.
     ///
     /// Needs `products:read`; recorded as `product.viewed` activity. 404 once deleted.
-    #[oai(
-        path = "/api/v1/products/:id",
-        method = "get",
-        operation_id = "get_product"
-    )]
+    #[oai(path = "/products/:id", method = "get", operation_id = "get_product")]
     async fn get(
         &self,
-        auth: BearerAuth,
+        auth: Permitted<permission::ProductsRead>,
         /// The product's id.
         id: Path<Uuid>,
     ) -> Result<ProductResponse, ApiError> {
@@ -249,13 +237,13 @@ impl ProductsApi {
     /// while the product is at that version; otherwise 412 and nothing changes. A SKU taken by
     /// another live product is 409, an unknown category 422.
     #[oai(
-        path = "/api/v1/products/:id",
+        path = "/products/:id",
         method = "patch",
         operation_id = "update_product"
     )]
     async fn update(
         &self,
-        auth: BearerAuth,
+        auth: Permitted<permission::ProductsWrite>,
         /// The product's id.
         id: Path<Uuid>,
         /// `"<version>"` (as in `ETag`), a list of them, or `*`.
@@ -285,13 +273,13 @@ impl ProductsApi {
     /// and leaves every list; the row stays for the audit trail, and its SKU becomes free for a
     /// new product.
     #[oai(
-        path = "/api/v1/products/:id",
+        path = "/products/:id",
         method = "delete",
         operation_id = "delete_product"
     )]
     async fn delete(
         &self,
-        auth: BearerAuth,
+        auth: Permitted<permission::ProductsDelete>,
         /// The product's id.
         id: Path<Uuid>,
     ) -> Result<DeleteProductResponse, ApiError> {
@@ -305,13 +293,13 @@ impl ProductsApi {
     /// the product as it now is. Atomic: concurrent adjustments never lose one another, and one
     /// that would take the stock below zero changes nothing and is 409.
     #[oai(
-        path = "/api/v1/products/:id/stock-adjustments",
+        path = "/products/:id/stock-adjustments",
         method = "post",
         operation_id = "adjust_stock"
     )]
     async fn adjust_stock(
         &self,
-        auth: BearerAuth,
+        auth: Permitted<permission::ProductsWrite>,
         /// The product's id.
         id: Path<Uuid>,
         body: Body<StockAdjustmentRequest>,

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::ApiTags;
 use super::body::JsonBody;
-use super::security::BearerAuth;
+use super::permitted::{Permitted, permission};
 use super::views::{PermissionPage, RolePage, RoleView, default_limit, page};
 use crate::http::problem::ApiError;
 use crate::service::roles::{NewRoleInput, RoleService, RoleUpdate};
@@ -59,15 +59,15 @@ pub struct RolesApi {
     pub roles: RoleService,
 }
 
-#[OpenApi(tag = "ApiTags::Roles")]
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Roles")]
 impl RolesApi {
     /// List roles by name.
     ///
     /// Needs `roles:read`.
-    #[oai(path = "/api/v1/roles", method = "get", operation_id = "list_roles")]
+    #[oai(path = "/roles", method = "get", operation_id = "list_roles")]
     async fn list(
         &self,
-        auth: BearerAuth,
+        auth: Permitted<permission::RolesRead>,
         /// How many roles to skip (>= 0).
         #[oai(default, validator(minimum(value = "0")))]
         skip: Query<i64>,
@@ -92,10 +92,10 @@ impl RolesApi {
     ///
     /// Needs `roles:write`; recorded as `role.created`. A taken name is 409; unknown
     /// permissions are 422. Granting permissions you do not hold yourself is 403.
-    #[oai(path = "/api/v1/roles", method = "post", operation_id = "create_role")]
+    #[oai(path = "/roles", method = "post", operation_id = "create_role")]
     async fn create(
         &self,
-        auth: BearerAuth,
+        auth: Permitted<permission::RolesWrite>,
         body: JsonBody<CreateRoleRequest>,
     ) -> Result<CreateRoleResponse, ApiError> {
         let body = body.0;
@@ -112,10 +112,10 @@ impl RolesApi {
     /// One role.
     ///
     /// Needs `roles:read`; 404 when there is none with this id.
-    #[oai(path = "/api/v1/roles/:id", method = "get", operation_id = "get_role")]
+    #[oai(path = "/roles/:id", method = "get", operation_id = "get_role")]
     async fn get(
         &self,
-        auth: BearerAuth,
+        auth: Permitted<permission::RolesRead>,
         /// The role's id.
         id: Path<Uuid>,
     ) -> Result<Json<RoleView>, ApiError> {
@@ -130,14 +130,10 @@ impl RolesApi {
     /// `admin` always keeps every permission (409). A taken name is 409, unknown permissions
     /// 422. Granting permissions you do not hold, or changing a role that has permissions you
     /// do not hold, is 403.
-    #[oai(
-        path = "/api/v1/roles/:id",
-        method = "patch",
-        operation_id = "update_role"
-    )]
+    #[oai(path = "/roles/:id", method = "patch", operation_id = "update_role")]
     async fn update(
         &self,
-        auth: BearerAuth,
+        auth: Permitted<permission::RolesWrite>,
         /// The role's id.
         id: Path<Uuid>,
         body: JsonBody<UpdateRoleRequest>,
@@ -157,14 +153,10 @@ impl RolesApi {
     /// A role that any user holds cannot be deleted either (409): change those users' roles
     /// first, so each change is recorded as that user's `user.roles_changed`. Deleting a role
     /// with permissions you do not hold is 403.
-    #[oai(
-        path = "/api/v1/roles/:id",
-        method = "delete",
-        operation_id = "delete_role"
-    )]
+    #[oai(path = "/roles/:id", method = "delete", operation_id = "delete_role")]
     async fn delete(
         &self,
-        auth: BearerAuth,
+        auth: Permitted<permission::RolesWrite>,
         /// The role's id.
         id: Path<Uuid>,
     ) -> Result<DeleteRoleResponse, ApiError> {
@@ -176,13 +168,13 @@ impl RolesApi {
     ///
     /// Needs `roles:read`.
     #[oai(
-        path = "/api/v1/permissions",
+        path = "/permissions",
         method = "get",
         operation_id = "list_permissions"
     )]
     async fn permissions(
         &self,
-        auth: BearerAuth,
+        auth: Permitted<permission::RolesRead>,
         /// How many permissions to skip (>= 0).
         #[oai(default, validator(minimum(value = "0")))]
         skip: Query<i64>,

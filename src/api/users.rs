@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::ApiTags;
 use super::body::JsonBody;
-use super::security::BearerAuth;
+use super::permitted::{Permitted, permission};
 use super::views::{UserPage, UserView, default_limit, page};
 use crate::domain::identity::UserFilter;
 use crate::http::problem::ApiError;
@@ -44,18 +44,18 @@ pub struct UsersApi {
     pub users: AdminUserService,
 }
 
-#[OpenApi(tag = "ApiTags::Users")]
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Users")]
 impl UsersApi {
     /// List accounts, newest first.
     ///
     /// Needs `users:read`. Filters combine with AND. `q` matches a case-insensitive substring
     /// of the email or the full name, literally (`%`, `_` and `\` are plain characters). `role`
     /// must be a well-formed role name (else 422); one nobody holds matches nothing.
-    #[oai(path = "/api/v1/users", method = "get", operation_id = "list_users")]
+    #[oai(path = "/users", method = "get", operation_id = "list_users")]
     #[allow(clippy::too_many_arguments)] // one per documented query parameter
     async fn list(
         &self,
-        auth: BearerAuth,
+        auth: Permitted<permission::UsersRead>,
         /// Substring of email or full name (case-insensitive, literal; no control characters).
         #[oai(validator(max_length = 254))]
         q: Query<Option<String>>,
@@ -94,10 +94,10 @@ impl UsersApi {
     /// Needs `users:read`; 404 when there is none with this id. Deactivated accounts are still
     /// found (`is_active: false`): deactivation is a state of the account, which can be
     /// reactivated, and the list filters on it.
-    #[oai(path = "/api/v1/users/:id", method = "get", operation_id = "get_user")]
+    #[oai(path = "/users/:id", method = "get", operation_id = "get_user")]
     async fn get(
         &self,
-        auth: BearerAuth,
+        auth: Permitted<permission::UsersRead>,
         /// The account's id.
         id: Path<Uuid>,
     ) -> Result<Json<UserView>, ApiError> {
@@ -111,14 +111,10 @@ impl UsersApi {
     /// recorded when nothing changed). Deactivating also revokes the account's refresh tokens.
     /// Deactivating yourself is 409. Changing an account that holds permissions you lack is
     /// 403.
-    #[oai(
-        path = "/api/v1/users/:id",
-        method = "patch",
-        operation_id = "update_user"
-    )]
+    #[oai(path = "/users/:id", method = "patch", operation_id = "update_user")]
     async fn update(
         &self,
-        auth: BearerAuth,
+        auth: Permitted<permission::UsersWrite>,
         /// The account's id.
         id: Path<Uuid>,
         body: JsonBody<UpdateUserRequest>,
@@ -138,13 +134,13 @@ impl UsersApi {
     /// Recorded as `user.roles_changed` with the sorted role names before and after (nothing
     /// when the set is unchanged).
     #[oai(
-        path = "/api/v1/users/:id/roles",
+        path = "/users/:id/roles",
         method = "put",
         operation_id = "set_user_roles"
     )]
     async fn set_roles(
         &self,
-        auth: BearerAuth,
+        auth: Permitted<permission::UsersWrite>,
         /// The account's id.
         id: Path<Uuid>,
         body: JsonBody<SetRolesRequest>,
@@ -161,13 +157,13 @@ impl UsersApi {
     /// new is recorded. Otherwise recorded as `user.deactivated`. Deactivating yourself is 409;
     /// an account holding permissions you lack is 403.
     #[oai(
-        path = "/api/v1/users/:id",
+        path = "/users/:id",
         method = "delete",
         operation_id = "deactivate_user"
     )]
     async fn deactivate(
         &self,
-        auth: BearerAuth,
+        auth: Permitted<permission::UsersWrite>,
         /// The account's id.
         id: Path<Uuid>,
     ) -> Result<DeactivateResponse, ApiError> {

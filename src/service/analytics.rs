@@ -1,8 +1,8 @@
 //! Dashboards over activity events: counts per bucket and type, the most viewed products,
 //! and distinct active users per bucket (`analytics:read`).
 //!
-//! Order of checks, as for the audit trail: parameters first (422), then the permission
-//! (403, recorded as `access.denied`), then the event store (503 while it is unreachable).
+//! Order of checks, as everywhere: the permission first (403, recorded as `access.denied`),
+//! then the parameters (422), then the event store (503 while it is unreachable).
 
 use chrono::{DateTime, Utc};
 
@@ -35,6 +35,9 @@ impl AnalyticsService {
         bucket: Bucket,
         event_type: Option<&str>,
     ) -> ServiceResult<Vec<EventCount>> {
+        self.auth
+            .authorize(caller, Permission::AnalyticsRead, "get_event_counts")
+            .await?;
         let mut issues = Vec::new();
         let window = parse_window(from, to, &mut issues);
         let event_type = match event_type.map(EventType::parse) {
@@ -48,9 +51,6 @@ impl AnalyticsService {
         let (Some(window), Some(event_type)) = (window, event_type) else {
             return Err(ServiceError::Validation(issues));
         };
-        self.auth
-            .authorize(caller, Permission::AnalyticsRead, "get_event_counts")
-            .await?;
         self.events
             .event_counts(&window, bucket, event_type.as_ref())
             .await
@@ -65,6 +65,9 @@ impl AnalyticsService {
         to: DateTime<Utc>,
         limit: u32,
     ) -> ServiceResult<Vec<ProductViews>> {
+        self.auth
+            .authorize(caller, Permission::AnalyticsRead, "get_top_products")
+            .await?;
         let mut issues = Vec::new();
         let window = parse_window(from, to, &mut issues);
         let limit = TopLimit::parse(limit)
@@ -73,9 +76,6 @@ impl AnalyticsService {
         let (Some(window), Some(limit)) = (window, limit) else {
             return Err(ServiceError::Validation(issues));
         };
-        self.auth
-            .authorize(caller, Permission::AnalyticsRead, "get_top_products")
-            .await?;
         self.events
             .top_products(&window, limit)
             .await
@@ -90,13 +90,13 @@ impl AnalyticsService {
         to: DateTime<Utc>,
         bucket: Bucket,
     ) -> ServiceResult<Vec<ActiveUsers>> {
+        self.auth
+            .authorize(caller, Permission::AnalyticsRead, "get_active_users")
+            .await?;
         let mut issues = Vec::new();
         let Some(window) = parse_window(from, to, &mut issues) else {
             return Err(ServiceError::Validation(issues));
         };
-        self.auth
-            .authorize(caller, Permission::AnalyticsRead, "get_active_users")
-            .await?;
         self.events
             .active_users(&window, bucket)
             .await

@@ -1,9 +1,9 @@
 //! Reading the audit trail: filtered keyset pages, single events, streamed exports, and each
 //! user's own activity.
 //!
-//! Order of checks: parameters are validated first (422), then the permission (403, recorded
-//! as `access.denied`), then the store is read; so a 404 never tells a caller without
-//! `audit:read` whether an event exists.
+//! Order of checks (as everywhere): the permission first (403, recorded as `access.denied`),
+//! then the parameters (422), then the store is read; so neither a 422 nor a 404 tells a
+//! caller without `audit:read` anything.
 
 use futures::StreamExt;
 use futures::stream::BoxStream;
@@ -41,15 +41,15 @@ impl AuditService {
         limit: u32,
         cursor: Option<&str>,
     ) -> ServiceResult<AuditPage> {
+        self.auth
+            .authorize(caller, Permission::AuditRead, "list_audit_events")
+            .await?;
         let mut issues = Vec::new();
         let filter = parse_filter(filter, &mut issues);
         let page = parse_page(limit, cursor, &mut issues);
         let (Some(filter), Some((size, after))) = (filter, page) else {
             return Err(ServiceError::Validation(issues));
         };
-        self.auth
-            .authorize(caller, Permission::AuditRead, "list_audit_events")
-            .await?;
         Ok(self.events.page(&filter, after.as_ref(), size).await?)
     }
 
@@ -72,6 +72,9 @@ impl AuditService {
         filter: AuditFilterInput,
         limit: Option<u32>,
     ) -> ServiceResult<AuditEventStream> {
+        self.auth
+            .authorize(caller, Permission::AuditRead, "export_audit_events")
+            .await?;
         let mut issues = Vec::new();
         let filter = parse_filter(filter, &mut issues);
         let limit = match limit.map(ExportLimit::parse) {
@@ -85,9 +88,6 @@ impl AuditService {
         let (Some(filter), Some(limit)) = (filter, limit) else {
             return Err(ServiceError::Validation(issues));
         };
-        self.auth
-            .authorize(caller, Permission::AuditRead, "export_audit_events")
-            .await?;
         let stream = self.events.stream(&filter, limit).await?;
         Ok(stream.map(|item| item.map_err(ServiceError::from)).boxed())
     }

@@ -74,6 +74,9 @@ impl CategoryService {
         caller: &Caller,
         input: NewCategoryInput,
     ) -> ServiceResult<CategoryRecord> {
+        self.auth
+            .authorize(caller, Permission::CategoriesWrite, "create_category")
+            .await?;
         let mut issues = Vec::new();
         let name = parse_fields(&mut issues, "name", catalog::category_name(&input.name));
         let description = parse_fields(
@@ -84,9 +87,6 @@ impl CategoryService {
         let (Some(name), Some(description)) = (name, description) else {
             return Err(ServiceError::Validation(issues));
         };
-        self.auth
-            .authorize(caller, Permission::CategoriesWrite, "create_category")
-            .await?;
         let category = NewCategory {
             id: Uuid::now_v7(),
             name,
@@ -108,6 +108,9 @@ impl CategoryService {
         id: Uuid,
         update: CategoryUpdate,
     ) -> ServiceResult<CategoryRecord> {
+        self.auth
+            .authorize(caller, Permission::CategoriesWrite, "update_category")
+            .await?;
         let mut issues = Vec::new();
         let name = match update.name.as_deref() {
             Some(raw) => parse_fields(&mut issues, "name", catalog::category_name(raw)).map(Some),
@@ -125,9 +128,6 @@ impl CategoryService {
         let (Some(name), Some(description)) = (name, description) else {
             return Err(ServiceError::Validation(issues));
         };
-        self.auth
-            .authorize(caller, Permission::CategoriesWrite, "update_category")
-            .await?;
         let taken_name = name.clone().unwrap_or_default();
         let plan = |before: &CategoryRecord| {
             let changes = CategoryChanges {

@@ -119,11 +119,11 @@ impl ProductService {
         query: ProductQuery,
         page: PageRequest,
     ) -> ServiceResult<Paged<ProductRecord>> {
-        let filter = parse_query(&query)?;
-        let sort = query.sort;
         self.auth
             .authorize(caller, Permission::ProductsRead, "list_products")
             .await?;
+        let filter = parse_query(&query)?;
+        let sort = query.sort;
         let (items, total) = self
             .listing
             .list(&self.pool, &filter, sort, page.skip, page.limit)
@@ -141,6 +141,9 @@ impl ProductService {
         caller: &Caller,
         input: NewProductInput,
     ) -> ServiceResult<ProductRecord> {
+        self.auth
+            .authorize(caller, Permission::ProductsWrite, "create_product")
+            .await?;
         let mut issues = Vec::new();
         let name = parse_fields(&mut issues, "name", catalog::product_name(&input.name));
         let description = parse_fields(
@@ -159,9 +162,6 @@ impl ProductService {
         else {
             return Err(ServiceError::Validation(issues));
         };
-        self.auth
-            .authorize(caller, Permission::ProductsWrite, "create_product")
-            .await?;
         let product = NewProduct {
             id: Uuid::now_v7(),
             name,
@@ -244,15 +244,15 @@ impl ProductService {
         delta: i64,
         reason: &str,
     ) -> ServiceResult<ProductRecord> {
+        self.auth
+            .authorize(caller, Permission::ProductsWrite, "adjust_stock")
+            .await?;
         let mut issues = Vec::new();
         let delta = parse_fields(&mut issues, "delta", catalog::stock_delta(delta));
         let reason = parse_fields(&mut issues, "reason", catalog::adjustment_reason(reason));
         let (Some(delta), Some(reason)) = (delta, reason) else {
             return Err(ServiceError::Validation(issues));
         };
-        self.auth
-            .authorize(caller, Permission::ProductsWrite, "adjust_stock")
-            .await?;
         let adjusted = self
             .products
             .adjust_stock(&self.pool, id, delta, |adjusted| {

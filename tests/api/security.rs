@@ -3,6 +3,7 @@
 //! JWT forgeries live in tokens.rs.
 
 mod bearer;
+mod check_order;
 mod connections;
 mod contract;
 mod headers;
