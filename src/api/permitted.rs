@@ -16,41 +16,9 @@ use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 use serde_json::Value;
 
 use super::security::BearerAuth;
-use crate::domain::identity::Permission;
+pub use crate::domain::identity::{Needs, permission};
 use crate::http::problem::ApiError;
 use crate::service::auth::{AuthService, Caller};
-
-/// A permission an operation needs, as a type (see [`permission`]).
-pub trait Needs: Send + Sync + 'static {
-    const PERMISSION: Permission;
-}
-
-/// Marker types, one per permission: `Permitted<permission::ProductsWrite>`.
-pub mod permission {
-    use super::{Needs, Permission};
-
-    macro_rules! markers {
-        ($($name:ident),* $(,)?) => {$(
-            pub struct $name;
-            impl Needs for $name {
-                const PERMISSION: Permission = Permission::$name;
-            }
-        )*};
-    }
-
-    markers!(
-        UsersRead,
-        UsersWrite,
-        RolesRead,
-        RolesWrite,
-        CategoriesWrite,
-        ProductsRead,
-        ProductsWrite,
-        ProductsDelete,
-        AuditRead,
-        AnalyticsRead,
-    );
-}
 
 /// The caller, authenticated and holding `P`'s permission.
 pub struct Permitted<P: Needs>(pub Caller, PhantomData<P>);

@@ -13,51 +13,59 @@ use uuid::Uuid;
 
 use super::text;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Permission {
-    UsersRead,
-    UsersWrite,
-    RolesRead,
-    RolesWrite,
-    CategoriesWrite,
-    ProductsRead,
-    ProductsWrite,
-    ProductsDelete,
-    AuditRead,
-    AnalyticsRead,
+/// Declares [`Permission`] (with its names) and, in [`permission`], one type per permission
+/// for operations to name what they need: adding a permission is one line.
+macro_rules! permissions {
+    ($($variant:ident => $name:literal),+ $(,)?) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Permission {
+            $($variant),+
+        }
+
+        impl Permission {
+            pub const ALL: &'static [Permission] = &[$(Permission::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Permission::$variant => $name),+
+                }
+            }
+        }
+
+        /// The permissions as types: `Permitted<permission::ProductsWrite>`.
+        pub mod permission {
+            $(
+                pub struct $variant;
+
+                impl super::Needs for $variant {
+                    const PERMISSION: super::Permission = super::Permission::$variant;
+                }
+            )+
+        }
+    };
+}
+
+permissions! {
+    UsersRead => "users:read",
+    UsersWrite => "users:write",
+    RolesRead => "roles:read",
+    RolesWrite => "roles:write",
+    CategoriesWrite => "categories:write",
+    ProductsRead => "products:read",
+    ProductsWrite => "products:write",
+    ProductsDelete => "products:delete",
+    AuditRead => "audit:read",
+    AnalyticsRead => "analytics:read",
+}
+
+/// A permission an operation needs, as a type (see [`permission`]).
+pub trait Needs: Send + Sync + 'static {
+    const PERMISSION: Permission;
 }
 
 impl Permission {
-    pub const ALL: [Permission; 10] = [
-        Permission::UsersRead,
-        Permission::UsersWrite,
-        Permission::RolesRead,
-        Permission::RolesWrite,
-        Permission::CategoriesWrite,
-        Permission::ProductsRead,
-        Permission::ProductsWrite,
-        Permission::ProductsDelete,
-        Permission::AuditRead,
-        Permission::AnalyticsRead,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Permission::UsersRead => "users:read",
-            Permission::UsersWrite => "users:write",
-            Permission::RolesRead => "roles:read",
-            Permission::RolesWrite => "roles:write",
-            Permission::CategoriesWrite => "categories:write",
-            Permission::ProductsRead => "products:read",
-            Permission::ProductsWrite => "products:write",
-            Permission::ProductsDelete => "products:delete",
-            Permission::AuditRead => "audit:read",
-            Permission::AnalyticsRead => "analytics:read",
-        }
-    }
-
     pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.as_str() == raw)
+        Self::ALL.iter().copied().find(|p| p.as_str() == raw)
     }
 }
 
@@ -316,7 +324,7 @@ mod tests {
 
     #[test]
     fn permissions_round_trip_by_name() {
-        for permission in Permission::ALL {
+        for &permission in Permission::ALL {
             assert_eq!(Permission::parse(permission.as_str()), Some(permission));
         }
         assert_eq!(Permission::parse("users:delete"), None);

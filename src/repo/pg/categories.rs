@@ -9,20 +9,10 @@ use super::{DbError, Guarded, PgOutbox, PgPool};
 use crate::domain::audit::AuditEvent;
 pub use crate::domain::catalog::CategoryRecord;
 
-/// The columns of [`CategoryRecord`], in its field order.
-const CATEGORY_COLUMNS: (
-    categories::id,
-    categories::name,
-    categories::description,
-    categories::created_at,
-    categories::updated_at,
-) = (
-    categories::id,
-    categories::name,
-    categories::description,
-    categories::created_at,
-    categories::updated_at,
-);
+columns! {
+    /// The columns of [`CategoryRecord`].
+    const CATEGORY_COLUMNS = categories(id, name, description, created_at, updated_at);
+}
 
 #[derive(Insertable)]
 #[diesel(table_name = categories)]

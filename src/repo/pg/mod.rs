@@ -1,5 +1,14 @@
 //! PostgreSQL through diesel-async: the pool, migrations and the repositories.
 
+/// `const NAME = table(a, b, ...)`: the columns a positional `Queryable` record is read
+/// from, in its field order, as one `select`/`returning` clause (each column named once).
+macro_rules! columns {
+    ($(#[$doc:meta])* $vis:vis const $name:ident = $table:ident($($column:ident),+ $(,)?);) => {
+        $(#[$doc])*
+        $vis const $name: ($($table::$column,)+) = ($($table::$column,)+);
+    };
+}
+
 pub mod categories;
 pub mod identity_changes;
 pub mod outbox;

@@ -35,32 +35,22 @@ pub struct ProductChanges {
     pub category_id: Option<Uuid>,
 }
 
-/// The columns of [`ProductRecord`], in its field order.
-pub const PRODUCT_COLUMNS: (
-    products::id,
-    products::name,
-    products::description,
-    products::sku,
-    products::price,
-    products::stock_quantity,
-    products::category_id,
-    products::is_active,
-    products::version,
-    products::created_at,
-    products::updated_at,
-) = (
-    products::id,
-    products::name,
-    products::description,
-    products::sku,
-    products::price,
-    products::stock_quantity,
-    products::category_id,
-    products::is_active,
-    products::version,
-    products::created_at,
-    products::updated_at,
-);
+columns! {
+    /// The columns of [`ProductRecord`].
+    pub const PRODUCT_COLUMNS = products(
+        id,
+        name,
+        description,
+        sku,
+        price,
+        stock_quantity,
+        category_id,
+        is_active,
+        version,
+        created_at,
+        updated_at,
+    );
+}
 
 /// Why a stock adjustment was refused: it would leave less than nothing, or more than a
 /// product may hold.

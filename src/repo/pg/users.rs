@@ -9,28 +9,20 @@ use super::{DbError, PgOutbox, PgPool};
 use crate::domain::audit::AuditEvent;
 pub use crate::domain::identity::UserRecord;
 
-/// The columns of [`UserRecord`], in its field order.
-pub const USER_COLUMNS: (
-    users_with_access::id,
-    users_with_access::email,
-    users_with_access::full_name,
-    users_with_access::is_active,
-    users_with_access::last_login_at,
-    users_with_access::created_at,
-    users_with_access::updated_at,
-    users_with_access::roles,
-    users_with_access::permissions,
-) = (
-    users_with_access::id,
-    users_with_access::email,
-    users_with_access::full_name,
-    users_with_access::is_active,
-    users_with_access::last_login_at,
-    users_with_access::created_at,
-    users_with_access::updated_at,
-    users_with_access::roles,
-    users_with_access::permissions,
-);
+columns! {
+    /// The columns of [`UserRecord`].
+    pub const USER_COLUMNS = users_with_access(
+        id,
+        email,
+        full_name,
+        is_active,
+        last_login_at,
+        created_at,
+        updated_at,
+        roles,
+        permissions,
+    );
+}
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
