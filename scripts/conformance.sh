@@ -10,7 +10,9 @@
 #
 # What is configured, and why, is in tools/conformance/schemathesis.toml (checks, phases,
 # limits) and tools/conformance/hooks.py (the rules the schema cannot state, applied to the
-# generated valid requests only). Exit status: schemathesis's (0 = no failure).
+# generated valid requests only). Then openapi-python-client (pinned in
+# tools/conformance/client-requirements.txt) must generate every operation of the document.
+# Exit status: 0 when both found nothing wrong.
 set -euo pipefail
 
 LOG_TAG="conformance"
@@ -42,9 +44,46 @@ ensure_schemathesis() {
     echo "$want" >"$stamp"
 }
 
+# The pinned client generator, in a virtualenv of its own (its pins are not schemathesis's).
+CLIENT_VENV="${CONFORMANCE_CLIENT_VENV:-$CONFORMANCE_DIR/.client-venv}"
+ensure_client_generator() {
+    local requirements="$CONFORMANCE_DIR/client-requirements.txt"
+    local stamp="$CLIENT_VENV/.requirements.sha256" want
+    want="$(sha256sum "$requirements" | cut -d' ' -f1)"
+    if [[ -x "$CLIENT_VENV/bin/openapi-python-client" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+        return 0
+    fi
+    log "installing openapi-python-client into $CLIENT_VENV"
+    rm -rf "$CLIENT_VENV"
+    python3 -m venv "$CLIENT_VENV"
+    "$CLIENT_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "$requirements"
+    echo "$want" >"$stamp"
+}
+
+# The document is fit for client generators: openapi-python-client generates every operation.
+check_client_generation() {
+    local document="$TMP_DIR/openapi.json" client="$TMP_DIR/python-client" out="$TMP_DIR/python-client.txt"
+    local operations generated
+    curl -fsS -o "$document" "$BASE/openapi.json"
+    rm -rf "$client"
+    PATH="$CLIENT_VENV/bin:$PATH" "$CLIENT_VENV/bin/openapi-python-client" generate \
+        --path "$document" --output-path "$client" >"$out" 2>&1 || {
+        cat "$out"
+        return 1
+    }
+    operations="$(grep -o '"operationId"' "$document" | wc -l)"
+    generated="$(find "$client" -path '*/api/*' -name '*.py' ! -name '__init__.py' | wc -l)"
+    log "openapi-python-client generated $generated of $operations operations"
+    if grep -q "will not be generated" "$out" || ((generated != operations)); then
+        cat "$out"
+        return 1
+    fi
+}
+
 [[ -n "${TEST_DATABASE_URL:-}" ]] || ensure_postgres
 [[ -n "${TEST_MONGODB_URL:-}" ]] || ensure_mongodb
 ensure_schemathesis
+ensure_client_generator
 log "building the service"
 cargo build --locked --quiet
 BIN="${CARGO_TARGET_DIR:-target}/debug/stockroom"
@@ -83,4 +122,5 @@ if grep -q "Authentication failed" "$OUTPUT"; then
     log "the admin token stopped working during the run (see 'Authentication failed' above)"
     status=1
 fi
+check_client_generation || status=1
 exit "$status"

@@ -35,6 +35,7 @@ pub fn complete(spec: &str) -> Value {
         }
     }
     crate::api::spec_rules::state(&mut document);
+    inline_defaulted_enum_parameters(&mut document);
     if let Some(schemas) = document["components"]["schemas"].as_object_mut() {
         for (name, schema) in schemas.iter_mut() {
             // A request body's fields say themselves whether null clears them (`Clearable`).
@@ -71,6 +72,62 @@ pub fn docs_page(page: &str, generated: &str, document: &str) -> String {
         "the page embeds the generated document"
     );
     page.replacen(generated, document, 1)
+}
+
+/// poem-openapi writes a query parameter of an enum type with a default as
+/// `allOf: [{$ref: Enum}, {default}]`, which client generators refuse ("cannot take allOf a
+/// non-object": openapi-python-client left out the three operations with one). The enum is
+/// written in place instead, with its default.
+fn inline_defaulted_enum_parameters(document: &mut Value) {
+    let schemas = document["components"]["schemas"].clone();
+    let Some(paths) = document["paths"].as_object_mut() else {
+        return;
+    };
+    let parameters = paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|operations| operations.values_mut())
+        // `get_mut`, not indexing: indexing would add `"parameters": null` to the others.
+        .filter_map(|operation| {
+            operation
+                .get_mut("parameters")
+                .and_then(Value::as_array_mut)
+        })
+        .flatten();
+    for parameter in parameters {
+        let Some(schema) = parameter.get_mut("schema") else {
+            continue;
+        };
+        let Some([reference, rest @ ..]) = schema
+            .get("allOf")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+        else {
+            continue;
+        };
+        let Some(name) = reference["$ref"]
+            .as_str()
+            .and_then(|r| r.strip_prefix("#/components/schemas/"))
+        else {
+            continue;
+        };
+        let Some(mut inlined) = schemas
+            .get(name)
+            .filter(|s| s.get("enum").is_some())
+            .cloned()
+        else {
+            continue;
+        };
+        for extra in rest.iter().filter_map(Value::as_object) {
+            for (key, value) in extra {
+                inlined[key] = value.clone();
+            }
+        }
+        if let Some(default) = schema.get("default") {
+            inlined["default"] = default.clone();
+        }
+        *schema = inlined;
+    }
 }
 
 fn allow_null_where_optional(schema: &mut Value) {
@@ -177,6 +234,27 @@ mod tests {
         assert_eq!(
             view["part"]["allOf"][0]["$ref"],
             "#/components/schemas/Update"
+        );
+    }
+
+    #[test]
+    fn enum_parameters_with_a_default_are_written_in_place() {
+        let document = complete(
+            r##"{"paths": {"/x": {"get": {"parameters": [{"name": "bucket", "in": "query",
+                "schema": {"default": "hour", "allOf": [{"$ref": "#/components/schemas/B"},
+                {"default": "hour"}]}}]}}},
+                "components": {"schemas": {"B": {"type": "string", "enum": ["hour", "day"]}}}}"##,
+        );
+        let schema = &document["paths"]["/x"]["get"]["parameters"][0]["schema"];
+        assert_eq!(
+            *schema,
+            serde_json::json!({"type": "string", "enum": ["hour", "day"], "default": "hour"})
+        );
+        let other = complete(SPEC);
+        assert!(
+            other["paths"]["/health/live"]["get"]
+                .get("parameters")
+                .is_none()
         );
     }
 
