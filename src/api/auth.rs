@@ -1,13 +1,13 @@
 //! `/api/v1/auth/*`: registration, login, token refresh, logout.
 
 use poem::Request;
-use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::ApiTags;
 use super::body::JsonBody;
 use super::security::request_meta;
 use super::views::UserView;
+use crate::http::json::Json;
 use crate::http::problem::ApiError;
 use crate::service::auth::{AuthService, Registration, TokenPair};
 
@@ -42,7 +42,7 @@ pub struct RefreshTokenRequest {
     pub refresh_token: String,
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Serialize)]
 pub struct TokenPairView {
     /// JWT (HS256) for `Authorization: Bearer`.
     pub access_token: String,

@@ -33,14 +33,6 @@ impl From<CategoryRecord> for CategoryView {
     }
 }
 
-#[derive(Debug, Object, Serialize)]
-pub struct CategoryPage {
-    pub items: Vec<CategoryView>,
-    pub total: i64,
-    pub skip: i64,
-    pub limit: i64,
-}
-
 /// A live product. Deleted products are never shown (404), so `is_active` is always true
 /// here; it exists for clients that keep copies.
 #[derive(Debug, Object, Serialize)]
@@ -80,15 +72,6 @@ impl From<ProductRecord> for ProductView {
             updated_at: product.updated_at,
         }
     }
-}
-
-#[derive(Debug, Object, Serialize)]
-pub struct ProductPage {
-    pub items: Vec<ProductView>,
-    /// How many live products match the filters across all pages.
-    pub total: i64,
-    pub skip: i64,
-    pub limit: i64,
 }
 
 /// A list order; `-` means descending. Ties are broken by id.
@@ -150,7 +133,7 @@ mod tests {
             let serde = serde_json::to_value(&view).unwrap();
             assert_eq!(Some(serde), view.to_json());
         }
-        let page = ProductPage {
+        let page = super::super::views::Page {
             items: vec![product(None)],
             total: 1,
             skip: 0,

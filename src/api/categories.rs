@@ -6,9 +6,9 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::ApiTags;
-use super::catalog_views::{CategoryPage, CategoryView};
+use super::catalog_views::CategoryView;
 use super::permitted::{Permitted, permission};
-use super::views::{default_limit, page};
+use super::views::{Page, default_limit, page};
 use crate::http::json::Json as SerdeJson;
 use crate::http::json_body::Body;
 use crate::http::problem::ApiError;
@@ -78,10 +78,10 @@ impl CategoriesApi {
             validator(minimum(value = "1"), maximum(value = "100"))
         )]
         limit: Query<i64>,
-    ) -> Result<SerdeJson<CategoryPage>, ApiError> {
+    ) -> Result<SerdeJson<Page<CategoryView>>, ApiError> {
         let page = page(skip, limit);
         let found = self.categories.list(&auth.0, page).await?;
-        Ok(SerdeJson(CategoryPage {
+        Ok(SerdeJson(Page {
             items: found.items.into_iter().map(Into::into).collect(),
             total: found.total,
             skip: page.skip,

@@ -6,10 +6,10 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::ApiTags;
-use super::catalog_views::{ProductPage, ProductSortParam, ProductView};
+use super::catalog_views::{ProductSortParam, ProductView};
 use super::money::{PriceInput, PriceParam};
 use super::permitted::{Permitted, permission};
-use super::views::{default_limit, page};
+use super::views::{Page, default_limit, page};
 use crate::domain::catalog::ProductRecord;
 use crate::domain::catalog::ProductSort;
 use crate::http::json::Json as SerdeJson;
@@ -169,7 +169,7 @@ impl ProductsApi {
             validator(minimum(value = "1"), maximum(value = "100"))
         )]
         limit: Query<i64>,
-    ) -> Result<SerdeJson<ProductPage>, ApiError> {
+    ) -> Result<SerdeJson<Page<ProductView>>, ApiError> {
         let query = ProductQuery {
             category_id: category_id.0,
             q: q.0,
@@ -180,7 +180,7 @@ impl ProductsApi {
         };
         let page = page(skip, limit);
         let found = self.products.list(&auth.0, query, page).await?;
-        Ok(SerdeJson(ProductPage {
+        Ok(SerdeJson(Page {
             items: found.items.into_iter().map(Into::into).collect(),
             total: found.total,
             skip: page.skip,

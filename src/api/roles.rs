@@ -2,14 +2,14 @@
 
 use crate::http::settable::{Clearable, Settable};
 use poem_openapi::param::{Path, Query};
-use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use uuid::Uuid;
 
 use super::ApiTags;
 use super::body::JsonBody;
 use super::permitted::{Permitted, permission};
-use super::views::{PermissionPage, RolePage, RoleView, default_limit, page};
+use super::views::{Page, PermissionView, RoleView, default_limit, page};
+use crate::http::json::Json;
 use crate::http::problem::ApiError;
 use crate::service::roles::{NewRoleInput, RoleService, RoleUpdate};
 
@@ -77,10 +77,10 @@ impl RolesApi {
             validator(minimum(value = "1"), maximum(value = "100"))
         )]
         limit: Query<i64>,
-    ) -> Result<Json<RolePage>, ApiError> {
+    ) -> Result<Json<Page<RoleView>>, ApiError> {
         let page = page(skip, limit);
         let found = self.roles.list(&auth.0, page).await?;
-        Ok(Json(RolePage {
+        Ok(Json(Page {
             items: found.items.into_iter().map(Into::into).collect(),
             total: found.total,
             skip: page.skip,
@@ -184,10 +184,10 @@ impl RolesApi {
             validator(minimum(value = "1"), maximum(value = "100"))
         )]
         limit: Query<i64>,
-    ) -> Result<Json<PermissionPage>, ApiError> {
+    ) -> Result<Json<Page<PermissionView>>, ApiError> {
         let page = page(skip, limit);
         let found = self.roles.permissions(&auth.0, page).await?;
-        Ok(Json(PermissionPage {
+        Ok(Json(Page {
             items: found.items.into_iter().map(Into::into).collect(),
             total: found.total,
             skip: page.skip,

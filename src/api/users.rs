@@ -2,15 +2,15 @@
 
 use crate::http::settable::Settable;
 use poem_openapi::param::{Path, Query};
-use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use uuid::Uuid;
 
 use super::ApiTags;
 use super::body::JsonBody;
 use super::permitted::{Permitted, permission};
-use super::views::{UserPage, UserView, default_limit, page};
+use super::views::{Page, UserView, default_limit, page};
 use crate::domain::identity::UserFilter;
+use crate::http::json::Json;
 use crate::http::problem::ApiError;
 use crate::service::user_admin::{AccountUpdate, AdminUserService};
 
@@ -73,7 +73,7 @@ impl UsersApi {
             validator(minimum(value = "1"), maximum(value = "100"))
         )]
         limit: Query<i64>,
-    ) -> Result<Json<UserPage>, ApiError> {
+    ) -> Result<Json<Page<UserView>>, ApiError> {
         let page = page(skip, limit);
         let filter = UserFilter {
             q: q.0,
@@ -81,7 +81,7 @@ impl UsersApi {
             role: role.0,
         };
         let found = self.users.list(&auth.0, filter, page).await?;
-        Ok(Json(UserPage {
+        Ok(Json(Page {
             items: found.items.into_iter().map(Into::into).collect(),
             total: found.total,
             skip: page.skip,

@@ -3,13 +3,16 @@
 use chrono::{DateTime, Utc};
 use poem_openapi::Object;
 use poem_openapi::param::Query;
+use poem_openapi::types::{ParseFromJSON, ToJSON, Type};
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::domain::identity::{PermissionRecord, RoleRecord, UserRecord};
+use crate::http::json::{rfc3339, rfc3339_or_null};
 use crate::service::admin::PageRequest;
 
 /// A user account. There is no password or hash field, ever.
-#[derive(Debug, Object)]
+#[derive(Debug, Clone, Object, Serialize)]
 pub struct UserView {
     pub id: Uuid,
     pub email: String,
@@ -19,8 +22,11 @@ pub struct UserView {
     /// Effective permissions through the roles, sorted.
     pub permissions: Vec<String>,
     pub is_active: bool,
+    #[serde(serialize_with = "rfc3339_or_null")]
     pub last_login_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "rfc3339")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -44,17 +50,8 @@ impl From<UserRecord> for UserView {
     }
 }
 
-/// A page of users: `total` counts every match, not just this page.
-#[derive(Debug, Object)]
-pub struct UserPage {
-    pub items: Vec<UserView>,
-    pub total: i64,
-    pub skip: i64,
-    pub limit: i64,
-}
-
 /// A role and the permissions it grants.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct RoleView {
     pub id: Uuid,
     /// 2 to 50 characters: a lowercase letter, then lowercase letters, digits, `_` or `-`;
@@ -65,7 +62,9 @@ pub struct RoleView {
     pub permissions: Vec<String>,
     /// `admin`, `manager` and `user` are built in: they cannot be renamed or deleted.
     pub is_builtin: bool,
+    #[serde(serialize_with = "rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "rfc3339")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -85,15 +84,7 @@ impl From<RoleRecord> for RoleView {
     }
 }
 
-#[derive(Debug, Object)]
-pub struct RolePage {
-    pub items: Vec<RoleView>,
-    pub total: i64,
-    pub skip: i64,
-    pub limit: i64,
-}
-
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct PermissionView {
     pub name: String,
     pub description: String,
@@ -108,9 +99,11 @@ impl From<PermissionRecord> for PermissionView {
     }
 }
 
-#[derive(Debug, Object)]
-pub struct PermissionPage {
-    pub items: Vec<PermissionView>,
+/// A page of a list: `total` counts every match across all pages, not just this one. The
+/// document names each kind by its items (`Page_ProductView`, ...).
+#[derive(Debug, Object, Serialize)]
+pub struct Page<T: Type + ParseFromJSON + ToJSON + Serialize + Send + Sync> {
+    pub items: Vec<T>,
     pub total: i64,
     pub skip: i64,
     pub limit: i64,
@@ -128,4 +121,55 @@ pub fn page(skip: Query<i64>, limit: Query<i64>) -> PageRequest {
 /// The default page size of list endpoints.
 pub fn default_limit() -> i64 {
     20
+}
+
+#[cfg(test)]
+mod tests {
+    use poem_openapi::types::ToJSON;
+
+    use super::*;
+
+    #[test]
+    fn serde_and_poem_openapi_write_the_same_json() {
+        let user = UserView {
+            id: Uuid::now_v7(),
+            email: "a@example.com".into(),
+            full_name: "A".into(),
+            roles: vec!["user".into()],
+            permissions: vec!["products:read".into()],
+            is_active: true,
+            last_login_at: None,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        let logged_in = UserView {
+            last_login_at: Some(Utc::now()),
+            ..user.clone()
+        };
+        let role = RoleView {
+            id: Uuid::now_v7(),
+            name: "clerk".into(),
+            description: None,
+            permissions: vec![],
+            is_builtin: false,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        let page = Page {
+            items: vec![user, logged_in],
+            total: 2,
+            skip: 0,
+            limit: 20,
+        };
+        assert_eq!(Some(serde_json::to_value(&page).unwrap()), page.to_json());
+        assert_eq!(Some(serde_json::to_value(&role).unwrap()), role.to_json());
+        let permission = PermissionView {
+            name: "users:read".into(),
+            description: "Read users".into(),
+        };
+        assert_eq!(
+            Some(serde_json::to_value(&permission).unwrap()),
+            permission.to_json()
+        );
+    }
 }
