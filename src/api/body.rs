@@ -24,10 +24,7 @@ impl<T: Type> Payload for JsonBody<T> {
     const CONTENT_TYPE: &'static str = "application/json";
 
     fn check_content_type(content_type: &str) -> bool {
-        content_type
-            .split(';')
-            .next()
-            .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+        crate::http::json_body::is_json(content_type)
     }
 
     fn schema_ref() -> MetaSchemaRef {

@@ -25,10 +25,7 @@ impl<T: Type> Payload for Body<T> {
     const CONTENT_TYPE: &'static str = "application/json";
 
     fn check_content_type(content_type: &str) -> bool {
-        content_type
-            .split(';')
-            .next()
-            .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+        is_json(content_type)
     }
 
     fn schema_ref() -> MetaSchemaRef {
@@ -50,6 +47,14 @@ impl<T: Type + DeserializeOwned + Send + 'static> ParsePayload for Body<T> {
 }
 
 poem_openapi::impl_apirequest_for_payload!(Body<T>, T: Type + DeserializeOwned + Send + 'static);
+
+/// Whether a `Content-Type` is JSON (`application/json`, any parameters, any case).
+pub fn is_json(content_type: &str) -> bool {
+    content_type
+        .split(';')
+        .next()
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+}
 
 /// Reads `T` from JSON text: 400 for what is not one JSON value with distinct keys, 422
 /// (every field named by its path) for what `T` does not admit.

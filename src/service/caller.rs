@@ -45,12 +45,16 @@ impl Caller {
         self.meta.actor(Some(self.user.id), Some(&self.user.email))
     }
 
+    pub fn holds(&self, permission: Permission) -> bool {
+        self.permissions.contains(&permission)
+    }
+
     /// The permissions among `wanted` this caller does not hold, sorted and deduplicated.
     /// Administration uses it so nobody hands out (or takes from others) more than they have.
     pub fn lacking<'a>(&self, wanted: impl IntoIterator<Item = &'a String>) -> Vec<String> {
         let lacking: BTreeSet<&String> = wanted
             .into_iter()
-            .filter(|name| !Permission::parse(name).is_some_and(|p| self.permissions.contains(&p)))
+            .filter(|name| !Permission::parse(name).is_some_and(|p| self.holds(p)))
             .collect();
         lacking.into_iter().cloned().collect()
     }

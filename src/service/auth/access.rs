@@ -64,7 +64,7 @@ impl AuthService {
         permission: Permission,
         operation: &str,
     ) -> ServiceResult<()> {
-        if caller.permissions.contains(&permission) {
+        if caller.holds(permission) {
             return Ok(());
         }
         Err(self
