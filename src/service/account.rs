@@ -10,7 +10,7 @@ use super::rate_limit::RateLimits;
 use crate::domain::audit::{AuditAction, AuditEvent, AuditFields, Outcome, Target, TargetKind};
 use crate::domain::identity::{Email, FullName, IdentityChange, Password};
 use crate::repo::pg::users::{ProfileChanges, UserRecord};
-use crate::repo::pg::{PgOutbox, PgPool, PgUserRepo};
+use crate::repo::pg::{PgOutbox, PgPool, PgRefreshTokenRepo, PgUserRepo, UnitOfWork};
 
 /// What a user's events compare (never secrets).
 fn user_fields(user: &UserRecord) -> AuditFields {
@@ -35,6 +35,7 @@ pub fn user_changes(
 pub struct AccountService {
     pool: PgPool,
     users: PgUserRepo,
+    tokens: PgRefreshTokenRepo,
     outbox: PgOutbox,
     passwords: PasswordHasher,
     limits: Arc<RateLimits>,
@@ -51,6 +52,7 @@ impl AccountService {
         Self {
             pool,
             users: PgUserRepo,
+            tokens: PgRefreshTokenRepo,
             outbox: PgOutbox,
             passwords,
             limits,
@@ -77,26 +79,26 @@ impl AccountService {
             full_name: full_name.map(|n| n.as_str().to_owned()),
             is_active: None,
         };
+        let mut work = UnitOfWork::begin(&self.pool).await?;
+        let before = self
+            .users
+            .lock(work.conn(), caller.id())
+            .await?
+            .ok_or(ServiceError::NotFound("user"))?;
+        let after = self
+            .users
+            .update_profile(work.conn(), caller.id(), &changes)
+            .await?;
         let event = caller.event(
             AuditAction::UserUpdated,
             Outcome::Success,
             Target::new(TargetKind::User, caller.id()),
         );
-        let updated = self
-            .users
-            .update_profile(&self.pool, caller.id(), changes, |before, after| {
-                user_changes(event, before, after).into_iter().collect()
-            })
-            .await
-            .map_err(|err| match err.unique_violation() {
-                Some("users_email_key") => {
-                    ServiceError::Conflict("An account with this email already exists.".to_owned())
-                }
-                _ => err.into(),
-            })?
-            .ok_or(ServiceError::NotFound("user"));
+        work.record(user_changes(event, &before, &after).as_slice())
+            .await?;
+        work.commit().await?;
         self.identities.forget(IdentityChange::User(caller.id()));
-        updated
+        Ok(after)
     }
 
     /// Verifies the current password, stores the new one and ends every session of the
@@ -149,9 +151,15 @@ impl AccountService {
             Outcome::Success,
             Target::new(TargetKind::User, caller.id()),
         );
+        let mut work = UnitOfWork::begin(&self.pool).await?;
         self.users
-            .set_password(&self.pool, caller.id(), &hash, &[event])
+            .set_password(work.conn(), caller.id(), &hash)
             .await?;
+        self.tokens
+            .revoke_all_for_user(work.conn(), caller.id())
+            .await?;
+        work.record(&[event]).await?;
+        work.commit().await?;
         // Every session ended: the caller's access tokens with them, here at once.
         self.identities.forget(IdentityChange::User(caller.id()));
         Ok(())

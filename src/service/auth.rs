@@ -3,11 +3,11 @@
 
 mod access;
 mod provision;
+mod sessions;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use uuid::Uuid;
 
 pub use super::caller::{Caller, RequestMeta};
@@ -15,14 +15,13 @@ use super::error::{FieldIssue, ServiceError, ServiceResult};
 use super::identity_cache::IdentityCache;
 use super::passwords::PasswordHasher;
 use super::rate_limit::RateLimits;
-use super::tokens::{AccessTokens, hash_refresh_token, new_refresh_token};
+use super::tokens::AccessTokens;
 use crate::domain::activity::ActivityEvent;
 use crate::domain::audit::{AuditAction, AuditEvent, Outcome, Target, TargetKind};
 use crate::domain::identity::{DEFAULT_ROLE, Email, FullName, IdentityChange, Password};
 use crate::repo::mongo::activity_sink::ActivitySink;
-use crate::repo::pg::refresh_tokens::{NewRefreshToken, Rotation};
 use crate::repo::pg::users::{NewUser, UserRecord};
-use crate::repo::pg::{PgOutbox, PgPool, PgRefreshTokenRepo, PgUserRepo};
+use crate::repo::pg::{PgOutbox, PgPool, PgRefreshTokenRepo, PgUserRepo, UnitOfWork};
 pub use provision::Provisioned;
 
 pub struct TokenPair {
@@ -128,15 +127,15 @@ impl AuthService {
             full_name: full_name.as_str().to_owned(),
             password_hash: self.passwords.hash(&password).await?,
         };
+        let mut work = UnitOfWork::begin(&self.pool).await?;
+        self.users.insert(work.conn(), &new_user).await?;
         self.users
-            .create(&self.pool, &new_user, DEFAULT_ROLE, &[event])
-            .await
-            .map_err(|err| match err.unique_violation() {
-                Some("users_email_key") => {
-                    ServiceError::Conflict("An account with this email already exists.".to_owned())
-                }
-                _ => err.into(),
-            })
+            .assign_role(work.conn(), id, DEFAULT_ROLE)
+            .await?;
+        let created = self.users.reread(work.conn(), id).await?;
+        work.record(&[event]).await?;
+        work.commit().await?;
+        Ok(created)
     }
 
     /// Same answer, in about the same time, for an unknown email, a wrong password and a
@@ -212,107 +211,5 @@ impl AuthService {
             Some(user_id.to_string()),
         ));
         Ok(pair)
-    }
-
-    async fn open_session(
-        &self,
-        user_id: Uuid,
-        upgraded_hash: Option<&str>,
-        events: &[AuditEvent],
-    ) -> ServiceResult<TokenPair> {
-        let (refresh_token, token_hash) = new_refresh_token()?;
-        let token = NewRefreshToken {
-            id: Uuid::now_v7(),
-            family_id: Uuid::now_v7(),
-            user_id,
-            token_hash,
-            expires_at: self.refresh_expiry(),
-        };
-        self.tokens
-            .open_session(&self.pool, &token, upgraded_hash, events)
-            .await?;
-        let access = self.access_tokens.issue(user_id, token.family_id)?;
-        Ok(TokenPair {
-            access_token: access.token,
-            refresh_token,
-            expires_in: access.expires_in,
-        })
-    }
-
-    fn refresh_expiry(&self) -> chrono::DateTime<Utc> {
-        Utc::now()
-            + chrono::Duration::from_std(self.refresh_ttl).unwrap_or(chrono::Duration::days(14))
-    }
-
-    /// Rotates a refresh token. Presenting a used one is reuse: 401, and the family is revoked.
-    pub async fn refresh(&self, presented: &str, meta: &RequestMeta) -> ServiceResult<TokenPair> {
-        let (next_token, next_hash) = new_refresh_token()?;
-        let expires_at = self.refresh_expiry();
-        let rotation = self
-            .tokens
-            .rotate(
-                &self.pool,
-                &hash_refresh_token(presented),
-                |user_id, family_id| NewRefreshToken {
-                    id: Uuid::now_v7(),
-                    family_id,
-                    user_id,
-                    token_hash: next_hash,
-                    expires_at,
-                },
-                |user_id| {
-                    AuditEvent::new(
-                        AuditAction::RefreshReuseDetected,
-                        Outcome::Denied,
-                        meta.actor(Some(user_id), None),
-                        Target::new(TargetKind::User, user_id),
-                    )
-                    .with_request_id(meta.request_id.clone())
-                },
-            )
-            .await?;
-        match rotation {
-            Rotation::Rotated { user_id, family_id } => {
-                let access = self.access_tokens.issue(user_id, family_id)?;
-                Ok(TokenPair {
-                    access_token: access.token,
-                    refresh_token: next_token,
-                    expires_in: access.expires_in,
-                })
-            }
-            Rotation::Reused { user_id } => {
-                tracing::warn!(%user_id, "refresh token reuse detected; token family revoked");
-                // The family's access tokens end here at once (elsewhere on notification).
-                self.identity_changed(IdentityChange::User(user_id));
-                Err(ServiceError::Unauthorized("The refresh token is invalid."))
-            }
-            Rotation::Rejected => Err(ServiceError::Unauthorized("The refresh token is invalid.")),
-        }
-    }
-
-    /// Revokes the token's family. An unknown or revoked token is 401.
-    pub async fn logout(&self, presented: &str, meta: &RequestMeta) -> ServiceResult<()> {
-        let revoked = self
-            .tokens
-            .revoke_family(
-                &self.pool,
-                &hash_refresh_token(presented),
-                |user_id, email| {
-                    vec![
-                        AuditEvent::new(
-                            AuditAction::Logout,
-                            Outcome::Success,
-                            meta.actor(Some(user_id), Some(email)),
-                            Target::new(TargetKind::User, user_id),
-                        )
-                        .with_request_id(meta.request_id.clone()),
-                    ]
-                },
-            )
-            .await?;
-        let user_id = revoked.ok_or(ServiceError::Unauthorized("The refresh token is invalid."))?;
-        // The session's access tokens end here at once (elsewhere on notification).
-        self.identity_changed(IdentityChange::User(user_id));
-        Ok(())
     }
 }

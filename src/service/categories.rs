@@ -11,8 +11,8 @@ use super::catalog_events;
 use super::error::{ServiceError, ServiceResult};
 use crate::domain::catalog;
 use crate::domain::identity::Permission;
-use crate::repo::pg::categories::{CategoryChanges, CategoryInUse, CategoryRecord, NewCategory};
-use crate::repo::pg::{DbError, Guarded, PgCategoryRepo, PgPool};
+use crate::repo::pg::categories::{CategoryChanges, CategoryRecord, NewCategory};
+use crate::repo::pg::{PgCategoryRepo, PgPool, UnitOfWork};
 
 pub struct NewCategoryInput {
     pub name: String,
@@ -92,12 +92,12 @@ impl CategoryService {
             name,
             description,
         };
-        self.categories
-            .create(&self.pool, &category, |created| {
-                vec![catalog_events::category_created(caller, created)]
-            })
-            .await
-            .map_err(|err| name_taken(err, &category.name))
+        let mut work = UnitOfWork::begin(&self.pool).await?;
+        let created = self.categories.insert(work.conn(), &category).await?;
+        work.record(&[catalog_events::category_created(caller, &created)])
+            .await?;
+        work.commit().await?;
+        Ok(created)
     }
 
     /// Changes name and/or description, recorded as `category.updated` with what changed
@@ -128,23 +128,24 @@ impl CategoryService {
         let (Some(name), Some(description)) = (name, description) else {
             return Err(ServiceError::Validation(issues));
         };
-        let taken_name = name.clone().unwrap_or_default();
-        let plan = |before: &CategoryRecord| {
-            let changes = CategoryChanges {
-                name: name.filter(|n| *n != before.name),
-                description: description.filter(|d| *d != before.description),
-            };
-            (changes.name.is_some() || changes.description.is_some()).then_some(changes)
+        let mut work = UnitOfWork::begin(&self.pool).await?;
+        let before = self
+            .categories
+            .lock(work.conn(), id)
+            .await?
+            .ok_or(ServiceError::NotFound("category"))?;
+        let changes = CategoryChanges {
+            name: name.filter(|n| *n != before.name),
+            description: description.filter(|d| *d != before.description),
         };
-        self.categories
-            .update(&self.pool, id, plan, |before, after| {
-                catalog_events::category_updated(caller, before, after)
-                    .into_iter()
-                    .collect()
-            })
-            .await
-            .map_err(|err| name_taken(err, &taken_name))?
-            .ok_or(ServiceError::NotFound("category"))
+        if changes == CategoryChanges::default() {
+            return Ok(before);
+        }
+        let after = self.categories.update(work.conn(), id, &changes).await?;
+        let event = catalog_events::category_updated(caller, &before, &after);
+        work.record(event.as_slice()).await?;
+        work.commit().await?;
+        Ok(after)
     }
 
     /// Deletes a category no live product uses, recorded as `category.deleted`.
@@ -152,28 +153,21 @@ impl CategoryService {
         self.auth
             .authorize(caller, Permission::CategoriesWrite, "delete_category")
             .await?;
-        let deleted = self
+        let mut work = UnitOfWork::begin(&self.pool).await?;
+        let category = self
             .categories
-            .delete(&self.pool, id, |deleted| {
-                vec![catalog_events::category_deleted(caller, deleted)]
-            })
-            .await?;
-        match deleted {
-            Guarded::Done(_) => Ok(()),
-            Guarded::NotFound => Err(ServiceError::NotFound("category")),
-            Guarded::Refused(CategoryInUse) => Err(ServiceError::Conflict(
+            .lock(work.conn(), id)
+            .await?
+            .ok_or(ServiceError::NotFound("category"))?;
+        if self.categories.in_use(work.conn(), id).await? {
+            return Err(ServiceError::Conflict(
                 "Products still use this category; move or delete them first.".to_owned(),
-            )),
+            ));
         }
-    }
-}
-
-fn name_taken(err: DbError, name: &str) -> ServiceError {
-    if err.unique_violation() == Some("categories_name_key") {
-        ServiceError::Conflict(format!(
-            "A category named \"{name}\" already exists (names ignore case)."
-        ))
-    } else {
-        err.into()
+        self.categories.delete(work.conn(), id).await?;
+        work.record(&[catalog_events::category_deleted(caller, &category)])
+            .await?;
+        work.commit().await?;
+        Ok(())
     }
 }

@@ -52,9 +52,67 @@ impl ServiceError {
     }
 }
 
+/// What a refused write means to the client, by the name of the constraint PostgreSQL
+/// names: the one mapping from a database refusal to an answer, for every service. A
+/// constraint not listed here is a 500 (a rule the service should have checked first).
+enum Meaning {
+    /// A unique key: 409 with these words.
+    Taken(&'static str),
+    /// A foreign key from a request field: 422 on that field.
+    Unknown {
+        field: &'static str,
+        message: &'static str,
+    },
+}
+
+const CONSTRAINTS: &[(&str, Meaning)] = &[
+    (
+        "users_email_key",
+        Meaning::Taken("An account with this email already exists."),
+    ),
+    (
+        "roles_name_key",
+        Meaning::Taken("A role with this name already exists."),
+    ),
+    (
+        "categories_name_key",
+        Meaning::Taken("A category with this name already exists (names ignore case)."),
+    ),
+    (
+        "products_sku_key",
+        Meaning::Taken("A product with this SKU already exists (SKUs ignore case)."),
+    ),
+    (
+        "products_category_id_fkey",
+        Meaning::Unknown {
+            field: "category_id",
+            message: "no category has this id",
+        },
+    ),
+    (
+        // A role deleted between the lookup of the names and the assignment.
+        "user_roles_role_id_fkey",
+        Meaning::Unknown {
+            field: "roles",
+            message: "names a role that no longer exists",
+        },
+    ),
+];
+
 impl From<DbError> for ServiceError {
     fn from(err: DbError) -> Self {
-        if err.is_connection_lost() {
+        let meaning = err.violated_constraint().and_then(|name| {
+            CONSTRAINTS
+                .iter()
+                .find(|(constraint, _)| *constraint == name)
+                .map(|(_, meaning)| meaning)
+        });
+        if let Some(meaning) = meaning {
+            match meaning {
+                Meaning::Taken(detail) => ServiceError::Conflict((*detail).to_owned()),
+                Meaning::Unknown { field, message } => ServiceError::invalid(field, message),
+            }
+        } else if err.is_connection_lost() {
             tracing::warn!(error = %err, "database unavailable");
             ServiceError::Unavailable("The database is unavailable; retry shortly.")
         } else if err.is_cancelled() {

@@ -17,10 +17,8 @@ use crate::domain::identity::Permission;
 use crate::domain::money::Price;
 use crate::repo::mongo::activity_sink::ActivitySink;
 use crate::repo::pg::product_list::ProductFilter;
-use crate::repo::pg::products::{
-    NewProduct, ProductChanges, ProductRecord, SKU_TAKEN, StockOutOfRange, UNKNOWN_CATEGORY,
-};
-use crate::repo::pg::{DbError, Guarded, PgPool, PgProductListRepo, PgProductRepo};
+use crate::repo::pg::products::{NewProduct, ProductChanges, ProductRecord, StockAdjustment};
+use crate::repo::pg::{PgPool, PgProductListRepo, PgProductRepo, UnitOfWork};
 
 pub struct NewProductInput {
     pub name: String,
@@ -171,12 +169,12 @@ impl ProductService {
             stock_quantity,
             category_id: input.category_id,
         };
-        self.products
-            .create(&self.pool, &product, |created| {
-                vec![catalog_events::product_created(caller, created)]
-            })
-            .await
-            .map_err(|err| write_refused(err, &product.sku))
+        let mut work = UnitOfWork::begin(&self.pool).await?;
+        let created = self.products.insert(work.conn(), &product).await?;
+        work.record(&[catalog_events::product_created(caller, &created)])
+            .await?;
+        work.commit().await?;
+        Ok(created)
     }
 
     /// Applies a partial update, recorded as `product.updated` with what changed (a new
@@ -188,36 +186,33 @@ impl ProductService {
         update: ProductUpdate,
         expected: Option<VersionPrecondition>,
     ) -> ServiceResult<ProductRecord> {
-        let changes = parse_update(update)?;
         self.auth
             .authorize(caller, Permission::ProductsWrite, "update_product")
             .await?;
-        let taken_sku = changes.sku.clone().unwrap_or_default();
-        let plan = |before: &ProductRecord| {
-            if let Some(expected) = &expected
-                && !expected.admits(before.version)
-            {
-                return Err(before.version);
-            }
-            Ok(effective_changes(changes, before))
-        };
-        let updated = self
+        let changes = parse_update(update)?;
+        let mut work = UnitOfWork::begin(&self.pool).await?;
+        let before = self
             .products
-            .update(&self.pool, id, plan, |before, after| {
-                catalog_events::product_updated(caller, before, after)
-                    .into_iter()
-                    .collect()
-            })
-            .await
-            .map_err(|err| write_refused(err, &taken_sku))?;
-        match updated {
-            Guarded::Done(product) => Ok(product),
-            Guarded::NotFound => Err(ServiceError::NotFound("product")),
-            Guarded::Refused(current) => Err(ServiceError::PreconditionFailed(format!(
-                "The product is at version {current}; If-Match does not name it. \
-                 Fetch it again and retry."
-            ))),
+            .lock(work.conn(), id)
+            .await?
+            .ok_or(ServiceError::NotFound("product"))?;
+        if let Some(expected) = &expected
+            && !expected.admits(before.version)
+        {
+            return Err(ServiceError::PreconditionFailed(format!(
+                "The product is at version {}; If-Match does not name it. \
+                 Fetch it again and retry.",
+                before.version
+            )));
         }
+        let Some(changes) = effective_changes(changes, &before) else {
+            return Ok(before);
+        };
+        let after = self.products.update(work.conn(), id, &changes).await?;
+        let event = catalog_events::product_updated(caller, &before, &after);
+        work.record(event.as_slice()).await?;
+        work.commit().await?;
+        Ok(after)
     }
 
     /// Soft-deletes a product, recorded as `product.deleted`; it then reads as absent.
@@ -225,13 +220,16 @@ impl ProductService {
         self.auth
             .authorize(caller, Permission::ProductsDelete, "delete_product")
             .await?;
-        self.products
-            .soft_delete(&self.pool, id, |deleted| {
-                vec![catalog_events::product_deleted(caller, deleted)]
-            })
+        let mut work = UnitOfWork::begin(&self.pool).await?;
+        let deleted = self
+            .products
+            .soft_delete(work.conn(), id)
             .await?
-            .map(|_| ())
-            .ok_or(ServiceError::NotFound("product"))
+            .ok_or(ServiceError::NotFound("product"))?;
+        work.record(&[catalog_events::product_deleted(caller, &deleted)])
+            .await?;
+        work.commit().await?;
+        Ok(())
     }
 
     /// Adds `delta` (negative to take away) to the stock, recorded as
@@ -253,29 +251,26 @@ impl ProductService {
         let (Some(delta), Some(reason)) = (delta, reason) else {
             return Err(ServiceError::Validation(issues));
         };
-        let adjusted = self
-            .products
-            .adjust_stock(&self.pool, id, delta, |adjusted| {
-                vec![catalog_events::stock_adjusted(
-                    caller, adjusted, delta, &reason,
-                )]
-            })
-            .await?;
-        match adjusted {
-            Guarded::Done(product) => Ok(product),
-            Guarded::NotFound => Err(ServiceError::NotFound("product")),
-            Guarded::Refused(StockOutOfRange { available }) if available + delta < 0 => {
-                Err(ServiceError::Conflict(format!(
+        let mut work = UnitOfWork::begin(&self.pool).await?;
+        let adjusted = match self.products.adjust_stock(work.conn(), id, delta).await? {
+            StockAdjustment::Done(product) => product,
+            StockAdjustment::NotFound => return Err(ServiceError::NotFound("product")),
+            StockAdjustment::OutOfRange { available } if available + delta < 0 => {
+                return Err(ServiceError::Conflict(format!(
                     "Only {available} in stock; a change of {delta} would go below zero."
-                )))
+                )));
             }
-            Guarded::Refused(StockOutOfRange { available }) => {
-                Err(ServiceError::Conflict(format!(
-                    "{available} in stock; a change of {delta} would go above the most a product \
-                 may hold, {MAX_STOCK}."
-                )))
+            StockAdjustment::OutOfRange { available } => {
+                return Err(ServiceError::Conflict(format!(
+                    "{available} in stock; a change of {delta} would go above the most a \
+                     product may hold, {MAX_STOCK}."
+                )));
             }
-        }
+        };
+        let event = catalog_events::stock_adjusted(caller, &adjusted, delta, &reason);
+        work.record(&[event]).await?;
+        work.commit().await?;
+        Ok(adjusted)
     }
 }
 
@@ -366,16 +361,4 @@ fn effective_changes(requested: ProductChanges, before: &ProductRecord) -> Optio
             .filter(|v| Some(*v) != before.category_id),
     };
     (changes != ProductChanges::default()).then_some(changes)
-}
-
-fn write_refused(err: DbError, sku: &str) -> ServiceError {
-    if err.unique_violation() == Some(SKU_TAKEN) {
-        ServiceError::Conflict(format!(
-            "A product with SKU \"{sku}\" already exists (SKUs ignore case)."
-        ))
-    } else if err.foreign_key_violation() == Some(UNKNOWN_CATEGORY) {
-        ServiceError::invalid("category_id", "no category has this id")
-    } else {
-        err.into()
-    }
 }

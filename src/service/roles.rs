@@ -20,7 +20,7 @@ use crate::domain::audit::{AuditAction, AuditEvent, AuditFields, Outcome, Target
 use crate::domain::identity::{ADMIN_ROLE, IdentityChange, Permission, RoleName};
 use crate::domain::text;
 use crate::repo::pg::roles::{NewRole, PermissionRecord, RoleChanges, RoleRecord};
-use crate::repo::pg::{DbError, Guarded, PgPool, PgRoleRepo};
+use crate::repo::pg::{PgPool, PgRoleRepo, UnitOfWork};
 
 const MAX_DESCRIPTION_CHARS: usize = 500;
 
@@ -116,17 +116,17 @@ impl RoleService {
             name: name.as_str().to_owned(),
             description,
         };
-        self.roles
-            .create(&self.pool, &role, &permissions, |created| {
-                let event = caller.event(
-                    AuditAction::RoleCreated,
-                    Outcome::Success,
-                    Target::new(TargetKind::Role, created.id),
-                );
-                role_changes(event, None, created).into_iter().collect()
-            })
-            .await
-            .map_err(name_taken)
+        let mut work = UnitOfWork::begin(&self.pool).await?;
+        let created = self.roles.insert(work.conn(), &role, &permissions).await?;
+        let event = caller.event(
+            AuditAction::RoleCreated,
+            Outcome::Success,
+            Target::new(TargetKind::Role, created.id),
+        );
+        work.record(role_changes(event, None, &created).as_slice())
+            .await?;
+        work.commit().await?;
+        Ok(created)
     }
 
     /// Changes name, description and/or the permission set (replaced whole), recorded as
@@ -160,53 +160,36 @@ impl RoleService {
             name: name.map(|n| n.as_str().to_owned()),
             description,
         };
-        let wanted_name = changes.name.clone();
-        let outcome = self
+        let mut work = UnitOfWork::begin(&self.pool).await?;
+        let before = self
             .roles
-            .update(
-                &self.pool,
-                id,
-                changes,
-                permissions.as_deref(),
-                |before| {
-                    if before.is_builtin && wanted_name.as_ref().is_some_and(|n| *n != before.name)
-                    {
-                        return Some(Refusal::Conflict(
-                            "Built-in roles cannot be renamed.".to_owned(),
-                        ));
-                    }
-                    let keeps_all = |set: &Vec<String>| {
-                        Permission::ALL
-                            .iter()
-                            .all(|p| set.iter().any(|s| s == p.as_str()))
-                    };
-                    if before.name == ADMIN_ROLE
-                        && permissions.as_ref().is_some_and(|p| !keeps_all(p))
-                    {
-                        return Some(Refusal::Conflict(
-                            "The admin role always keeps every permission.".to_owned(),
-                        ));
-                    }
-                    let wanted = before
-                        .permissions
-                        .iter()
-                        .chain(permissions.iter().flatten());
-                    Refusal::unless_held(caller, wanted)
-                },
-                |before, after| {
-                    let event = caller.event(
-                        AuditAction::RoleUpdated,
-                        Outcome::Success,
-                        Target::new(TargetKind::Role, id),
-                    );
-                    role_changes(event, Some(before), after)
-                        .into_iter()
-                        .collect()
-                },
-            )
-            .await
-            .map_err(name_taken)?;
-        self.settle(caller, OPERATION, outcome).await
+            .lock(work.conn(), id)
+            .await?
+            .ok_or(ServiceError::NotFound("role"))?;
+        if let Some(refusal) = update_refusal(
+            caller,
+            &before,
+            changes.name.as_deref(),
+            permissions.as_deref(),
+        ) {
+            drop(work);
+            return Err(refusal.into_error(&self.auth, caller, OPERATION).await);
+        }
+        let after = self
+            .roles
+            .update(work.conn(), id, &changes, permissions.as_deref())
+            .await?;
+        let event = caller.event(
+            AuditAction::RoleUpdated,
+            Outcome::Success,
+            Target::new(TargetKind::Role, id),
+        );
+        work.record(role_changes(event, Some(&before), &after).as_slice())
+            .await?;
+        work.commit().await?;
+        // Its holders' permissions may have changed.
+        self.auth.identity_changed(IdentityChange::Everyone);
+        Ok(after)
     }
 
     /// Deletes a custom role nobody holds, recorded as `role.deleted`.
@@ -215,58 +198,74 @@ impl RoleService {
         self.auth
             .authorize(caller, Permission::RolesWrite, OPERATION)
             .await?;
-        let outcome = self
+        let mut work = UnitOfWork::begin(&self.pool).await?;
+        let role = self
             .roles
-            .delete(
-                &self.pool,
-                id,
-                |role, holders| {
-                    if role.is_builtin {
-                        return Some(Refusal::Conflict(
-                            "Built-in roles cannot be deleted.".to_owned(),
-                        ));
-                    }
-                    if holders > 0 {
-                        return Some(Refusal::Conflict(format!(
-                            "The role is held by {holders} user(s); change their roles first."
-                        )));
-                    }
-                    Refusal::unless_held(caller, &role.permissions)
-                },
-                |role| {
-                    vec![
-                        caller
-                            .event(
-                                AuditAction::RoleDeleted,
-                                Outcome::Success,
-                                Target::new(TargetKind::Role, id),
-                            )
-                            .with_diff(Some(&role_fields(role)), None),
-                    ]
-                },
-            )
-            .await?;
-        self.settle(caller, OPERATION, outcome).await.map(|_| ())
-    }
-
-    async fn settle(
-        &self,
-        caller: &Caller,
-        operation: &str,
-        outcome: Guarded<RoleRecord, Refusal>,
-    ) -> ServiceResult<RoleRecord> {
-        match outcome {
-            Guarded::Done(role) => {
-                // Its holders' permissions may have changed.
-                self.auth.identity_changed(IdentityChange::Everyone);
-                Ok(role)
-            }
-            Guarded::NotFound => Err(ServiceError::NotFound("role")),
-            Guarded::Refused(refusal) => {
-                Err(refusal.into_error(&self.auth, caller, operation).await)
-            }
+            .lock(work.conn(), id)
+            .await?
+            .ok_or(ServiceError::NotFound("role"))?;
+        let holders = self.roles.holders(work.conn(), id).await?;
+        if let Some(refusal) = delete_refusal(caller, &role, holders) {
+            drop(work);
+            return Err(refusal.into_error(&self.auth, caller, OPERATION).await);
         }
+        self.roles.delete(work.conn(), id).await?;
+        let event = caller
+            .event(
+                AuditAction::RoleDeleted,
+                Outcome::Success,
+                Target::new(TargetKind::Role, id),
+            )
+            .with_diff(Some(&role_fields(&role)), None);
+        work.record(&[event]).await?;
+        work.commit().await?;
+        self.auth.identity_changed(IdentityChange::Everyone);
+        Ok(())
     }
+}
+
+/// Why `caller` may not give the role `before` this name and/or permission set.
+fn update_refusal(
+    caller: &Caller,
+    before: &RoleRecord,
+    name: Option<&str>,
+    permissions: Option<&[String]>,
+) -> Option<Refusal> {
+    if before.is_builtin && name.is_some_and(|n| n != before.name) {
+        return Some(Refusal::Conflict(
+            "Built-in roles cannot be renamed.".to_owned(),
+        ));
+    }
+    let keeps_all = |set: &[String]| {
+        Permission::ALL
+            .iter()
+            .all(|p| set.iter().any(|s| s == p.as_str()))
+    };
+    if before.name == ADMIN_ROLE && permissions.is_some_and(|p| !keeps_all(p)) {
+        return Some(Refusal::Conflict(
+            "The admin role always keeps every permission.".to_owned(),
+        ));
+    }
+    let wanted = before
+        .permissions
+        .iter()
+        .chain(permissions.into_iter().flatten());
+    Refusal::unless_held(caller, wanted)
+}
+
+/// Why `caller` may not delete `role`, which `holders` users hold.
+fn delete_refusal(caller: &Caller, role: &RoleRecord, holders: i64) -> Option<Refusal> {
+    if role.is_builtin {
+        return Some(Refusal::Conflict(
+            "Built-in roles cannot be deleted.".to_owned(),
+        ));
+    }
+    if holders > 0 {
+        return Some(Refusal::Conflict(format!(
+            "The role is held by {holders} user(s); change their roles first."
+        )));
+    }
+    Refusal::unless_held(caller, &role.permissions)
 }
 
 /// What a role's events compare.
@@ -313,13 +312,4 @@ fn parse_permissions(raw: &[String], issues: &mut Vec<FieldIssue>) -> Vec<String
         ));
     }
     names.into_iter().map(str::to_owned).collect()
-}
-
-fn name_taken(err: DbError) -> ServiceError {
-    match err.unique_violation() {
-        Some("roles_name_key") => {
-            ServiceError::Conflict("A role with this name already exists.".to_owned())
-        }
-        _ => err.into(),
-    }
 }

@@ -17,12 +17,14 @@ use uuid::Uuid;
 use super::account::user_changes;
 use super::admin::{PageRequest, Paged, Refusal};
 use super::auth::{AuthService, Caller};
-use super::error::{FieldIssue, ServiceError, ServiceResult};
+use super::error::{ServiceError, ServiceResult};
 use crate::domain::audit::{AuditAction, Outcome, Target, TargetKind};
 use crate::domain::identity::{ADMIN_ROLE, FullName, IdentityChange, Permission, RoleName};
 use crate::repo::pg::user_admin::UserFilter;
 use crate::repo::pg::users::{ProfileChanges, UserRecord};
-use crate::repo::pg::{Guarded, PgPool, PgRoleRepo, PgUserAdminRepo, PgUserRepo};
+use crate::repo::pg::{
+    PgPool, PgRefreshTokenRepo, PgRoleRepo, PgUserAdminRepo, PgUserRepo, UnitOfWork,
+};
 
 /// The fields an administrator may change on an account (`PATCH /users/{id}`).
 #[derive(Debug, Clone, Default)]
@@ -37,6 +39,7 @@ pub struct AdminUserService {
     users: PgUserRepo,
     admin: PgUserAdminRepo,
     roles: PgRoleRepo,
+    tokens: PgRefreshTokenRepo,
     auth: AuthService,
 }
 
@@ -47,6 +50,7 @@ impl AdminUserService {
             users: PgUserRepo,
             admin: PgUserAdminRepo,
             roles: PgRoleRepo,
+            tokens: PgRefreshTokenRepo,
             auth,
         }
     }
@@ -152,32 +156,31 @@ impl AdminUserService {
         changes: ProfileChanges,
     ) -> ServiceResult<UserRecord> {
         let deactivates = changes.is_active == Some(false);
-        let outcome = self
-            .admin
-            .update(
-                &self.pool,
-                id,
-                changes,
-                deactivates,
-                |before, other_admins| {
-                    Refusal::unless_held(caller, &before.permissions).or_else(|| {
-                        (deactivates && is_last_active_admin(before, other_admins))
-                            .then(last_admin_refusal)
-                    })
-                },
-                |before, after| {
-                    let action = if before.is_active && !after.is_active {
-                        AuditAction::UserDeactivated
-                    } else {
-                        AuditAction::UserUpdated
-                    };
-                    let event =
-                        caller.event(action, Outcome::Success, Target::new(TargetKind::User, id));
-                    user_changes(event, before, after).into_iter().collect()
-                },
-            )
+        let mut work = UnitOfWork::begin(&self.pool).await?;
+        let (before, other_admins) = self.lock_user(&mut work, id, deactivates).await?;
+        let refusal = Refusal::unless_held(caller, &before.permissions).or_else(|| {
+            (deactivates && is_last_active_admin(&before, other_admins)).then(last_admin_refusal)
+        });
+        if let Some(refusal) = refusal {
+            drop(work);
+            return Err(refusal.into_error(&self.auth, caller, operation).await);
+        }
+        let after = self.users.update_profile(work.conn(), id, &changes).await?;
+        if deactivates {
+            // A later reactivation must not revive old sessions.
+            self.tokens.revoke_all_for_user(work.conn(), id).await?;
+        }
+        let action = if before.is_active && !after.is_active {
+            AuditAction::UserDeactivated
+        } else {
+            AuditAction::UserUpdated
+        };
+        let event = caller.event(action, Outcome::Success, Target::new(TargetKind::User, id));
+        work.record(user_changes(event, &before, &after).as_slice())
             .await?;
-        self.settle(caller, operation, outcome).await
+        work.commit().await?;
+        self.auth.identity_changed(IdentityChange::User(id));
+        Ok(after)
     }
 
     /// Replaces the account's roles with `names` (duplicates ignored). Unknown names are 422
@@ -212,77 +215,72 @@ impl AdminUserService {
             .map(String::as_str)
             .collect();
         if !unknown.is_empty() {
-            return Err(unknown_roles(&unknown));
+            return Err(ServiceError::invalid(
+                "roles",
+                &format!("unknown roles: {}", unknown.join(", ")),
+            ));
         }
         let role_ids: Vec<Uuid> = found.iter().map(|role| role.id).collect();
         let keeps_admin = wanted.iter().any(|name| name == ADMIN_ROLE);
-        let outcome =
-            self.admin
-                .set_roles(
-                    &self.pool,
-                    id,
-                    &role_ids,
-                    !keeps_admin,
-                    |before, other_admins| {
-                        if id == caller.id()
-                            && before.roles.iter().any(|r| r == ADMIN_ROLE)
-                            && !keeps_admin
-                        {
-                            return Some(Refusal::Conflict(
-                                "You cannot remove your own admin role.".to_owned(),
-                            ));
-                        }
-                        let granted = found
-                            .iter()
-                            .filter(|role| !before.roles.contains(&role.name))
-                            .flat_map(|role| &role.permissions);
-                        Refusal::unless_held(caller, before.permissions.iter().chain(granted))
-                            .or_else(|| {
-                                (!keeps_admin && is_last_active_admin(before, other_admins))
-                                    .then(last_admin_refusal)
-                            })
-                    },
-                    |before, after| {
-                        let (from, to) = (sorted(&before.roles), sorted(&after.roles));
-                        if from == to {
-                            return vec![];
-                        }
-                        vec![
-                            caller
-                                .event(
-                                    AuditAction::UserRolesChanged,
-                                    Outcome::Success,
-                                    Target::new(TargetKind::User, id),
-                                )
-                                .with_change("roles", from.into(), to.into()),
-                        ]
-                    },
+        let mut work = UnitOfWork::begin(&self.pool).await?;
+        let (before, other_admins) = self.lock_user(&mut work, id, !keeps_admin).await?;
+        let refusal = if id == caller.id() && holds_admin(&before) && !keeps_admin {
+            Some(Refusal::Conflict(
+                "You cannot remove your own admin role.".to_owned(),
+            ))
+        } else {
+            let granted = found
+                .iter()
+                .filter(|role| !before.roles.contains(&role.name))
+                .flat_map(|role| &role.permissions);
+            Refusal::unless_held(caller, before.permissions.iter().chain(granted)).or_else(|| {
+                (!keeps_admin && is_last_active_admin(&before, other_admins))
+                    .then(last_admin_refusal)
+            })
+        };
+        if let Some(refusal) = refusal {
+            drop(work);
+            return Err(refusal.into_error(&self.auth, caller, OPERATION).await);
+        }
+        let after = self.admin.set_roles(work.conn(), id, &role_ids).await?;
+        let (from, to) = (sorted(&before.roles), sorted(&after.roles));
+        if from != to {
+            let event = caller
+                .event(
+                    AuditAction::UserRolesChanged,
+                    Outcome::Success,
+                    Target::new(TargetKind::User, id),
                 )
-                .await
-                .map_err(|err| match err.foreign_key_violation() {
-                    // A role was deleted between the lookup and the assignment.
-                    Some("user_roles_role_id_fkey") => unknown_roles(&[]),
-                    _ => err.into(),
-                })?;
-        self.settle(caller, OPERATION, outcome).await
+                .with_change("roles", from.into(), to.into());
+            work.record(&[event]).await?;
+        }
+        work.commit().await?;
+        self.auth.identity_changed(IdentityChange::User(id));
+        Ok(after)
     }
 
-    async fn settle(
+    /// Locks the user; with `guard_admins`, first every active admin (in id order, so that
+    /// changes that could remove the last one queue instead of deadlocking), and counts the
+    /// active admins other than this user.
+    async fn lock_user(
         &self,
-        caller: &Caller,
-        operation: &str,
-        outcome: Guarded<UserRecord, Refusal>,
-    ) -> ServiceResult<UserRecord> {
-        match outcome {
-            Guarded::Done(user) => {
-                self.auth.identity_changed(IdentityChange::User(user.id));
-                Ok(user)
-            }
-            Guarded::NotFound => Err(ServiceError::NotFound("user")),
-            Guarded::Refused(refusal) => {
-                Err(refusal.into_error(&self.auth, caller, operation).await)
-            }
+        work: &mut UnitOfWork,
+        id: Uuid,
+        guard_admins: bool,
+    ) -> ServiceResult<(UserRecord, Option<i64>)> {
+        if guard_admins {
+            self.admin.lock_active_admins(work.conn()).await?;
         }
+        let user = self
+            .users
+            .lock(work.conn(), id)
+            .await?
+            .ok_or(ServiceError::NotFound("user"))?;
+        let others = match guard_admins {
+            true => Some(self.admin.other_active_admins(work.conn(), id).await?),
+            false => None,
+        };
+        Ok((user, others))
     }
 }
 
@@ -295,10 +293,14 @@ fn refuse_self_deactivation(caller: &Caller, id: Uuid) -> ServiceResult<()> {
     Ok(())
 }
 
+fn holds_admin(user: &UserRecord) -> bool {
+    user.roles.iter().any(|r| r == ADMIN_ROLE)
+}
+
 /// `user` is an active admin and no other active account holds `admin` (the count comes
 /// from the transaction that locked every active admin).
 fn is_last_active_admin(user: &UserRecord, other_admins: Option<i64>) -> bool {
-    user.is_active && user.roles.iter().any(|r| r == ADMIN_ROLE) && other_admins == Some(0)
+    user.is_active && holds_admin(user) && other_admins == Some(0)
 }
 
 fn last_admin_refusal() -> Refusal {
@@ -307,15 +309,6 @@ fn last_admin_refusal() -> Refusal {
          role first."
             .to_owned(),
     )
-}
-
-fn unknown_roles(names: &[&str]) -> ServiceError {
-    let message = if names.is_empty() {
-        "names a role that no longer exists".to_owned()
-    } else {
-        format!("unknown roles: {}", names.join(", "))
-    };
-    ServiceError::Validation(vec![FieldIssue::new("roles", message)])
 }
 
 fn sorted(names: &[String]) -> Vec<String> {

@@ -8,7 +8,7 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use stockroom::config::OutboxConfig;
 use stockroom::domain::audit::{Actor, AuditAction, AuditEvent, Outcome, Target};
 use stockroom::repo::mongo::EventStore;
-use stockroom::repo::pg::{self, DbError, PgOutbox, PgPool, PoolSettings};
+use stockroom::repo::pg::{self, DbError, PgOutbox, PgPool, PoolSettings, UnitOfWork};
 use stockroom::worker::relay::{MAX_DELIVERY_ATTEMPTS, OutboxRelay};
 use uuid::Uuid;
 
@@ -74,10 +74,9 @@ impl Stores {
     }
 
     async fn commit(&self, events: &[AuditEvent]) {
-        let mut conn = self.pool.get().await.unwrap();
-        conn.transaction::<_, DbError, _>(async |conn| PgOutbox.append_all(conn, events).await)
-            .await
-            .unwrap();
+        let mut work = UnitOfWork::begin(&self.pool).await.unwrap();
+        work.record(events).await.unwrap();
+        work.commit().await.unwrap();
     }
 
     async fn stored_count(&self, ids: &[Uuid]) -> u64 {
@@ -128,18 +127,35 @@ async fn a_committed_event_is_stored_once_even_when_delivered_twice() {
     );
 }
 
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn an_event_in_a_rolled_back_transaction_never_appears() {
+async fn an_event_in_a_unit_of_work_dropped_uncommitted_never_appears() {
     let stores = Stores::new().await;
     let rolled_back = event(2);
-    let mut conn = stores.pool.get().await.unwrap();
-    let result = conn
-        .transaction::<(), DbError, _>(async |conn| {
-            PgOutbox.append(conn, &rolled_back).await?;
-            Err(DbError::Query(diesel::result::Error::RollbackTransaction))
-        })
-        .await;
-    assert!(result.is_err());
+    let mut work = UnitOfWork::begin(&stores.pool).await.unwrap();
+    work.record(std::slice::from_ref(&rolled_back))
+        .await
+        .unwrap();
+    drop(work);
+    // Its connection goes back to the pool rolled back (or is discarded), never with the
+    // transaction open: every connection of the pool opens a clean unit of work.
+    let mut open = Vec::new();
+    for _ in 0..8 {
+        let mut work = UnitOfWork::begin(&stores.pool).await.unwrap();
+        let pending: i64 = diesel::sql_query("SELECT count(*)::bigint AS n FROM outbox")
+            .get_result::<Count>(work.conn())
+            .await
+            .unwrap()
+            .n;
+        assert_eq!(pending, 0, "nothing of the dropped unit of work is visible");
+        open.push(work);
+    }
+    drop(open);
     let committed = event(3);
     stores.commit(std::slice::from_ref(&committed)).await;
 

@@ -1,12 +1,11 @@
-//! Categories: rows, the name-ordered list, and changes recorded with their audit events.
+//! Categories: rows, the name-ordered list, and the statements of their changes.
 
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::schema::{categories, products};
-use super::{DbError, Guarded, PgOutbox, PgPool};
-use crate::domain::audit::AuditEvent;
+use super::{DbError, PgPool};
 pub use crate::domain::catalog::CategoryRecord;
 
 columns! {
@@ -23,16 +22,12 @@ pub struct NewCategory {
 }
 
 /// Column changes; `description: Some(None)` clears it.
-#[derive(Debug, Default, Clone, AsChangeset)]
+#[derive(Debug, Default, Clone, PartialEq, AsChangeset)]
 #[diesel(table_name = categories)]
 pub struct CategoryChanges {
     pub name: Option<String>,
     pub description: Option<Option<String>>,
 }
-
-/// Why a category was not deleted.
-#[derive(Debug, PartialEq, Eq)]
-pub struct CategoryInUse;
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct PgCategoryRepo;
@@ -67,31 +62,21 @@ impl PgCategoryRepo {
         Ok((items, total))
     }
 
-    /// Inserts the category with the events `audit` builds from it. A name taken (ignoring
-    /// case) fails `categories_name_key`.
-    pub async fn create<F>(
+    /// Inserts the category. A name taken (ignoring case) fails `categories_name_key`.
+    pub async fn insert(
         &self,
-        pool: &PgPool,
+        conn: &mut AsyncPgConnection,
         category: &NewCategory,
-        audit: F,
-    ) -> Result<CategoryRecord, DbError>
-    where
-        F: FnOnce(&CategoryRecord) -> Vec<AuditEvent> + Send,
-    {
-        let mut conn = pool.get().await?;
-        conn.transaction::<_, DbError, _>(async |conn| {
-            let created = diesel::insert_into(categories::table)
-                .values(category)
-                .returning(CATEGORY_COLUMNS)
-                .get_result(conn)
-                .await?;
-            PgOutbox.append_all(conn, &audit(&created)).await?;
-            Ok(created)
-        })
-        .await
+    ) -> Result<CategoryRecord, DbError> {
+        Ok(diesel::insert_into(categories::table)
+            .values(category)
+            .returning(CATEGORY_COLUMNS)
+            .get_result(conn)
+            .await?)
     }
 
-    async fn lock(
+    /// The category, locked until the transaction ends.
+    pub async fn lock(
         &self,
         conn: &mut AsyncPgConnection,
         id: Uuid,
@@ -105,71 +90,36 @@ impl PgCategoryRepo {
             .optional()?)
     }
 
-    /// Locks the category, asks `plan` what to change given its current state (`None`:
-    /// nothing), applies it and records what `audit` makes of before/after.
-    pub async fn update<P, F>(
+    pub async fn update(
         &self,
-        pool: &PgPool,
+        conn: &mut AsyncPgConnection,
         id: Uuid,
-        plan: P,
-        audit: F,
-    ) -> Result<Option<CategoryRecord>, DbError>
-    where
-        P: FnOnce(&CategoryRecord) -> Option<CategoryChanges> + Send,
-        F: FnOnce(&CategoryRecord, &CategoryRecord) -> Vec<AuditEvent> + Send,
-    {
-        let mut conn = pool.get().await?;
-        conn.transaction::<_, DbError, _>(async |conn| {
-            let Some(before) = self.lock(conn, id).await? else {
-                return Ok(None);
-            };
-            let Some(changes) = plan(&before) else {
-                return Ok(Some(before));
-            };
-            let after = diesel::update(categories::table.find(id))
-                .set((&changes, categories::updated_at.eq(diesel::dsl::now)))
-                .returning(CATEGORY_COLUMNS)
-                .get_result(conn)
-                .await?;
-            PgOutbox.append_all(conn, &audit(&before, &after)).await?;
-            Ok(Some(after))
-        })
-        .await
+        changes: &CategoryChanges,
+    ) -> Result<CategoryRecord, DbError> {
+        Ok(diesel::update(categories::table.find(id))
+            .set((changes, categories::updated_at.eq(diesel::dsl::now)))
+            .returning(CATEGORY_COLUMNS)
+            .get_result(conn)
+            .await?)
     }
 
-    /// Deletes the category unless a live product uses it. The row lock makes this and a
-    /// concurrent product insert into the category (which takes a key-share lock through its
-    /// foreign key) wait for each other, so neither can slip past the other's check.
-    pub async fn delete<F>(
-        &self,
-        pool: &PgPool,
-        id: Uuid,
-        audit: F,
-    ) -> Result<Guarded<CategoryRecord, CategoryInUse>, DbError>
-    where
-        F: FnOnce(&CategoryRecord) -> Vec<AuditEvent> + Send,
-    {
-        let mut conn = pool.get().await?;
-        conn.transaction::<_, DbError, _>(async |conn| {
-            let Some(category) = self.lock(conn, id).await? else {
-                return Ok(Guarded::NotFound);
-            };
-            let in_use: bool = diesel::select(diesel::dsl::exists(
-                products::table
-                    .filter(products::category_id.eq(id))
-                    .filter(products::is_active),
-            ))
-            .get_result(conn)
+    /// Whether a live product is in the category. Under the category's row lock this and a
+    /// concurrent product insert into it (which takes a key-share lock through its foreign
+    /// key) wait for each other, so neither can slip past the other's check.
+    pub async fn in_use(&self, conn: &mut AsyncPgConnection, id: Uuid) -> Result<bool, DbError> {
+        Ok(diesel::select(diesel::dsl::exists(
+            products::table
+                .filter(products::category_id.eq(id))
+                .filter(products::is_active),
+        ))
+        .get_result(conn)
+        .await?)
+    }
+
+    pub async fn delete(&self, conn: &mut AsyncPgConnection, id: Uuid) -> Result<(), DbError> {
+        diesel::delete(categories::table.find(id))
+            .execute(conn)
             .await?;
-            if in_use {
-                return Ok(Guarded::Refused(CategoryInUse));
-            }
-            diesel::delete(categories::table.find(id))
-                .execute(conn)
-                .await?;
-            PgOutbox.append_all(conn, &audit(&category)).await?;
-            Ok(Guarded::Done(category))
-        })
-        .await
+        Ok(())
     }
 }

@@ -18,6 +18,7 @@ pub mod rate_limits;
 pub mod refresh_tokens;
 pub mod roles;
 pub mod schema;
+pub mod unit_of_work;
 pub mod user_admin;
 pub mod users;
 
@@ -41,6 +42,7 @@ pub use products::PgProductRepo;
 pub use rate_limits::PgRateLimitRepo;
 pub use refresh_tokens::PgRefreshTokenRepo;
 pub use roles::PgRoleRepo;
+pub use unit_of_work::UnitOfWork;
 pub use user_admin::PgUserAdminRepo;
 pub use users::PgUserRepo;
 
@@ -58,16 +60,6 @@ pub enum DbError {
     Query(#[from] diesel::result::Error),
 }
 
-/// The result of a change the service may veto once it sees the locked row: the policy
-/// (who may change what) stays in the service, the lock and the transaction stay here.
-#[derive(Debug, PartialEq)]
-pub enum Guarded<T, R> {
-    Done(T),
-    NotFound,
-    /// The service refused; nothing was written.
-    Refused(R),
-}
-
 impl From<PoolError> for DbError {
     fn from(err: PoolError) -> Self {
         DbError::Unavailable(err.to_string())
@@ -75,23 +67,15 @@ impl From<PoolError> for DbError {
 }
 
 impl DbError {
-    /// The constraint a unique violation hit (e.g. `users_email_key`), for 409 mapping.
-    pub fn unique_violation(&self) -> Option<&str> {
-        self.violation(diesel::result::DatabaseErrorKind::UniqueViolation)
-    }
-
-    /// The constraint a foreign-key violation hit.
-    pub fn foreign_key_violation(&self) -> Option<&str> {
-        self.violation(diesel::result::DatabaseErrorKind::ForeignKeyViolation)
-    }
-
-    fn violation(&self, wanted: diesel::result::DatabaseErrorKind) -> Option<&str> {
+    /// The constraint a unique or foreign-key violation hit (e.g. `users_email_key`), which
+    /// the service layer maps to a client error.
+    pub fn violated_constraint(&self) -> Option<&str> {
+        use diesel::result::{DatabaseErrorKind, Error};
         match self {
-            DbError::Query(diesel::result::Error::DatabaseError(kind, info))
-                if std::mem::discriminant(kind) == std::mem::discriminant(&wanted) =>
-            {
-                Some(info.constraint_name().unwrap_or(""))
-            }
+            DbError::Query(Error::DatabaseError(
+                DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::ForeignKeyViolation,
+                info,
+            )) => info.constraint_name(),
             _ => None,
         }
     }

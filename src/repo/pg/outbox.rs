@@ -54,16 +54,8 @@ pub struct BatchResult {
 pub struct PgOutbox;
 
 impl PgOutbox {
-    /// Appends `event` in the caller's transaction: it is relayed if and only if that
-    /// transaction commits.
-    pub async fn append(
-        &self,
-        conn: &mut AsyncPgConnection,
-        event: &AuditEvent,
-    ) -> Result<(), DbError> {
-        self.append_all(conn, std::slice::from_ref(event)).await
-    }
-
+    /// Appends the events in the caller's transaction: they are relayed if and only if
+    /// that transaction commits.
     pub async fn append_all(
         &self,
         conn: &mut AsyncPgConnection,

@@ -2,12 +2,11 @@
 
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Text, Uuid as SqlUuid};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::schema::{permissions, role_permissions, roles, user_roles};
-use super::{DbError, Guarded, PgOutbox, PgPool};
-use crate::domain::audit::AuditEvent;
+use super::{DbError, PgPool};
 pub use crate::domain::identity::{PermissionRecord, RoleRecord};
 
 /// Every role query is this select plus a WHERE and/or ORDER BY; one round trip per call.
@@ -151,120 +150,65 @@ impl PgRoleRepo {
         Ok(())
     }
 
-    /// Inserts the role with its permissions and the events `audit` builds from it.
-    pub async fn create<F>(
+    /// Inserts the role with its permissions. A name taken fails `roles_name_key`.
+    pub async fn insert(
         &self,
-        pool: &PgPool,
+        conn: &mut AsyncPgConnection,
         role: &NewRole,
         permissions: &[String],
-        audit: F,
-    ) -> Result<RoleRecord, DbError>
-    where
-        F: FnOnce(&RoleRecord) -> Vec<AuditEvent> + Send,
-    {
-        let mut conn = pool.get().await?;
-        conn.transaction::<_, DbError, _>(async |conn| {
-            diesel::insert_into(roles::table)
-                .values(role)
+    ) -> Result<RoleRecord, DbError> {
+        diesel::insert_into(roles::table)
+            .values(role)
+            .execute(conn)
+            .await?;
+        self.replace_permissions(conn, role.id, permissions).await?;
+        self.reread(conn, role.id).await
+    }
+
+    /// Applies the column changes and, when given, the new permission set.
+    pub async fn update(
+        &self,
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+        changes: &RoleChanges,
+        permissions: Option<&[String]>,
+    ) -> Result<RoleRecord, DbError> {
+        if changes.name.is_some() || changes.description.is_some() {
+            diesel::update(roles::table.find(id))
+                .set((changes, roles::updated_at.eq(diesel::dsl::now)))
                 .execute(conn)
                 .await?;
-            self.replace_permissions(conn, role.id, permissions).await?;
-            let created = self
-                .find_in(conn, role.id)
-                .await?
-                .ok_or(diesel::result::Error::NotFound)?;
-            PgOutbox.append_all(conn, &audit(&created)).await?;
-            Ok(created)
-        })
-        .await
-    }
-
-    /// Locks the role, lets `refuse` veto, applies the changes (and the new permission set,
-    /// when given) and records what `audit` makes of before/after.
-    pub async fn update<R, G, F>(
-        &self,
-        pool: &PgPool,
-        id: Uuid,
-        changes: RoleChanges,
-        permissions: Option<&[String]>,
-        refuse: G,
-        audit: F,
-    ) -> Result<Guarded<RoleRecord, R>, DbError>
-    where
-        R: Send,
-        G: FnOnce(&RoleRecord) -> Option<R> + Send,
-        F: FnOnce(&RoleRecord, &RoleRecord) -> Vec<AuditEvent> + Send,
-    {
-        let mut conn = pool.get().await?;
-        conn.transaction::<_, DbError, _>(async |conn| {
-            let Some(before) = self.lock(conn, id).await? else {
-                return Ok(Guarded::NotFound);
-            };
-            if let Some(refusal) = refuse(&before) {
-                return Ok(Guarded::Refused(refusal));
-            }
-            if changes.name.is_some() || changes.description.is_some() {
-                diesel::update(roles::table.find(id))
-                    .set((&changes, roles::updated_at.eq(diesel::dsl::now)))
-                    .execute(conn)
-                    .await?;
-            } else if permissions.is_some() {
-                diesel::update(roles::table.find(id))
-                    .set(roles::updated_at.eq(diesel::dsl::now))
-                    .execute(conn)
-                    .await?;
-            }
-            if let Some(names) = permissions {
-                self.replace_permissions(conn, id, names).await?;
-            }
-            let after = self
-                .find_in(conn, id)
-                .await?
-                .ok_or(diesel::result::Error::NotFound)?;
-            PgOutbox.append_all(conn, &audit(&before, &after)).await?;
-            Ok(Guarded::Done(after))
-        })
-        .await
-    }
-
-    /// Locks the role, lets `refuse` veto knowing how many users hold it, then deletes it
-    /// (its permission rows go with it) and records what `audit` makes of it.
-    pub async fn delete<R, G, F>(
-        &self,
-        pool: &PgPool,
-        id: Uuid,
-        refuse: G,
-        audit: F,
-    ) -> Result<Guarded<RoleRecord, R>, DbError>
-    where
-        R: Send,
-        G: FnOnce(&RoleRecord, i64) -> Option<R> + Send,
-        F: FnOnce(&RoleRecord) -> Vec<AuditEvent> + Send,
-    {
-        let mut conn = pool.get().await?;
-        conn.transaction::<_, DbError, _>(async |conn| {
-            let Some(before) = self.lock(conn, id).await? else {
-                return Ok(Guarded::NotFound);
-            };
-            // An assignment racing this delete takes a key-share lock on the role row, so
-            // it either committed before our FOR UPDATE (and is counted) or fails its
-            // foreign key after our commit.
-            let holders: i64 = user_roles::table
-                .filter(user_roles::role_id.eq(id))
-                .count()
-                .get_result(conn)
+        } else if permissions.is_some() {
+            diesel::update(roles::table.find(id))
+                .set(roles::updated_at.eq(diesel::dsl::now))
+                .execute(conn)
                 .await?;
-            if let Some(refusal) = refuse(&before, holders) {
-                return Ok(Guarded::Refused(refusal));
-            }
-            diesel::delete(roles::table.find(id)).execute(conn).await?;
-            PgOutbox.append_all(conn, &audit(&before)).await?;
-            Ok(Guarded::Done(before))
-        })
-        .await
+        }
+        if let Some(names) = permissions {
+            self.replace_permissions(conn, id, names).await?;
+        }
+        self.reread(conn, id).await
     }
 
-    async fn lock(
+    /// How many users hold the role. An assignment racing a delete under the role's lock
+    /// takes a key-share lock on the role row, so it either committed before the lock (and
+    /// is counted) or fails its foreign key after the delete commits.
+    pub async fn holders(&self, conn: &mut AsyncPgConnection, id: Uuid) -> Result<i64, DbError> {
+        Ok(user_roles::table
+            .filter(user_roles::role_id.eq(id))
+            .count()
+            .get_result(conn)
+            .await?)
+    }
+
+    /// Deletes the role; its permission rows go with it.
+    pub async fn delete(&self, conn: &mut AsyncPgConnection, id: Uuid) -> Result<(), DbError> {
+        diesel::delete(roles::table.find(id)).execute(conn).await?;
+        Ok(())
+    }
+
+    /// The role, locked until the transaction ends.
+    pub async fn lock(
         &self,
         conn: &mut AsyncPgConnection,
         id: Uuid,
@@ -280,5 +224,12 @@ impl PgRoleRepo {
             Some(_) => self.find_in(conn, id).await,
             None => Ok(None),
         }
+    }
+
+    /// The role as this transaction just wrote it.
+    async fn reread(&self, conn: &mut AsyncPgConnection, id: Uuid) -> Result<RoleRecord, DbError> {
+        self.find_in(conn, id)
+            .await?
+            .ok_or(DbError::Query(diesel::result::Error::NotFound))
     }
 }

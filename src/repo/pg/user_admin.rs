@@ -3,13 +3,12 @@
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Nullable, Text};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::schema::{roles, user_roles, users};
-use super::users::{ProfileChanges, UserRecord};
-use super::{DbError, Guarded, PgOutbox, PgPool, PgRefreshTokenRepo, PgUserRepo};
-use crate::domain::audit::AuditEvent;
+use super::users::UserRecord;
+use super::{DbError, PgPool, PgUserRepo};
 use crate::domain::identity::ADMIN_ROLE;
 pub use crate::domain::identity::UserFilter;
 
@@ -98,7 +97,7 @@ impl PgUserAdminRepo {
 
     /// Locks the rows of every active admin, in id order, so that changes that could remove
     /// the last one queue behind each other instead of deadlocking.
-    async fn lock_active_admins(&self, conn: &mut AsyncPgConnection) -> Result<(), DbError> {
+    pub async fn lock_active_admins(&self, conn: &mut AsyncPgConnection) -> Result<(), DbError> {
         users::table
             .filter(users::is_active.eq(true))
             .filter(users::id.eq_any(admin_holders()))
@@ -112,7 +111,7 @@ impl PgUserAdminRepo {
 
     /// Active admins other than `except`, by a statement of its own: it sees whatever
     /// committed while [`Self::lock_active_admins`] waited.
-    async fn other_active_admins(
+    pub async fn other_active_admins(
         &self,
         conn: &mut AsyncPgConnection,
         except: Uuid,
@@ -126,152 +125,41 @@ impl PgUserAdminRepo {
             .await?)
     }
 
-    /// With `guard_admins`, locks the active admins (before the user) and counts the others.
-    async fn lock_guarded(
+    /// Replaces the user's role set with `role_ids`. A role deleted meanwhile fails the
+    /// foreign key `user_roles_role_id_fkey`.
+    pub async fn set_roles(
         &self,
         conn: &mut AsyncPgConnection,
-        id: Uuid,
-        guard_admins: bool,
-    ) -> Result<Option<(UserRecord, Option<i64>)>, DbError> {
-        if guard_admins {
-            self.lock_active_admins(conn).await?;
-        }
-        let Some(user) = self.lock(conn, id).await? else {
-            return Ok(None);
-        };
-        let others = match guard_admins {
-            true => Some(self.other_active_admins(conn, id).await?),
-            false => None,
-        };
-        Ok(Some((user, others)))
-    }
-
-    /// Locks the user and returns them with roles and permissions, or `None`.
-    async fn lock(
-        &self,
-        conn: &mut AsyncPgConnection,
-        id: Uuid,
-    ) -> Result<Option<UserRecord>, DbError> {
-        let locked: Option<Uuid> = users::table
-            .find(id)
-            .select(users::id)
-            .for_update()
-            .first(conn)
-            .await
-            .optional()?;
-        match locked {
-            Some(_) => PgUserRepo.find_with_access(conn, id).await,
-            None => Ok(None),
-        }
-    }
-
-    /// Locks the user, lets `refuse` veto, applies `changes`, and records what `audit` makes
-    /// of before/after. Setting `is_active` to false also revokes every refresh token of the
-    /// user, so a later reactivation does not revive old sessions. `refuse` also gets the
-    /// number of other active admins when `guard_admins` (see [`Self::lock_guarded`]).
-    pub async fn update<R, G, F>(
-        &self,
-        pool: &PgPool,
-        id: Uuid,
-        changes: ProfileChanges,
-        guard_admins: bool,
-        refuse: G,
-        audit: F,
-    ) -> Result<Guarded<UserRecord, R>, DbError>
-    where
-        R: Send,
-        G: FnOnce(&UserRecord, Option<i64>) -> Option<R> + Send,
-        F: FnOnce(&UserRecord, &UserRecord) -> Vec<AuditEvent> + Send,
-    {
-        let mut conn = pool.get().await?;
-        conn.transaction::<_, DbError, _>(async |conn| {
-            let Some((before, other_admins)) = self.lock_guarded(conn, id, guard_admins).await?
-            else {
-                return Ok(Guarded::NotFound);
-            };
-            if let Some(refusal) = refuse(&before, other_admins) {
-                return Ok(Guarded::Refused(refusal));
-            }
-            if changes.email.is_some() || changes.full_name.is_some() || changes.is_active.is_some()
-            {
-                diesel::update(users::table.find(id))
-                    .set((&changes, users::updated_at.eq(diesel::dsl::now)))
-                    .execute(conn)
-                    .await?;
-            }
-            if changes.is_active == Some(false) {
-                PgRefreshTokenRepo.revoke_all_for_user(conn, id).await?;
-            }
-            let after = PgUserRepo
-                .find_with_access(conn, id)
-                .await?
-                .ok_or(diesel::result::Error::NotFound)?;
-            PgOutbox.append_all(conn, &audit(&before, &after)).await?;
-            Ok(Guarded::Done(after))
-        })
-        .await
-    }
-
-    /// Locks the user, lets `refuse` veto, replaces the role set with `role_ids`, and records
-    /// what `audit` makes of before/after. A role deleted meanwhile fails the foreign key
-    /// `user_roles_role_id_fkey`. `guard_admins` as for [`Self::update`].
-    pub async fn set_roles<R, G, F>(
-        &self,
-        pool: &PgPool,
         id: Uuid,
         role_ids: &[Uuid],
-        guard_admins: bool,
-        refuse: G,
-        audit: F,
-    ) -> Result<Guarded<UserRecord, R>, DbError>
-    where
-        R: Send,
-        G: FnOnce(&UserRecord, Option<i64>) -> Option<R> + Send,
-        F: FnOnce(&UserRecord, &UserRecord) -> Vec<AuditEvent> + Send,
-    {
-        let mut conn = pool.get().await?;
-        conn.transaction::<_, DbError, _>(async |conn| {
-            let Some((before, other_admins)) = self.lock_guarded(conn, id, guard_admins).await?
-            else {
-                return Ok(Guarded::NotFound);
-            };
-            if let Some(refusal) = refuse(&before, other_admins) {
-                return Ok(Guarded::Refused(refusal));
-            }
-            let removed = diesel::delete(
-                user_roles::table
-                    .filter(user_roles::user_id.eq(id))
-                    .filter(user_roles::role_id.ne_all(role_ids)),
-            )
-            .execute(conn)
-            .await?;
-            let rows: Vec<_> = role_ids
-                .iter()
-                .map(|role_id| (user_roles::user_id.eq(id), user_roles::role_id.eq(role_id)))
-                .collect();
-            let added = if rows.is_empty() {
-                0
-            } else {
-                diesel::insert_into(user_roles::table)
-                    .values(rows)
-                    .on_conflict_do_nothing()
-                    .execute(conn)
-                    .await?
-            };
-            if removed + added > 0 {
-                diesel::update(users::table.find(id))
-                    .set(users::updated_at.eq(diesel::dsl::now))
-                    .execute(conn)
-                    .await?;
-            }
-            let after = PgUserRepo
-                .find_with_access(conn, id)
+    ) -> Result<UserRecord, DbError> {
+        let removed = diesel::delete(
+            user_roles::table
+                .filter(user_roles::user_id.eq(id))
+                .filter(user_roles::role_id.ne_all(role_ids)),
+        )
+        .execute(conn)
+        .await?;
+        let rows: Vec<_> = role_ids
+            .iter()
+            .map(|role_id| (user_roles::user_id.eq(id), user_roles::role_id.eq(role_id)))
+            .collect();
+        let added = if rows.is_empty() {
+            0
+        } else {
+            diesel::insert_into(user_roles::table)
+                .values(rows)
+                .on_conflict_do_nothing()
+                .execute(conn)
                 .await?
-                .ok_or(diesel::result::Error::NotFound)?;
-            PgOutbox.append_all(conn, &audit(&before, &after)).await?;
-            Ok(Guarded::Done(after))
-        })
-        .await
+        };
+        if removed + added > 0 {
+            diesel::update(users::table.find(id))
+                .set(users::updated_at.eq(diesel::dsl::now))
+                .execute(conn)
+                .await?;
+        }
+        PgUserRepo.reread(conn, id).await
     }
 }
 

@@ -1,12 +1,11 @@
 //! Users with their roles and effective permissions.
 
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::schema::{refresh_tokens, roles, user_roles, users, users_with_access};
-use super::{DbError, PgOutbox, PgPool};
-use crate::domain::audit::AuditEvent;
+use super::schema::{roles, user_roles, users, users_with_access};
+use super::{DbError, PgPool};
 pub use crate::domain::identity::UserRecord;
 
 columns! {
@@ -121,8 +120,21 @@ impl PgUserRepo {
             .optional()?)
     }
 
+    /// Inserts the user. A taken email fails `users_email_key`.
+    pub async fn insert(
+        &self,
+        conn: &mut AsyncPgConnection,
+        user: &NewUser,
+    ) -> Result<(), DbError> {
+        diesel::insert_into(users::table)
+            .values(user)
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+
     /// Gives `user_id` the role named `role` (a no-op when it has it already).
-    async fn assign_role(
+    pub async fn assign_role(
         &self,
         conn: &mut AsyncPgConnection,
         user_id: Uuid,
@@ -144,44 +156,47 @@ impl PgUserRepo {
         Ok(())
     }
 
-    /// Inserts the user with one role (by name) and the audit events, in one transaction.
-    pub async fn create(
+    /// The user with roles and permissions, locked until the transaction ends.
+    pub async fn lock(
         &self,
-        pool: &PgPool,
-        user: &NewUser,
-        role: &str,
-        events: &[AuditEvent],
-    ) -> Result<UserRecord, DbError> {
-        let mut conn = pool.get().await?;
-        conn.transaction::<_, DbError, _>(async |conn| {
-            diesel::insert_into(users::table)
-                .values(user)
-                .execute(conn)
-                .await?;
-            self.assign_role(conn, user.id, role).await?;
-            PgOutbox.append_all(conn, events).await?;
-            Ok(self
-                .find_with_access(conn, user.id)
-                .await?
-                .ok_or(diesel::result::Error::NotFound)?)
-        })
-        .await
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+    ) -> Result<Option<UserRecord>, DbError> {
+        let locked: Option<Uuid> = users::table
+            .find(id)
+            .select(users::id)
+            .for_update()
+            .first(conn)
+            .await
+            .optional()?;
+        match locked {
+            Some(_) => self.find_with_access(conn, id).await,
+            None => Ok(None),
+        }
     }
 
-    /// Gives an existing user a role (idempotent), with the audit events.
-    pub async fn grant_role(
+    /// The user as this transaction just wrote them.
+    pub async fn reread(
         &self,
-        pool: &PgPool,
-        user_id: Uuid,
-        role: &str,
-        events: &[AuditEvent],
-    ) -> Result<(), DbError> {
-        let mut conn = pool.get().await?;
-        conn.transaction::<_, DbError, _>(async |conn| {
-            self.assign_role(conn, user_id, role).await?;
-            PgOutbox.append_all(conn, events).await
-        })
-        .await
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+    ) -> Result<UserRecord, DbError> {
+        self.find_with_access(conn, id)
+            .await?
+            .ok_or(DbError::Query(diesel::result::Error::NotFound))
+    }
+
+    /// Whether the account is active, and its email.
+    pub async fn status(
+        &self,
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+    ) -> Result<(bool, String), DbError> {
+        Ok(users::table
+            .find(id)
+            .select((users::is_active, users::email))
+            .first(conn)
+            .await?)
     }
 
     /// Records a login: `last_login_at`, an upgraded hash when the parameters got stronger,
@@ -208,78 +223,36 @@ impl PgUserRepo {
         Ok(())
     }
 
-    /// Applies `changes` to the user locked for update; `audit` sees the user before and
-    /// after and says what to record (nothing when nothing changed).
-    pub async fn update_profile<F>(
+    /// Applies the profile changes.
+    pub async fn update_profile(
         &self,
-        pool: &PgPool,
+        conn: &mut AsyncPgConnection,
         id: Uuid,
-        changes: ProfileChanges,
-        audit: F,
-    ) -> Result<Option<UserRecord>, DbError>
-    where
-        F: FnOnce(&UserRecord, &UserRecord) -> Vec<AuditEvent> + Send,
-    {
-        let mut conn = pool.get().await?;
-        conn.transaction::<_, DbError, _>(async |conn| {
-            let locked: Option<Uuid> = users::table
-                .find(id)
-                .select(users::id)
-                .for_update()
-                .first(conn)
-                .await
-                .optional()?;
-            if locked.is_none() {
-                return Ok(None);
-            }
-            let before = self
-                .find_with_access(conn, id)
-                .await?
-                .ok_or(diesel::result::Error::NotFound)?;
-            if changes.email.is_some() || changes.full_name.is_some() || changes.is_active.is_some()
-            {
-                diesel::update(users::table.find(id))
-                    .set((&changes, users::updated_at.eq(diesel::dsl::now)))
-                    .execute(conn)
-                    .await?;
-            }
-            let after = self
-                .find_with_access(conn, id)
-                .await?
-                .ok_or(diesel::result::Error::NotFound)?;
-            PgOutbox.append_all(conn, &audit(&before, &after)).await?;
-            Ok(Some(after))
-        })
-        .await
-    }
-
-    /// Replaces the password hash and revokes every refresh token of the user.
-    pub async fn set_password(
-        &self,
-        pool: &PgPool,
-        id: Uuid,
-        hash: &str,
-        events: &[AuditEvent],
-    ) -> Result<(), DbError> {
-        let mut conn = pool.get().await?;
-        conn.transaction::<_, DbError, _>(async |conn| {
+        changes: &ProfileChanges,
+    ) -> Result<UserRecord, DbError> {
+        if changes.email.is_some() || changes.full_name.is_some() || changes.is_active.is_some() {
             diesel::update(users::table.find(id))
-                .set((
-                    users::password_hash.eq(hash),
-                    users::updated_at.eq(diesel::dsl::now),
-                ))
+                .set((changes, users::updated_at.eq(diesel::dsl::now)))
                 .execute(conn)
                 .await?;
-            diesel::update(
-                refresh_tokens::table
-                    .filter(refresh_tokens::user_id.eq(id))
-                    .filter(refresh_tokens::revoked_at.is_null()),
-            )
-            .set(refresh_tokens::revoked_at.eq(diesel::dsl::now))
+        }
+        self.reread(conn, id).await
+    }
+
+    /// Replaces the password hash.
+    pub async fn set_password(
+        &self,
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+        hash: &str,
+    ) -> Result<(), DbError> {
+        diesel::update(users::table.find(id))
+            .set((
+                users::password_hash.eq(hash),
+                users::updated_at.eq(diesel::dsl::now),
+            ))
             .execute(conn)
             .await?;
-            PgOutbox.append_all(conn, events).await
-        })
-        .await
+        Ok(())
     }
 }

@@ -5,6 +5,7 @@ use uuid::Uuid;
 use super::{AuthService, parse_fields};
 use crate::domain::audit::{Actor, AuditAction, AuditEvent, Outcome, Target, TargetKind};
 use crate::domain::identity::{ADMIN_ROLE, Email, FullName, Password};
+use crate::repo::pg::UnitOfWork;
 use crate::repo::pg::users::NewUser;
 use crate::service::error::{ServiceError, ServiceResult};
 
@@ -61,9 +62,12 @@ impl AuthService {
                 serde_json::json!(after),
             )
             .with_metadata("via", "create-admin".into());
+            let mut work = UnitOfWork::begin(&self.pool).await?;
             self.users
-                .grant_role(&self.pool, user.id, ADMIN_ROLE, &[event])
+                .assign_role(work.conn(), user.id, ADMIN_ROLE)
                 .await?;
+            work.record(&[event]).await?;
+            work.commit().await?;
             return Ok(Provisioned::Promoted(user.id));
         }
         let id = Uuid::now_v7();
@@ -86,9 +90,13 @@ impl AuthService {
             full_name: full_name.as_str().to_owned(),
             password_hash: self.passwords.hash(&password).await?,
         };
+        let mut work = UnitOfWork::begin(&self.pool).await?;
+        self.users.insert(work.conn(), &user).await?;
         self.users
-            .create(&self.pool, &user, ADMIN_ROLE, &[event])
+            .assign_role(work.conn(), user.id, ADMIN_ROLE)
             .await?;
+        work.record(&[event]).await?;
+        work.commit().await?;
         Ok(Provisioned::Created(id))
     }
 }

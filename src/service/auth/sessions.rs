@@ -1,0 +1,136 @@
+//! Sessions: a refresh-token family opened at login, rotated on refresh, revoked on logout.
+//!
+//! A refresh token is single use. Presenting one that was used before is reuse (a stolen
+//! token, or a client that lost the race): the whole family is revoked and the event is
+//! recorded, and that commits even though the answer is 401.
+
+use chrono::Utc;
+use uuid::Uuid;
+
+use super::{AuthService, TokenPair};
+use crate::domain::audit::{AuditAction, AuditEvent, Outcome, Target, TargetKind};
+use crate::domain::identity::IdentityChange;
+use crate::repo::pg::UnitOfWork;
+use crate::repo::pg::refresh_tokens::NewRefreshToken;
+use crate::service::caller::RequestMeta;
+use crate::service::error::{ServiceError, ServiceResult};
+use crate::service::tokens::{hash_refresh_token, new_refresh_token};
+
+const INVALID_REFRESH_TOKEN: &str = "The refresh token is invalid.";
+
+impl AuthService {
+    /// A successful login: `last_login_at` (and an upgraded hash), a new token family, and
+    /// the events, in one unit of work.
+    pub(super) async fn open_session(
+        &self,
+        user_id: Uuid,
+        upgraded_hash: Option<&str>,
+        events: &[AuditEvent],
+    ) -> ServiceResult<TokenPair> {
+        let (refresh_token, token_hash) = new_refresh_token()?;
+        let token = NewRefreshToken {
+            id: Uuid::now_v7(),
+            family_id: Uuid::now_v7(),
+            user_id,
+            token_hash,
+            expires_at: self.refresh_expiry(),
+        };
+        let mut work = UnitOfWork::begin(&self.pool).await?;
+        self.users
+            .record_login(work.conn(), user_id, upgraded_hash)
+            .await?;
+        self.tokens.issue(work.conn(), &token).await?;
+        work.record(events).await?;
+        work.commit().await?;
+        let access = self.access_tokens.issue(user_id, token.family_id)?;
+        Ok(TokenPair {
+            access_token: access.token,
+            refresh_token,
+            expires_in: access.expires_in,
+        })
+    }
+
+    fn refresh_expiry(&self) -> chrono::DateTime<Utc> {
+        Utc::now()
+            + chrono::Duration::from_std(self.refresh_ttl).unwrap_or(chrono::Duration::days(14))
+    }
+
+    /// Rotates a refresh token: the presented one is used up and its successor joins the
+    /// family. Unknown, revoked, expired or of a deactivated account: 401.
+    pub async fn refresh(&self, presented: &str, meta: &RequestMeta) -> ServiceResult<TokenPair> {
+        let mut work = UnitOfWork::begin(&self.pool).await?;
+        let token = self
+            .tokens
+            .lock_presented(work.conn(), &hash_refresh_token(presented))
+            .await?
+            .filter(|token| token.revoked_at.is_none())
+            .ok_or(ServiceError::Unauthorized(INVALID_REFRESH_TOKEN))?;
+        let (user_active, email) = self.users.status(work.conn(), token.user_id).await?;
+        if token.used_at.is_some() {
+            self.tokens
+                .revoke_family(work.conn(), token.family_id)
+                .await?;
+            let reused = AuditEvent::new(
+                AuditAction::RefreshReuseDetected,
+                Outcome::Denied,
+                meta.actor(Some(token.user_id), Some(&email)),
+                Target::new(TargetKind::User, token.user_id),
+            )
+            .with_request_id(meta.request_id.clone());
+            work.record(&[reused]).await?;
+            work.commit().await?;
+            tracing::warn!(user_id = %token.user_id, "refresh token reuse detected; token family revoked");
+            // The family's access tokens end here at once (elsewhere on notification).
+            self.identity_changed(IdentityChange::User(token.user_id));
+            return Err(ServiceError::Unauthorized(INVALID_REFRESH_TOKEN));
+        }
+        if token.expires_at <= Utc::now() || !user_active {
+            return Err(ServiceError::Unauthorized(INVALID_REFRESH_TOKEN));
+        }
+        let (refresh_token, token_hash) = new_refresh_token()?;
+        let next = NewRefreshToken {
+            id: Uuid::now_v7(),
+            family_id: token.family_id,
+            user_id: token.user_id,
+            token_hash,
+            expires_at: self.refresh_expiry(),
+        };
+        self.tokens.mark_used(work.conn(), token.id).await?;
+        self.tokens.issue(work.conn(), &next).await?;
+        work.commit().await?;
+        let access = self.access_tokens.issue(token.user_id, token.family_id)?;
+        Ok(TokenPair {
+            access_token: access.token,
+            refresh_token,
+            expires_in: access.expires_in,
+        })
+    }
+
+    /// Revokes the token's family, recorded as `auth.logout`. An unknown or revoked token
+    /// is 401.
+    pub async fn logout(&self, presented: &str, meta: &RequestMeta) -> ServiceResult<()> {
+        let mut work = UnitOfWork::begin(&self.pool).await?;
+        let token = self
+            .tokens
+            .lock_presented(work.conn(), &hash_refresh_token(presented))
+            .await?
+            .filter(|token| token.revoked_at.is_none())
+            .ok_or(ServiceError::Unauthorized(INVALID_REFRESH_TOKEN))?;
+        let (_, email) = self.users.status(work.conn(), token.user_id).await?;
+        self.tokens
+            .revoke_family(work.conn(), token.family_id)
+            .await?;
+        let event = AuditEvent::new(
+            AuditAction::Logout,
+            Outcome::Success,
+            meta.actor(Some(token.user_id), Some(&email)),
+            Target::new(TargetKind::User, token.user_id),
+        )
+        .with_request_id(meta.request_id.clone());
+        work.record(&[event]).await?;
+        work.commit().await?;
+        // The session's access tokens end here at once (elsewhere on notification).
+        self.identity_changed(IdentityChange::User(token.user_id));
+        Ok(())
+    }
+}
