@@ -18,11 +18,11 @@ use crate::repo::mongo::indexes::{self, CollectionIndexes, TtlSettings};
 use crate::repo::mongo::spec_files::SpecSource;
 use crate::repo::mongo::{self, AnalyticsRepo, AuditQueryRepo, EventStore};
 use crate::repo::pg::{self, PgPool, PoolSettings};
+use crate::service::ServiceContext;
 use crate::service::account::AccountService;
 use crate::service::analytics::AnalyticsService;
 use crate::service::audit::AuditService;
 use crate::service::auth::{AuthService, Provisioned};
-use crate::service::categories::CategoryService;
 use crate::service::error::ServiceError;
 use crate::service::health::HealthService;
 use crate::service::identity_cache::IdentityCache;
@@ -135,6 +135,10 @@ impl Application {
             identity.auth.clone(),
         );
         let state = ApiState {
+            services: ServiceContext {
+                pool: pool.clone(),
+                auth: auth_handle.clone(),
+            },
             health: HealthService::new(pool.clone(), events.clone(), HEALTH_CHECK_TIMEOUT),
             metrics: telemetry::metrics_handle(),
             auth: identity.auth,
@@ -142,7 +146,6 @@ impl Application {
             audit,
             users: identity.users,
             roles: identity.roles,
-            categories: CategoryService::new(pool.clone(), auth_handle.clone()),
             products: ProductService::new(pool.clone(), auth_handle.clone(), activity.clone()),
             analytics,
         };

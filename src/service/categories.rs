@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::admin::{PageRequest, Paged};
 use super::auth::{AuthService, Caller, parse_fields};
+use super::ServiceContext;
 use super::catalog_events;
 use super::error::{ServiceError, ServiceResult};
 use crate::domain::catalog;
@@ -34,11 +35,11 @@ pub struct CategoryService {
 }
 
 impl CategoryService {
-    pub fn new(pool: PgPool, auth: AuthService) -> Self {
+    pub fn new(services: &ServiceContext) -> Self {
         Self {
-            pool,
+            pool: services.pool.clone(),
             categories: PgCategoryRepo,
-            auth,
+            auth: services.auth.clone(),
         }
     }
 

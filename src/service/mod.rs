@@ -17,3 +17,11 @@ pub mod rate_limit;
 pub mod roles;
 pub mod tokens;
 pub mod user_admin;
+
+/// What most services are built from: the pool their units of work come from and the
+/// permission checks they start with.
+#[derive(Clone)]
+pub struct ServiceContext {
+    pub pool: crate::repo::pg::PgPool,
+    pub auth: auth::AuthService,
+}
