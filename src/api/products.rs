@@ -16,9 +16,8 @@ use crate::http::json::Json as SerdeJson;
 use crate::http::json_body::Body;
 use crate::http::problem::ApiError;
 use crate::http::settable::{Clearable, Settable};
-use crate::service::products::{
-    NewProductInput, ProductQuery, ProductService, ProductUpdate, VersionPrecondition,
-};
+use crate::http::versioning;
+use crate::service::products::{NewProductInput, ProductQuery, ProductService, ProductUpdate};
 
 #[derive(Debug, Object, Deserialize)]
 #[oai(deny_unknown_fields)]
@@ -107,7 +106,7 @@ pub enum DeleteProductResponse {
 }
 
 fn etag(product: &ProductRecord) -> String {
-    format!("\"{}\"", product.version)
+    versioning::etag(product.version)
 }
 
 fn one(product: ProductRecord) -> ProductResponse {
@@ -118,18 +117,6 @@ fn one(product: ProductRecord) -> ProductResponse {
 /// `If-Match`: `*`, or a list of entity tags of which a strong `"<version>"` may match.
 /// Weak tags (`W/"3"`) never match, as RFC 9110 requires strong comparison here; anything
 /// that is not a version matches nothing.
-pub fn parse_if_match(raw: &str) -> VersionPrecondition {
-    if raw.trim() == "*" {
-        return VersionPrecondition::Any;
-    }
-    let versions = raw
-        .split(',')
-        .map(str::trim)
-        .filter_map(|tag| tag.strip_prefix('"')?.strip_suffix('"')?.parse().ok())
-        .collect();
-    VersionPrecondition::OneOf(versions)
-}
-
 pub struct ProductsApi {
     pub products: ProductService,
 }
@@ -259,7 +246,7 @@ impl ProductsApi {
             price: body.price.into_option().map(|p| p.0),
             category_id: body.category_id.into(),
         };
-        let expected = if_match.0.as_deref().map(parse_if_match);
+        let expected = if_match.0.as_deref().map(versioning::parse_if_match);
         let product = self
             .products
             .update(&auth.0, id.0, update, expected)
@@ -310,27 +297,5 @@ impl ProductsApi {
             .adjust_stock(&auth.0, id.0, body.delta, &body.reason)
             .await?;
         Ok(one(product))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn if_match_names_versions_strongly() {
-        assert_eq!(parse_if_match("*"), VersionPrecondition::Any);
-        assert_eq!(parse_if_match("\"3\""), VersionPrecondition::OneOf(vec![3]));
-        assert_eq!(
-            parse_if_match("\"3\", \"5\""),
-            VersionPrecondition::OneOf(vec![3, 5])
-        );
-        for nothing in ["W/\"3\"", "3", "\"x\"", "", "\"3"] {
-            assert_eq!(
-                parse_if_match(nothing),
-                VersionPrecondition::OneOf(vec![]),
-                "{nothing:?}"
-            );
-        }
     }
 }

@@ -111,6 +111,17 @@ impl Email {
     }
 }
 
+crate::string_value!(
+    Email,
+    "email",
+    super::value::string_schema(
+        text::EMAIL_IN_WORDS,
+        None,
+        Some(254),
+        Some(text::EMAIL_PATTERN)
+    )
+);
+
 /// A new password as typed: 8..=128 characters and not one of the most common passwords
 /// (compared ignoring case and surrounding whitespace). Never logged, stored or put in an
 /// event. Logging in takes any stored password as it is; this is the rule for new ones.

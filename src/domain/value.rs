@@ -109,3 +109,21 @@ pub fn string_schema(
         ..poem_openapi::registry::MetaSchema::new("string")
     }
 }
+
+/// What an `If-Match` header asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VersionPrecondition {
+    /// `*`: any current version.
+    Any,
+    /// One of these versions (an empty list, from tags that are not versions, never matches).
+    OneOf(Vec<i64>),
+}
+
+impl VersionPrecondition {
+    pub fn admits(&self, version: i64) -> bool {
+        match self {
+            Self::Any => true,
+            Self::OneOf(versions) => versions.contains(&version),
+        }
+    }
+}

@@ -13,3 +13,4 @@ pub mod request_context;
 pub mod server;
 pub mod settable;
 pub mod spec;
+pub mod versioning;

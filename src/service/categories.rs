@@ -5,9 +5,9 @@
 
 use uuid::Uuid;
 
+use super::ServiceContext;
 use super::admin::{PageRequest, Paged};
 use super::auth::{AuthService, Caller, parse_fields};
-use super::ServiceContext;
 use super::catalog_events;
 use super::error::{ServiceError, ServiceResult};
 use crate::domain::catalog;

@@ -1,5 +1,6 @@
 //! What a service call can fail with, in business terms; the API maps each to a status.
 
+use crate::domain::value::VersionPrecondition;
 use crate::repo::mongo::EventStoreError;
 use crate::repo::pg::DbError;
 
@@ -49,6 +50,22 @@ pub enum ServiceError {
 impl ServiceError {
     pub fn invalid(field: &str, message: &str) -> Self {
         Self::Validation(vec![FieldIssue::new(field, message)])
+    }
+
+    /// 412 unless `expected` (an `If-Match`, when given) admits the `current` version of
+    /// the `what` it names.
+    pub fn unless_version(
+        expected: Option<&VersionPrecondition>,
+        what: &str,
+        current: i64,
+    ) -> ServiceResult<()> {
+        match expected {
+            Some(expected) if !expected.admits(current) => Err(Self::PreconditionFailed(format!(
+                "The {what} is at version {current}; If-Match does not name it. Fetch it \
+                 again and retry."
+            ))),
+            _ => Ok(()),
+        }
     }
 }
 

@@ -15,6 +15,7 @@ use crate::domain::activity::ActivityEvent;
 use crate::domain::catalog::{self, MAX_STOCK, ProductSort};
 use crate::domain::identity::Permission;
 use crate::domain::money::Price;
+use crate::domain::value::VersionPrecondition;
 use crate::repo::mongo::activity_sink::ActivitySink;
 use crate::repo::pg::product_list::ProductFilter;
 use crate::repo::pg::products::{NewProduct, ProductChanges, ProductRecord, StockAdjustment};
@@ -37,24 +38,6 @@ pub struct ProductUpdate {
     pub sku: Option<String>,
     pub price: Option<Price>,
     pub category_id: Option<Uuid>,
-}
-
-/// What an `If-Match` header asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum VersionPrecondition {
-    /// `*`: any current version.
-    Any,
-    /// One of these versions (an empty list, from tags that are not versions, never matches).
-    OneOf(Vec<i64>),
-}
-
-impl VersionPrecondition {
-    fn admits(&self, version: i64) -> bool {
-        match self {
-            Self::Any => true,
-            Self::OneOf(versions) => versions.contains(&version),
-        }
-    }
 }
 
 /// `GET /products` parameters, checked by [`ProductService::list`].
@@ -196,15 +179,7 @@ impl ProductService {
             .lock(work.conn(), id)
             .await?
             .ok_or(ServiceError::NotFound("product"))?;
-        if let Some(expected) = &expected
-            && !expected.admits(before.version)
-        {
-            return Err(ServiceError::PreconditionFailed(format!(
-                "The product is at version {}; If-Match does not name it. \
-                 Fetch it again and retry.",
-                before.version
-            )));
-        }
+        ServiceError::unless_version(expected.as_ref(), "product", before.version)?;
         let Some(changes) = effective_changes(changes, &before) else {
             return Ok(before);
         };
