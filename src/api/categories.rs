@@ -81,12 +81,7 @@ impl CategoriesApi {
     ) -> Result<SerdeJson<Page<CategoryView>>, ApiError> {
         let page = page(skip, limit);
         let found = self.categories.list(&auth.0, page).await?;
-        Ok(SerdeJson(Page {
-            items: found.items.into_iter().map(Into::into).collect(),
-            total: found.total,
-            skip: page.skip,
-            limit: page.limit,
-        }))
+        Ok(SerdeJson(Page::of(found, page)))
     }
 
     /// Create a category.

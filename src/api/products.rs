@@ -167,12 +167,7 @@ impl ProductsApi {
         };
         let page = page(skip, limit);
         let found = self.products.list(&auth.0, query, page).await?;
-        Ok(SerdeJson(Page {
-            items: found.items.into_iter().map(Into::into).collect(),
-            total: found.total,
-            skip: page.skip,
-            limit: page.limit,
-        }))
+        Ok(SerdeJson(Page::of(found, page)))
     }
 
     /// Create a product.

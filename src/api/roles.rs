@@ -80,12 +80,7 @@ impl RolesApi {
     ) -> Result<Json<Page<RoleView>>, ApiError> {
         let page = page(skip, limit);
         let found = self.roles.list(&auth.0, page).await?;
-        Ok(Json(Page {
-            items: found.items.into_iter().map(Into::into).collect(),
-            total: found.total,
-            skip: page.skip,
-            limit: page.limit,
-        }))
+        Ok(Json(Page::of(found, page)))
     }
 
     /// Create a role.
@@ -187,12 +182,7 @@ impl RolesApi {
     ) -> Result<Json<Page<PermissionView>>, ApiError> {
         let page = page(skip, limit);
         let found = self.roles.permissions(&auth.0, page).await?;
-        Ok(Json(Page {
-            items: found.items.into_iter().map(Into::into).collect(),
-            total: found.total,
-            skip: page.skip,
-            limit: page.limit,
-        }))
+        Ok(Json(Page::of(found, page)))
     }
 }
 

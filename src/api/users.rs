@@ -81,12 +81,7 @@ impl UsersApi {
             role: role.0,
         };
         let found = self.users.list(&auth.0, filter, page).await?;
-        Ok(Json(Page {
-            items: found.items.into_iter().map(Into::into).collect(),
-            total: found.total,
-            skip: page.skip,
-            limit: page.limit,
-        }))
+        Ok(Json(Page::of(found, page)))
     }
 
     /// One account.

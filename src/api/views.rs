@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::domain::identity::{PermissionRecord, RoleRecord, UserRecord};
 use crate::http::json::{rfc3339, rfc3339_or_null};
-use crate::service::admin::PageRequest;
+use crate::service::admin::{PageRequest, Paged};
 
 /// A user account. There is no password or hash field, ever.
 #[derive(Debug, Clone, Object, Serialize)]
@@ -107,6 +107,18 @@ pub struct Page<T: Type + ParseFromJSON + ToJSON + Serialize + Send + Sync> {
     pub total: i64,
     pub skip: i64,
     pub limit: i64,
+}
+
+impl<T: Type + ParseFromJSON + ToJSON + Serialize + Send + Sync> Page<T> {
+    /// The page a service found, its items shown as `T`.
+    pub fn of<R: Into<T>>(found: Paged<R>, page: PageRequest) -> Self {
+        Self {
+            items: found.items.into_iter().map(Into::into).collect(),
+            total: found.total,
+            skip: page.skip,
+            limit: page.limit,
+        }
+    }
 }
 
 /// The `skip`/`limit` query parameters of a list operation (already validated by their

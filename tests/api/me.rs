@@ -247,7 +247,10 @@ async fn create_admin_is_idempotent_and_recorded_as_system() {
         .await
         .unwrap();
     assert_eq!(me["roles"], json!(["admin"]));
-    assert_eq!(me["permissions"].as_array().unwrap().len(), 10);
+    assert_eq!(
+        me["permissions"].as_array().unwrap().len(),
+        crate::security::contract::ALL_PERMISSIONS.len()
+    );
     let event = wait_for_audit_event(
         &app,
         doc! { "action": "user.registered", "target.id": &admin.id },

@@ -5,7 +5,7 @@
 mod bearer;
 mod check_order;
 mod connections;
-mod contract;
+pub mod contract;
 mod headers;
 mod heads;
 mod hostile_bodies;
