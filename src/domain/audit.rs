@@ -81,6 +81,9 @@ audit_actions! {
     ProductUpdated => "product.updated",
     ProductDeleted => "product.deleted",
     ProductStockAdjusted => "product.stock_adjusted",
+    SupplierCreated => "supplier.created",
+    SupplierUpdated => "supplier.updated",
+    SupplierDeleted => "supplier.deleted",
     /// Every 403.
     AccessDenied => "access.denied",
 }
@@ -92,6 +95,7 @@ pub enum TargetKind {
     Role,
     Category,
     Product,
+    Supplier,
     /// An API operation (the target of `access.denied`), by its operation id.
     Operation,
 }
@@ -103,6 +107,7 @@ impl TargetKind {
             TargetKind::Role => "role",
             TargetKind::Category => "category",
             TargetKind::Product => "product",
+            TargetKind::Supplier => "supplier",
             TargetKind::Operation => "operation",
         }
     }

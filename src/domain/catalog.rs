@@ -212,3 +212,26 @@ pub struct ProductRecord {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
+
+/// A supplier's name: one line of 1 to 200 characters; unique among live suppliers,
+/// ignoring case.
+pub type SupplierName = super::text::Line<1, 200>;
+/// A supplier's phone number as given: one line of at most 50 characters.
+pub type SupplierPhone = super::text::Line<1, 50>;
+/// Notes on a supplier: free text of at most 2000 characters.
+pub type SupplierNotes = super::text::Text<2000>;
+
+/// A supplier as it is stored and shown (live rows, unless a list asks for deleted ones).
+/// Fields in the repository's column order.
+#[derive(Debug, Clone, PartialEq, Queryable)]
+pub struct SupplierRecord {
+    pub id: Uuid,
+    pub name: String,
+    pub contact_email: Option<String>,
+    pub phone: Option<String>,
+    pub notes: Option<String>,
+    pub is_active: bool,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}

@@ -54,6 +54,7 @@ permissions! {
     ProductsRead => "products:read",
     ProductsWrite => "products:write",
     ProductsDelete => "products:delete",
+    SuppliersWrite => "suppliers:write",
     AuditRead => "audit:read",
     AnalyticsRead => "analytics:read",
 }

@@ -100,6 +100,10 @@ const CONSTRAINTS: &[(&str, Meaning)] = &[
         Meaning::Taken("A product with this SKU already exists (SKUs ignore case)."),
     ),
     (
+        "suppliers_name_key",
+        Meaning::Taken("A live supplier with this name already exists (names ignore case)."),
+    ),
+    (
         "products_category_id_fkey",
         Meaning::Unknown {
             field: "category_id",

@@ -1,0 +1,167 @@
+//! Suppliers: the filtered list, and the statements of their changes (soft deletion
+//! included).
+
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::schema::suppliers;
+use super::user_admin::contains_pattern;
+use super::{DbError, PgPool};
+pub use crate::domain::catalog::SupplierRecord;
+
+columns! {
+    /// The columns of [`SupplierRecord`].
+    const SUPPLIER_COLUMNS = suppliers(
+        id,
+        name,
+        contact_email,
+        phone,
+        notes,
+        is_active,
+        version,
+        created_at,
+        updated_at,
+    );
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = suppliers)]
+pub struct NewSupplier {
+    pub id: Uuid,
+    pub name: String,
+    pub contact_email: Option<String>,
+    pub phone: Option<String>,
+    pub notes: Option<String>,
+}
+
+/// Column changes; `Some(None)` clears a field.
+#[derive(Debug, Default, Clone, PartialEq, AsChangeset)]
+#[diesel(table_name = suppliers)]
+pub struct SupplierChanges {
+    pub name: Option<String>,
+    pub contact_email: Option<Option<String>>,
+    pub phone: Option<Option<String>>,
+    pub notes: Option<Option<String>>,
+}
+
+/// Which suppliers a list shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SupplierFilter {
+    /// A literal, case-insensitive substring of the name.
+    pub q: Option<String>,
+    /// Live suppliers, or the deleted ones.
+    pub live: bool,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PgSupplierRepo;
+
+impl PgSupplierRepo {
+    /// The live supplier with this id.
+    pub async fn find(&self, pool: &PgPool, id: Uuid) -> Result<Option<SupplierRecord>, DbError> {
+        let mut conn = pool.get().await?;
+        Ok(suppliers::table
+            .find(id)
+            .filter(suppliers::is_active)
+            .select(SUPPLIER_COLUMNS)
+            .first(&mut conn)
+            .await
+            .optional()?)
+    }
+
+    /// A page of the suppliers `filter` admits, by name, and how many it admits.
+    pub async fn list(
+        &self,
+        pool: &PgPool,
+        filter: &SupplierFilter,
+        skip: i64,
+        limit: i64,
+    ) -> Result<(Vec<SupplierRecord>, i64), DbError> {
+        let matching = || {
+            let mut query = suppliers::table
+                .filter(suppliers::is_active.eq(filter.live))
+                .into_boxed();
+            if let Some(q) = &filter.q {
+                query = query.filter(suppliers::name.ilike(contains_pattern(q)));
+            }
+            query
+        };
+        let mut conn = pool.get().await?;
+        let items = matching()
+            .order((suppliers::name.asc(), suppliers::id.asc()))
+            .offset(skip)
+            .limit(limit)
+            .select(SUPPLIER_COLUMNS)
+            .load(&mut conn)
+            .await?;
+        let total = matching().count().get_result(&mut conn).await?;
+        Ok((items, total))
+    }
+
+    /// Inserts the supplier. A name a live supplier has (ignoring case) fails
+    /// `suppliers_name_key`.
+    pub async fn insert(
+        &self,
+        conn: &mut AsyncPgConnection,
+        supplier: &NewSupplier,
+    ) -> Result<SupplierRecord, DbError> {
+        Ok(diesel::insert_into(suppliers::table)
+            .values(supplier)
+            .returning(SUPPLIER_COLUMNS)
+            .get_result(conn)
+            .await?)
+    }
+
+    /// The live supplier, locked until the transaction ends.
+    pub async fn lock(
+        &self,
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+    ) -> Result<Option<SupplierRecord>, DbError> {
+        Ok(suppliers::table
+            .find(id)
+            .filter(suppliers::is_active)
+            .select(SUPPLIER_COLUMNS)
+            .for_update()
+            .first(conn)
+            .await
+            .optional()?)
+    }
+
+    /// Applies the changes with a new version.
+    pub async fn update(
+        &self,
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+        changes: &SupplierChanges,
+    ) -> Result<SupplierRecord, DbError> {
+        Ok(diesel::update(suppliers::table.find(id))
+            .set((
+                changes,
+                suppliers::version.eq(suppliers::version + 1),
+                suppliers::updated_at.eq(diesel::dsl::now),
+            ))
+            .returning(SUPPLIER_COLUMNS)
+            .get_result(conn)
+            .await?)
+    }
+
+    /// Marks the (locked) supplier deleted, with a new version.
+    pub async fn soft_delete(
+        &self,
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+    ) -> Result<SupplierRecord, DbError> {
+        Ok(diesel::update(suppliers::table.find(id))
+            .set((
+                suppliers::is_active.eq(false),
+                suppliers::deleted_at.eq(diesel::dsl::now),
+                suppliers::version.eq(suppliers::version + 1),
+                suppliers::updated_at.eq(diesel::dsl::now),
+            ))
+            .returning(SUPPLIER_COLUMNS)
+            .get_result(conn)
+            .await?)
+    }
+}
