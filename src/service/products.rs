@@ -19,6 +19,7 @@ use crate::domain::value::VersionPrecondition;
 use crate::repo::mongo::activity_sink::ActivitySink;
 use crate::repo::pg::product_list::ProductFilter;
 use crate::repo::pg::products::{NewProduct, ProductChanges, ProductRecord, StockAdjustment};
+use crate::repo::pg::suppliers::PgSupplierRepo;
 use crate::repo::pg::{PgPool, PgProductListRepo, PgProductRepo, UnitOfWork};
 
 pub struct NewProductInput {
@@ -28,6 +29,7 @@ pub struct NewProductInput {
     pub price: Price,
     pub stock_quantity: i64,
     pub category_id: Uuid,
+    pub supplier_id: Option<Uuid>,
 }
 
 /// `None` fields stay as they are; `description: Some(None)` clears it.
@@ -38,12 +40,14 @@ pub struct ProductUpdate {
     pub sku: Option<String>,
     pub price: Option<Price>,
     pub category_id: Option<Uuid>,
+    pub supplier_id: Option<Option<Uuid>>,
 }
 
 /// `GET /products` parameters, checked by [`ProductService::list`].
 #[derive(Debug, Clone, Default)]
 pub struct ProductQuery {
     pub category_id: Option<Uuid>,
+    pub supplier_id: Option<Uuid>,
     pub q: Option<String>,
     pub min_price: Option<Price>,
     pub max_price: Option<Price>,
@@ -58,6 +62,7 @@ pub struct ProductService {
     pool: PgPool,
     products: PgProductRepo,
     listing: PgProductListRepo,
+    suppliers: PgSupplierRepo,
     auth: AuthService,
     activity: ActivitySink,
 }
@@ -68,6 +73,7 @@ impl ProductService {
             pool,
             products: PgProductRepo,
             listing: PgProductListRepo,
+            suppliers: PgSupplierRepo,
             auth,
             activity,
         }
@@ -151,8 +157,11 @@ impl ProductService {
             price: input.price.value(),
             stock_quantity,
             category_id: input.category_id,
+            supplier_id: input.supplier_id,
         };
         let mut work = UnitOfWork::begin(&self.pool).await?;
+        self.require_live_supplier(&mut work, product.supplier_id)
+            .await?;
         let created = self.products.insert(work.conn(), &product).await?;
         work.record(&[catalog_events::product_created(caller, &created)])
             .await?;
@@ -183,6 +192,8 @@ impl ProductService {
         let Some(changes) = effective_changes(changes, &before) else {
             return Ok(before);
         };
+        self.require_live_supplier(&mut work, changes.supplier_id.flatten())
+            .await?;
         let after = self.products.update(work.conn(), id, &changes).await?;
         let event = catalog_events::product_updated(caller, &before, &after);
         work.record(event.as_slice()).await?;
@@ -249,6 +260,22 @@ impl ProductService {
     }
 }
 
+impl ProductService {
+    /// 422 unless `supplier` (when given) is live; it then stays so until `work` ends.
+    async fn require_live_supplier(
+        &self,
+        work: &mut UnitOfWork,
+        supplier: Option<Uuid>,
+    ) -> ServiceResult<()> {
+        match supplier {
+            Some(id) if !self.suppliers.share_live(work.conn(), id).await? => Err(
+                ServiceError::invalid("supplier_id", "no live supplier has this id"),
+            ),
+            _ => Ok(()),
+        }
+    }
+}
+
 fn parse_query(query: &ProductQuery) -> ServiceResult<ProductFilter> {
     let mut issues = Vec::new();
     let q = query.q.as_deref().filter(|q| !q.is_empty());
@@ -269,6 +296,7 @@ fn parse_query(query: &ProductQuery) -> ServiceResult<ProductFilter> {
     }
     Ok(ProductFilter {
         category_id: query.category_id,
+        supplier_id: query.supplier_id,
         q: q.map(str::to_owned),
         min_price: query.min_price.map(Price::value),
         max_price: query.max_price.map(Price::value),
@@ -284,6 +312,7 @@ fn search_metadata(
 ) -> serde_json::Map<String, serde_json::Value> {
     let metadata = serde_json::json!({
         "category_id": query.category_id,
+        "supplier_id": query.supplier_id,
         "q": query.q,
         "min_price": query.min_price.map(Price::to_text),
         "max_price": query.max_price.map(Price::to_text),
@@ -302,6 +331,7 @@ fn parse_update(update: ProductUpdate) -> ServiceResult<ProductChanges> {
     let mut changes = ProductChanges {
         price: update.price.map(Price::value),
         category_id: update.category_id,
+        supplier_id: update.supplier_id,
         ..ProductChanges::default()
     };
     if let Some(raw) = update.name {
@@ -334,6 +364,7 @@ fn effective_changes(requested: ProductChanges, before: &ProductRecord) -> Optio
         category_id: requested
             .category_id
             .filter(|v| Some(*v) != before.category_id),
+        supplier_id: requested.supplier_id.filter(|v| *v != before.supplier_id),
     };
     (changes != ProductChanges::default()).then_some(changes)
 }
