@@ -1,6 +1,6 @@
 //! `/api/v1/categories` and `/api/v1/categories/{id}`.
 
-use poem_openapi::param::{Path, Query};
+use poem_openapi::param::Path;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -8,9 +8,10 @@ use uuid::Uuid;
 use super::ApiTags;
 use super::catalog_views::CategoryView;
 use super::permitted::{Permitted, permission};
-use super::views::{Page, default_limit, page};
+use super::views::{Page, page};
 use crate::http::json::Json as SerdeJson;
 use crate::http::json_body::Body;
+use crate::http::paging::Paging;
 use crate::http::problem::ApiError;
 use crate::http::settable::{Clearable, Settable};
 use crate::service::categories::{CategoryService, CategoryUpdate, NewCategoryInput};
@@ -69,17 +70,9 @@ impl CategoriesApi {
     async fn list(
         &self,
         auth: Permitted<permission::ProductsRead>,
-        /// How many categories to skip (>= 0).
-        #[oai(default, validator(minimum(value = "0")))]
-        skip: Query<i64>,
-        /// Page size, 1 to 100.
-        #[oai(
-            default = "default_limit",
-            validator(minimum(value = "1"), maximum(value = "100"))
-        )]
-        limit: Query<i64>,
+        paging: Paging,
     ) -> Result<SerdeJson<Page<CategoryView>>, ApiError> {
-        let page = page(skip, limit);
+        let page = page(paging);
         let found = self.categories.list(&auth.0, page).await?;
         Ok(SerdeJson(Page::of(found, page)))
     }

@@ -9,11 +9,12 @@ use super::ApiTags;
 use super::catalog_views::{ProductSortParam, ProductView};
 use super::money::{PriceInput, PriceParam};
 use super::permitted::{Permitted, permission};
-use super::views::{Page, default_limit, page};
+use super::views::{Page, page};
 use crate::domain::catalog::ProductRecord;
 use crate::domain::catalog::ProductSort;
 use crate::http::json::Json as SerdeJson;
 use crate::http::json_body::Body;
+use crate::http::paging::Paging;
 use crate::http::problem::ApiError;
 use crate::http::settable::{Clearable, Settable};
 use crate::http::versioning;
@@ -155,15 +156,7 @@ impl ProductsApi {
         in_stock: Query<Option<bool>>,
         /// Order (default `name`); ties are broken by id.
         sort: Query<Option<ProductSortParam>>,
-        /// How many products to skip (>= 0).
-        #[oai(default, validator(minimum(value = "0")))]
-        skip: Query<i64>,
-        /// Page size, 1 to 100.
-        #[oai(
-            default = "default_limit",
-            validator(minimum(value = "1"), maximum(value = "100"))
-        )]
-        limit: Query<i64>,
+        paging: Paging,
     ) -> Result<SerdeJson<Page<ProductView>>, ApiError> {
         let query = ProductQuery {
             category_id: category_id.0,
@@ -174,7 +167,7 @@ impl ProductsApi {
             in_stock: in_stock.0,
             sort: sort.0.map_or(ProductSort::default(), Into::into),
         };
-        let page = page(skip, limit);
+        let page = page(paging);
         let found = self.products.list(&auth.0, query, page).await?;
         Ok(SerdeJson(Page::of(found, page)))
     }

@@ -1,15 +1,16 @@
 //! `/api/v1/roles`, `/api/v1/roles/{id}` and `/api/v1/permissions`.
 
 use crate::http::settable::{Clearable, Settable};
-use poem_openapi::param::{Path, Query};
+use poem_openapi::param::Path;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use uuid::Uuid;
 
 use super::ApiTags;
 use super::body::JsonBody;
 use super::permitted::{Permitted, permission};
-use super::views::{Page, PermissionView, RoleView, default_limit, page};
+use super::views::{Page, PermissionView, RoleView, page};
 use crate::http::json::Json;
+use crate::http::paging::Paging;
 use crate::http::problem::ApiError;
 use crate::service::roles::{NewRoleInput, RoleService, RoleUpdate};
 
@@ -68,17 +69,9 @@ impl RolesApi {
     async fn list(
         &self,
         auth: Permitted<permission::RolesRead>,
-        /// How many roles to skip (>= 0).
-        #[oai(default, validator(minimum(value = "0")))]
-        skip: Query<i64>,
-        /// Page size, 1 to 100.
-        #[oai(
-            default = "default_limit",
-            validator(minimum(value = "1"), maximum(value = "100"))
-        )]
-        limit: Query<i64>,
+        paging: Paging,
     ) -> Result<Json<Page<RoleView>>, ApiError> {
-        let page = page(skip, limit);
+        let page = page(paging);
         let found = self.roles.list(&auth.0, page).await?;
         Ok(Json(Page::of(found, page)))
     }
@@ -170,17 +163,9 @@ impl RolesApi {
     async fn permissions(
         &self,
         auth: Permitted<permission::RolesRead>,
-        /// How many permissions to skip (>= 0).
-        #[oai(default, validator(minimum(value = "0")))]
-        skip: Query<i64>,
-        /// Page size, 1 to 100 (the default, 20, covers the whole catalogue).
-        #[oai(
-            default = "default_limit",
-            validator(minimum(value = "1"), maximum(value = "100"))
-        )]
-        limit: Query<i64>,
+        paging: Paging,
     ) -> Result<Json<Page<PermissionView>>, ApiError> {
-        let page = page(skip, limit);
+        let page = page(paging);
         let found = self.roles.permissions(&auth.0, page).await?;
         Ok(Json(Page::of(found, page)))
     }

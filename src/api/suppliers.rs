@@ -8,12 +8,13 @@ use uuid::Uuid;
 
 use super::ApiTags;
 use super::permitted::{Permitted, permission};
-use super::views::{Page, default_limit, page};
+use super::views::{Page, page};
 use crate::domain::catalog::{SupplierName, SupplierNotes, SupplierPhone, SupplierRecord};
 use crate::domain::identity::Email;
 use crate::domain::text::SearchTerm;
 use crate::http::json::{Json as SerdeJson, rfc3339};
 use crate::http::json_body::Body;
+use crate::http::paging::Paging;
 use crate::http::problem::ApiError;
 use crate::http::settable::{Clearable, Settable};
 use crate::http::versioning;
@@ -133,21 +134,13 @@ impl SuppliersApi {
         q: Query<Option<SearchTerm<200>>>,
         /// `true` (the default): live suppliers; `false`: the deleted ones.
         is_active: Query<Option<bool>>,
-        /// How many suppliers to skip (>= 0).
-        #[oai(default, validator(minimum(value = "0")))]
-        skip: Query<i64>,
-        /// Page size, 1 to 100.
-        #[oai(
-            default = "default_limit",
-            validator(minimum(value = "1"), maximum(value = "100"))
-        )]
-        limit: Query<i64>,
+        paging: Paging,
     ) -> Result<SerdeJson<Page<SupplierView>>, ApiError> {
         let query = SupplierQuery {
             q: q.0.and_then(SearchTerm::into_option),
             is_active: is_active.0,
         };
-        let page = page(skip, limit);
+        let page = page(paging);
         let found = self.suppliers.list(&auth.0, query, page).await?;
         Ok(SerdeJson(Page::of(found, page)))
     }

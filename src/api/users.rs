@@ -8,9 +8,10 @@ use uuid::Uuid;
 use super::ApiTags;
 use super::body::JsonBody;
 use super::permitted::{Permitted, permission};
-use super::views::{Page, UserView, default_limit, page};
+use super::views::{Page, UserView, page};
 use crate::domain::identity::UserFilter;
 use crate::http::json::Json;
+use crate::http::paging::Paging;
 use crate::http::problem::ApiError;
 use crate::service::user_admin::{AccountUpdate, AdminUserService};
 
@@ -64,17 +65,9 @@ impl UsersApi {
         /// Only accounts holding the role with this name.
         #[oai(validator(max_length = 50))]
         role: Query<Option<String>>,
-        /// How many matches to skip (>= 0).
-        #[oai(default, validator(minimum(value = "0")))]
-        skip: Query<i64>,
-        /// Page size, 1 to 100.
-        #[oai(
-            default = "default_limit",
-            validator(minimum(value = "1"), maximum(value = "100"))
-        )]
-        limit: Query<i64>,
+        paging: Paging,
     ) -> Result<Json<Page<UserView>>, ApiError> {
-        let page = page(skip, limit);
+        let page = page(paging);
         let filter = UserFilter {
             q: q.0,
             is_active: is_active.0,

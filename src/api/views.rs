@@ -2,13 +2,13 @@
 
 use chrono::{DateTime, Utc};
 use poem_openapi::Object;
-use poem_openapi::param::Query;
 use poem_openapi::types::{ParseFromJSON, ToJSON, Type};
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::domain::identity::{PermissionRecord, RoleRecord, UserRecord};
 use crate::http::json::{rfc3339, rfc3339_or_null};
+use crate::http::paging::Paging;
 use crate::service::admin::{PageRequest, Paged};
 
 /// A user account. There is no password or hash field, ever.
@@ -121,18 +121,12 @@ impl<T: Type + ParseFromJSON + ToJSON + Serialize + Send + Sync> Page<T> {
     }
 }
 
-/// The `skip`/`limit` query parameters of a list operation (already validated by their
-/// declared bounds).
-pub fn page(skip: Query<i64>, limit: Query<i64>) -> PageRequest {
+/// What a service is asked for, from the request's `skip` and `limit`.
+pub fn page(paging: Paging) -> PageRequest {
     PageRequest {
-        skip: skip.0,
-        limit: limit.0,
+        skip: paging.skip,
+        limit: paging.limit,
     }
-}
-
-/// The default page size of list endpoints.
-pub fn default_limit() -> i64 {
-    20
 }
 
 #[cfg(test)]

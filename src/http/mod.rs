@@ -8,6 +8,7 @@ pub mod head_problem;
 pub mod json;
 pub mod json_body;
 pub mod middleware;
+pub mod paging;
 pub mod problem;
 pub mod request_context;
 pub mod server;

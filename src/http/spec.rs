@@ -6,13 +6,14 @@ use std::sync::Arc;
 use poem::http::{HeaderValue, StatusCode, header};
 use serde_json::Value;
 
-/// The document as served, saying two things poem-openapi leaves out:
+/// The document as served, saying what poem-openapi leaves out:
 /// - every request body schema is closed (`additionalProperties: false`): every body type
 ///   refuses unknown fields (422), which `deny_unknown_fields` does not put in the schema;
 /// - the value rules of `spec_rules` (patterns, enums) that the handler types cannot state;
 /// - optional properties of responses may be `null` (an absent value is written as `null`);
 ///   in request bodies only the fields a client may clear are nullable, which their type
-///   (`Clearable`) states.
+///   (`Clearable`) states;
+/// - the paging parameters of every list (see [`add_paging_parameters`]).
 pub fn complete(spec: &str) -> Value {
     let mut document: Value = serde_json::from_str(spec).unwrap_or_default();
     let mut bodies = Vec::new();
@@ -36,6 +37,7 @@ pub fn complete(spec: &str) -> Value {
     }
     crate::api::spec_rules::state(&mut document);
     inline_defaulted_enum_parameters(&mut document);
+    add_paging_parameters(&mut document);
     if let Some(schemas) = document["components"]["schemas"].as_object_mut() {
         for (name, schema) in schemas.iter_mut() {
             // A request body's fields say themselves whether null clears them (`Clearable`).
@@ -207,6 +209,35 @@ fn segments(path: &str) -> Vec<String> {
         .split('/')
         .map(str::to_owned)
         .collect()
+}
+
+/// Every operation that answers a page (`Page_*`) takes `skip` and `limit`, read by
+/// [`super::paging::Paging`], which poem-openapi cannot document itself.
+fn add_paging_parameters(document: &mut Value) {
+    let Some(paths) = document["paths"].as_object_mut() else {
+        return;
+    };
+    for operation in paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|o| o.values_mut())
+    {
+        let answers_a_page = operation["responses"]["200"]["content"]
+            .as_object()
+            .into_iter()
+            .flat_map(|content| content.values())
+            .filter_map(|media| media["schema"]["$ref"].as_str())
+            .any(|schema| schema.starts_with("#/components/schemas/Page_"));
+        if !answers_a_page {
+            continue;
+        }
+        if !operation["parameters"].is_array() {
+            operation["parameters"] = Value::Array(Vec::new());
+        }
+        if let Some(parameters) = operation["parameters"].as_array_mut() {
+            parameters.extend(super::paging::parameters());
+        }
+    }
 }
 
 #[cfg(test)]
