@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use poem_openapi::param::Query;
-use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi};
+use serde::Serialize;
 use uuid::Uuid;
 
 use super::ApiTags;
@@ -11,6 +11,7 @@ use super::permitted::{Permitted, permission};
 use crate::domain::analytics::{
     ActiveUsers, Bucket, DEFAULT_TOP_PRODUCTS, EventCount, ProductViews,
 };
+use crate::http::json::{Json, rfc3339};
 use crate::http::problem::ApiError;
 use crate::service::analytics::AnalyticsService;
 
@@ -39,37 +40,39 @@ fn default_top_limit() -> u32 {
     DEFAULT_TOP_PRODUCTS
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct EventCountBucket {
     /// Start of the UTC bucket (inclusive); it ends one `bucket` later.
+    #[serde(serialize_with = "rfc3339")]
     pub start: DateTime<Utc>,
     pub event_type: String,
     /// Events of this type in this bucket and the window (at least 1).
     pub count: i64,
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct EventCounts {
     /// Sorted by `start`, then `event_type`. A bucket or type without events is absent.
     pub buckets: Vec<EventCountBucket>,
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct ProductViewCount {
     pub product_id: Uuid,
     /// `product.viewed` events for this product in the window (at least 1).
     pub views: i64,
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct ActiveUsersBucket {
     /// Start of the UTC bucket (inclusive); it ends one `bucket` later.
+    #[serde(serialize_with = "rfc3339")]
     pub start: DateTime<Utc>,
     /// Distinct users with at least one activity event in this bucket and the window.
     pub active_users: i64,
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct ActiveUsersCounts {
     /// Sorted by `start`. A bucket without any identified user is absent.
     pub buckets: Vec<ActiveUsersBucket>,
@@ -218,5 +221,43 @@ impl AnalyticsApi {
         Ok(Json(ActiveUsersCounts {
             buckets: active.into_iter().map(Into::into).collect(),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use poem_openapi::types::ToJSON;
+
+    use super::*;
+
+    #[test]
+    fn serde_and_poem_openapi_write_the_same_json() {
+        let counts = EventCounts {
+            buckets: vec![EventCountBucket {
+                start: Utc::now(),
+                event_type: "product.viewed".into(),
+                count: 3,
+            }],
+        };
+        assert_eq!(
+            Some(serde_json::to_value(&counts).unwrap()),
+            counts.to_json()
+        );
+        let active = ActiveUsersCounts {
+            buckets: vec![ActiveUsersBucket {
+                start: Utc::now(),
+                active_users: 2,
+            }],
+        };
+        assert_eq!(
+            Some(serde_json::to_value(&active).unwrap()),
+            active.to_json()
+        );
+        let top = vec![ProductViewCount {
+            product_id: Uuid::now_v7(),
+            views: 9,
+        }];
+        assert_eq!(Some(serde_json::to_value(&top).unwrap()), top.to_json());
     }
 }

@@ -6,12 +6,12 @@ pub mod views;
 use chrono::{DateTime, Utc};
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Path, Query};
-use poem_openapi::payload::Json;
 use uuid::Uuid;
 
 use super::ApiTags;
 use super::permitted::{Permitted, permission};
 use crate::domain::audit_query::{AuditFilterInput, DEFAULT_PAGE_SIZE};
+use crate::http::json::Json;
 use crate::http::problem::ApiError;
 use crate::service::audit::AuditService;
 use export::{ExportFormat, ExportResponse};

@@ -2,7 +2,6 @@
 
 use crate::http::settable::Settable;
 use poem_openapi::param::Query;
-use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::ApiTags;
@@ -11,6 +10,7 @@ use super::audit::views::AuditEventPage;
 use super::body::JsonBody;
 use super::security::BearerAuth;
 use super::views::UserView;
+use crate::http::json::Json;
 use crate::http::problem::ApiError;
 use crate::service::account::AccountService;
 use crate::service::audit::AuditService;

@@ -1,14 +1,17 @@
 //! Operations endpoints: liveness, readiness and Prometheus metrics.
 
 use metrics_exporter_prometheus::PrometheusHandle;
-use poem_openapi::payload::{Json, PlainText};
+use poem_openapi::payload::PlainText;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
+use serde::Serialize;
 
 use super::ApiTags;
+use crate::http::json::Json;
 use crate::service::health::HealthService;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Serialize)]
 #[oai(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
 pub enum StoreStatus {
     Up,
     Down,
@@ -24,13 +27,13 @@ impl From<bool> for StoreStatus {
     }
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct Liveness {
     /// Always `ok` while the process serves.
     pub status: String,
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct Readiness {
     pub postgres: StoreStatus,
     pub mongodb: StoreStatus,
@@ -99,5 +102,31 @@ impl OperationsApi {
         metrics::gauge!("db_pool_connections", "state" => "waiting").set(pool.waiting as f64);
         self.metrics.run_upkeep();
         PlainText(self.metrics.render())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use poem_openapi::types::ToJSON;
+
+    use super::*;
+
+    #[test]
+    fn serde_and_poem_openapi_write_the_same_json() {
+        for backlog in [Some(4), None] {
+            let readiness = Readiness {
+                postgres: StoreStatus::Up,
+                mongodb: StoreStatus::Down,
+                outbox_backlog: backlog,
+            };
+            assert_eq!(
+                Some(serde_json::to_value(&readiness).unwrap()),
+                readiness.to_json()
+            );
+        }
+        let live = Liveness {
+            status: "ok".into(),
+        };
+        assert_eq!(Some(serde_json::to_value(&live).unwrap()), live.to_json());
     }
 }

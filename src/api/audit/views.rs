@@ -4,13 +4,16 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use poem_openapi::{Enum, Object};
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::domain::audit::{AuditEvent, FieldChange, Outcome};
 use crate::domain::audit_query::AuditPage;
+use crate::http::json::rfc3339;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Serialize)]
 #[oai(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
 pub enum AuditOutcome {
     /// The action took place.
     Success,
@@ -42,40 +45,47 @@ impl From<AuditOutcome> for Outcome {
 
 /// Who acted; fields that are unknown are absent (an anonymous login attempt has no
 /// `user_id`, the command line has no `ip`).
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct AuditActorView {
     #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<Uuid>,
     #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ip: Option<String>,
     #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_agent: Option<String>,
 }
 
 /// What was acted on: `{type, id?}` (e.g. `user` and its id, `operation` and the
 /// operation id for `access.denied`).
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct AuditTargetView {
     #[oai(rename = "type")]
+    #[serde(rename = "type")]
     pub target_type: String,
     #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
 
 /// One field's change; values keep their JSON type (money as decimal strings). Secrets
 /// never appear.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct FieldChangeView {
     pub from: serde_json::Value,
     pub to: serde_json::Value,
 }
 
 /// An audit event.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct AuditEventView {
     pub id: Uuid,
+    #[serde(serialize_with = "rfc3339")]
     pub occurred_at: DateTime<Utc>,
     /// e.g. `user.updated`, `auth.login_failed`, `access.denied`.
     pub action: String,
@@ -84,6 +94,7 @@ pub struct AuditEventView {
     pub target: AuditTargetView,
     /// Changed fields, for events that change something; absent otherwise.
     #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub changes: Option<BTreeMap<String, FieldChangeView>>,
     /// The `X-Request-Id` of the request that caused the event (null for the command line).
     pub request_id: Option<String>,
@@ -121,7 +132,7 @@ impl From<AuditEvent> for AuditEventView {
 }
 
 /// A page of audit events, newest first.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct AuditEventPage {
     pub items: Vec<AuditEventView>,
     /// Pass as `cursor` to get the next page; null on the last page. Opaque: its format
@@ -135,5 +146,42 @@ impl From<AuditPage> for AuditEventPage {
             items: page.events.into_iter().map(Into::into).collect(),
             next_cursor: page.next.map(|cursor| cursor.encode()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use poem_openapi::types::ToJSON;
+
+    use super::*;
+    use crate::domain::audit::{Actor, AuditAction, Target, TargetKind};
+
+    #[test]
+    fn serde_and_poem_openapi_write_the_same_json() {
+        let bare = AuditEvent::new(
+            AuditAction::LoginFailed,
+            Outcome::Failure,
+            Actor::default(),
+            Target::unidentified(TargetKind::User),
+        );
+        let full = AuditEvent::new(
+            AuditAction::ProductUpdated,
+            Outcome::Success,
+            Actor {
+                user_id: Some(Uuid::now_v7()),
+                email: Some("a@b.example".into()),
+                ip: Some("::1".into()),
+                user_agent: Some("t \"q\"".into()),
+            },
+            Target::new(TargetKind::Product, Uuid::now_v7()),
+        )
+        .with_change("price", "1.00".into(), "2.50".into())
+        .with_metadata("version", 3.into())
+        .with_request_id(Some("r-1".into()));
+        let page = AuditEventPage {
+            items: vec![bare.into(), full.into()],
+            next_cursor: None,
+        };
+        assert_eq!(Some(serde_json::to_value(&page).unwrap()), page.to_json());
     }
 }
