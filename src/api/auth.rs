@@ -2,44 +2,44 @@
 
 use poem::Request;
 use poem_openapi::{ApiResponse, Object, OpenApi};
+use serde::Deserialize;
 
 use super::ApiTags;
-use super::body::JsonBody;
 use super::security::request_meta;
 use super::views::UserView;
+use crate::domain::identity::{
+    Email, FullName, Password, PresentedPassword, PresentedRefreshToken,
+};
 use crate::http::json::Json;
+use crate::http::json_body::Body;
 use crate::http::problem::ApiError;
 use crate::service::auth::{AuthService, Registration, TokenPair};
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Deserialize)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
-    /// Stored trimmed and lowercased; unique case-insensitively.
-    #[oai(validator(max_length = 254))]
-    pub email: String,
+    /// An email address, stored trimmed and lowercased; unique case-insensitively.
+    pub email: Email,
     /// 8 to 128 characters, and not one of the 20,000 most commonly used passwords
     /// (compared ignoring case and surrounding whitespace).
-    #[oai(validator(min_length = 8, max_length = 128))]
-    pub password: String,
-    /// 1 to 255 characters after trimming.
-    #[oai(validator(min_length = 1, max_length = 255))]
-    pub full_name: String,
+    pub password: Password,
+    pub full_name: FullName,
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Deserialize)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct LoginRequest {
-    #[oai(validator(max_length = 254))]
-    pub email: String,
-    #[oai(validator(min_length = 1, max_length = 128))]
-    pub password: String,
+    pub email: Email,
+    pub password: PresentedPassword,
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Deserialize)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct RefreshTokenRequest {
-    #[oai(validator(min_length = 1, max_length = 512))]
-    pub refresh_token: String,
+    pub refresh_token: PresentedRefreshToken,
 }
 
 #[derive(Debug, Object, serde::Serialize)]
@@ -100,7 +100,7 @@ impl AuthApi {
     async fn register(
         &self,
         req: &Request,
-        body: JsonBody<RegisterRequest>,
+        body: Body<RegisterRequest>,
     ) -> Result<RegisterResponse, ApiError> {
         let body = body.0;
         let registration = Registration {
@@ -121,7 +121,7 @@ impl AuthApi {
     async fn login(
         &self,
         req: &Request,
-        body: JsonBody<LoginRequest>,
+        body: Body<LoginRequest>,
     ) -> Result<TokenResponse, ApiError> {
         let pair = self
             .auth
@@ -139,7 +139,7 @@ impl AuthApi {
     async fn refresh(
         &self,
         req: &Request,
-        body: JsonBody<RefreshTokenRequest>,
+        body: Body<RefreshTokenRequest>,
     ) -> Result<TokenResponse, ApiError> {
         let pair = self
             .auth
@@ -156,7 +156,7 @@ impl AuthApi {
     async fn logout(
         &self,
         req: &Request,
-        body: JsonBody<RefreshTokenRequest>,
+        body: Body<RefreshTokenRequest>,
     ) -> Result<LogoutResponse, ApiError> {
         self.auth
             .logout(&body.0.refresh_token, &request_meta(req))

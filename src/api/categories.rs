@@ -9,6 +9,7 @@ use super::ApiTags;
 use super::catalog_views::CategoryView;
 use super::permitted::{Permitted, permission};
 use super::views::{Page, page};
+use crate::domain::catalog::{CategoryDescription, CategoryName};
 use crate::http::json::Json as SerdeJson;
 use crate::http::json_body::Body;
 use crate::http::paging::Paging;
@@ -20,27 +21,25 @@ use crate::service::categories::{CategoryService, CategoryUpdate, NewCategoryInp
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCategoryRequest {
-    /// 1 to 100 characters after trimming; unique ignoring case (a taken name is 409).
-    #[oai(validator(min_length = 1, max_length = 100))]
-    pub name: String,
-    /// At most 1000 characters; trimmed, and empty means none.
-    #[oai(validator(max_length = 1000))]
+    /// One line of 1 to 100 characters once trimmed, without control characters; unique
+    /// ignoring case (a taken name is 409).
+    pub name: CategoryName,
     #[serde(default)]
-    pub description: Clearable<String>,
+    pub description: Clearable<CategoryDescription>,
 }
 
 #[derive(Debug, Object, Deserialize)]
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateCategoryRequest {
-    /// New name, 1 to 100 characters after trimming; unique ignoring case (409).
-    #[oai(validator(min_length = 1, max_length = 100))]
+    /// New name: one line of 1 to 100 characters once trimmed, without control characters;
+    /// unique ignoring case (409).
     #[serde(default)]
-    pub name: Settable<String>,
-    /// New description; `null` or an empty string removes it.
-    #[oai(validator(max_length = 1000))]
+    pub name: Settable<CategoryName>,
+    /// New description (free text without control characters other than line breaks and
+    /// tabs); `null` or blank removes it.
     #[serde(default)]
-    pub description: Clearable<String>,
+    pub description: Clearable<CategoryDescription>,
 }
 
 #[derive(ApiResponse)]

@@ -3,37 +3,39 @@
 use crate::http::settable::Settable;
 use poem_openapi::param::Query;
 use poem_openapi::{ApiResponse, Object, OpenApi};
+use serde::Deserialize;
 
 use super::ApiTags;
 use super::audit::default_limit;
 use super::audit::views::AuditEventPage;
-use super::body::JsonBody;
 use super::security::BearerAuth;
 use super::views::UserView;
+use crate::domain::identity::{Email, FullName, Password, PresentedPassword};
 use crate::http::json::Json;
+use crate::http::json_body::Body;
 use crate::http::problem::ApiError;
 use crate::service::account::AccountService;
 use crate::service::audit::AuditService;
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Deserialize)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateMeRequest {
-    #[oai(validator(min_length = 1, max_length = 255))]
-    pub full_name: Settable<String>,
-    #[oai(validator(max_length = 254))]
-    pub email: Settable<String>,
+    #[serde(default)]
+    pub full_name: Settable<FullName>,
+    #[serde(default)]
+    pub email: Settable<Email>,
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Deserialize)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
     /// A wrong one is 422 and recorded as `user.password_change_failed`.
-    #[oai(validator(min_length = 1, max_length = 128))]
-    pub current_password: String,
+    pub current_password: PresentedPassword,
     /// 8 to 128 characters, not one of the 20,000 most commonly used passwords (compared
     /// ignoring case and surrounding whitespace), and not the current password.
-    #[oai(validator(min_length = 8, max_length = 128))]
-    pub new_password: String,
+    pub new_password: Password,
 }
 
 #[derive(ApiResponse)]
@@ -65,16 +67,12 @@ impl MeApi {
     async fn update_me(
         &self,
         auth: BearerAuth,
-        body: JsonBody<UpdateMeRequest>,
+        body: Body<UpdateMeRequest>,
     ) -> Result<Json<UserView>, ApiError> {
         let body = body.0;
         let user = self
             .accounts
-            .update_me(
-                &auth.0,
-                body.full_name.as_ref().map(String::as_str),
-                body.email.as_ref().map(String::as_str),
-            )
+            .update_me(&auth.0, body.full_name.into(), body.email.into())
             .await?;
         Ok(Json(user.into()))
     }
@@ -92,10 +90,10 @@ impl MeApi {
     async fn change_password(
         &self,
         auth: BearerAuth,
-        body: JsonBody<ChangePasswordRequest>,
+        body: Body<ChangePasswordRequest>,
     ) -> Result<PasswordChanged, ApiError> {
         self.accounts
-            .change_password(&auth.0, &body.0.current_password, &body.0.new_password)
+            .change_password(&auth.0, &body.0.current_password, body.0.new_password)
             .await?;
         Ok(PasswordChanged::Changed)
     }

@@ -3,7 +3,6 @@
 pub mod analytics;
 pub mod audit;
 pub mod auth;
-pub mod body;
 pub mod catalog_views;
 pub mod categories;
 pub mod me;
@@ -13,7 +12,6 @@ pub mod permitted;
 pub mod products;
 pub mod roles;
 pub mod security;
-pub mod spec_rules;
 pub mod suppliers;
 pub mod users;
 pub mod views;

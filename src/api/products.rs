@@ -10,8 +10,11 @@ use super::catalog_views::{ProductSortParam, ProductView};
 use super::money::{PriceInput, PriceParam};
 use super::permitted::{Permitted, permission};
 use super::views::{Page, page};
-use crate::domain::catalog::ProductRecord;
-use crate::domain::catalog::ProductSort;
+use crate::domain::catalog::{
+    AdjustmentReason, ProductDescription, ProductName, ProductRecord, ProductSort, Sku, StockDelta,
+    StockQuantity,
+};
+use crate::domain::text::SearchTerm;
 use crate::http::json::Json as SerdeJson;
 use crate::http::json_body::Body;
 use crate::http::paging::Paging;
@@ -24,25 +27,16 @@ use crate::service::products::{NewProductInput, ProductQuery, ProductService, Pr
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub struct CreateProductRequest {
-    /// 2 to 200 characters after trimming.
-    #[oai(validator(min_length = 2, max_length = 200))]
-    pub name: String,
-    /// At most 2000 characters; trimmed, and empty means none.
-    #[oai(validator(max_length = 2000))]
+    pub name: ProductName,
     #[serde(default)]
-    pub description: Clearable<String>,
-    /// Unique among live products, ignoring case (a taken SKU is 409).
-    #[oai(validator(pattern = "^[A-Za-z0-9._-]{1,50}$"))]
-    pub sku: String,
+    pub description: Clearable<ProductDescription>,
+    pub sku: Sku,
     pub price: PriceInput,
     /// Starting stock, 0 to 1000000000 (default 0). Later changes go through
     /// stock adjustments.
     #[serde(default)]
-    #[oai(
-        default,
-        validator(minimum(value = "0"), maximum(value = "1000000000"))
-    )]
-    pub stock_quantity: i64,
+    #[oai(default)]
+    pub stock_quantity: StockQuantity,
     /// An existing category (an unknown id is 422).
     pub category_id: Uuid,
     /// A live supplier (an unknown or deleted one is 422); none by default.
@@ -55,16 +49,14 @@ pub struct CreateProductRequest {
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateProductRequest {
-    #[oai(validator(min_length = 2, max_length = 200))]
     #[serde(default)]
-    pub name: Settable<String>,
-    /// `null` or an empty string removes it.
-    #[oai(validator(max_length = 2000))]
+    pub name: Settable<ProductName>,
+    /// Free text without control characters other than line breaks and tabs; `null` or
+    /// blank removes it.
     #[serde(default)]
-    pub description: Clearable<String>,
-    #[oai(validator(pattern = "^[A-Za-z0-9._-]{1,50}$"))]
+    pub description: Clearable<ProductDescription>,
     #[serde(default)]
-    pub sku: Settable<String>,
+    pub sku: Settable<Sku>,
     #[serde(default)]
     pub price: Settable<PriceInput>,
     #[serde(default)]
@@ -78,12 +70,10 @@ pub struct UpdateProductRequest {
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub struct StockAdjustmentRequest {
-    /// Added to the stock: negative takes away. Not zero; at most 1000000000 either way.
-    #[oai(validator(minimum(value = "-1000000000"), maximum(value = "1000000000")))]
-    pub delta: i64,
-    /// Why, for the audit trail: 1 to 200 characters after trimming.
-    #[oai(validator(min_length = 1, max_length = 200))]
-    pub reason: String,
+    pub delta: StockDelta,
+    /// Why, for the audit trail: one line of 1 to 200 characters once trimmed, without
+    /// control characters.
+    pub reason: AdjustmentReason,
 }
 
 /// One product, with its version as a strong entity tag.
@@ -146,8 +136,7 @@ impl ProductsApi {
         /// Only products from this supplier.
         supplier_id: Query<Option<Uuid>>,
         /// Substring of name or SKU (at most 200 characters, no control characters).
-        #[oai(validator(max_length = 200))]
-        q: Query<Option<String>>,
+        q: Query<Option<SearchTerm<200>>>,
         /// Lowest price, inclusive.
         min_price: Query<Option<PriceParam>>,
         /// Highest price, inclusive (not below `min_price`).
@@ -161,7 +150,7 @@ impl ProductsApi {
         let query = ProductQuery {
             category_id: category_id.0,
             supplier_id: supplier_id.0,
-            q: q.0,
+            q: q.0.and_then(SearchTerm::into_option),
             min_price: min_price.0.map(|p| p.0),
             max_price: max_price.0.map(|p| p.0),
             in_stock: in_stock.0,
@@ -293,7 +282,7 @@ impl ProductsApi {
         let body = body.0;
         let product = self
             .products
-            .adjust_stock(&auth.0, id.0, body.delta, &body.reason)
+            .adjust_stock(&auth.0, id.0, body.delta, body.reason)
             .await?;
         Ok(one(product))
     }

@@ -3,45 +3,46 @@
 use crate::http::settable::{Clearable, Settable};
 use poem_openapi::param::Path;
 use poem_openapi::{ApiResponse, Object, OpenApi};
+use serde::Deserialize;
 use uuid::Uuid;
 
 use super::ApiTags;
-use super::body::JsonBody;
 use super::permitted::{Permitted, permission};
 use super::views::{Page, PermissionView, RoleView, page};
+use crate::domain::identity::{PermissionName, RoleDescription, RoleName};
+use crate::domain::value::AtMost;
 use crate::http::json::Json;
+use crate::http::json_body::Body;
 use crate::http::paging::Paging;
 use crate::http::problem::ApiError;
 use crate::service::roles::{NewRoleInput, RoleService, RoleUpdate};
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Deserialize)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct CreateRoleRequest {
-    /// 2 to 50 characters: a lowercase letter, then lowercase letters, digits, `_` or `-`;
-    /// unique (a taken name is 409).
-    #[oai(validator(pattern = "^[a-z][a-z0-9_-]{1,49}$"))]
-    pub name: String,
-    /// At most 500 characters; trimmed, and empty means none.
-    #[oai(validator(max_length = 500))]
-    pub description: Clearable<String>,
-    /// Permission names (see `GET /api/v1/permissions`); unknown ones are 422.
-    #[oai(validator(max_items = 50, max_length = 50))]
-    pub permissions: Vec<String>,
+    /// Unique (a taken name is 409).
+    pub name: RoleName,
+    #[serde(default)]
+    pub description: Clearable<RoleDescription>,
+    /// Permission names (see `GET /api/v1/permissions`).
+    pub permissions: AtMost<PermissionName, 50>,
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Deserialize)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateRoleRequest {
-    /// New name, 2 to 50 characters: a lowercase letter, then lowercase letters, digits, `_`
-    /// or `-`; unique (409); built-in roles cannot be renamed (409).
-    #[oai(validator(pattern = "^[a-z][a-z0-9_-]{1,49}$"))]
-    pub name: Settable<String>,
-    /// New description; `null` or an empty string removes it.
-    #[oai(validator(max_length = 500))]
-    pub description: Clearable<String>,
+    /// New name; unique (409); built-in roles cannot be renamed (409).
+    #[serde(default)]
+    pub name: Settable<RoleName>,
+    /// New description (free text without control characters other than line breaks and
+    /// tabs); `null` or blank removes it.
+    #[serde(default)]
+    pub description: Clearable<RoleDescription>,
     /// The complete new permission set (replaces the old one).
-    #[oai(validator(max_items = 50, max_length = 50))]
-    pub permissions: Settable<Vec<String>>,
+    #[serde(default)]
+    pub permissions: Settable<AtMost<PermissionName, 50>>,
 }
 
 #[derive(ApiResponse)]
@@ -84,13 +85,13 @@ impl RolesApi {
     async fn create(
         &self,
         auth: Permitted<permission::RolesWrite>,
-        body: JsonBody<CreateRoleRequest>,
+        body: Body<CreateRoleRequest>,
     ) -> Result<CreateRoleResponse, ApiError> {
         let body = body.0;
         let input = NewRoleInput {
             name: body.name,
             description: body.description.into_option(),
-            permissions: body.permissions,
+            permissions: body.permissions.0,
         };
         let role = self.roles.create(&auth.0, input).await?;
         let location = format!("/api/v1/roles/{}", role.id);
@@ -124,13 +125,13 @@ impl RolesApi {
         auth: Permitted<permission::RolesWrite>,
         /// The role's id.
         id: Path<Uuid>,
-        body: JsonBody<UpdateRoleRequest>,
+        body: Body<UpdateRoleRequest>,
     ) -> Result<Json<RoleView>, ApiError> {
         let body = body.0;
         let update = RoleUpdate {
             name: body.name.into(),
             description: body.description.into_maybe_undefined().into(),
-            permissions: body.permissions.into(),
+            permissions: body.permissions.into_option().map(|p| p.0),
         };
         Ok(Json(self.roles.update(&auth.0, id.0, update).await?.into()))
     }

@@ -3,35 +3,40 @@
 use crate::http::settable::Settable;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::{ApiResponse, Object, OpenApi};
+use serde::Deserialize;
 use uuid::Uuid;
 
 use super::ApiTags;
-use super::body::JsonBody;
 use super::permitted::{Permitted, permission};
 use super::views::{Page, UserView, page};
 use crate::domain::identity::UserFilter;
+use crate::domain::identity::{FullName, RoleName};
+use crate::domain::text::SearchTerm;
+use crate::domain::value::AtMost;
 use crate::http::json::Json;
+use crate::http::json_body::Body;
 use crate::http::paging::Paging;
 use crate::http::problem::ApiError;
 use crate::service::user_admin::{AccountUpdate, AdminUserService};
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Deserialize)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateUserRequest {
-    /// 1 to 255 characters after trimming.
-    #[oai(validator(min_length = 1, max_length = 255))]
-    pub full_name: Settable<String>,
+    #[serde(default)]
+    pub full_name: Settable<FullName>,
     /// `false` deactivates the account (like `DELETE`), `true` reactivates it.
+    #[serde(default)]
     pub is_active: Settable<bool>,
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Deserialize)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct SetRolesRequest {
     /// Role names; the account's roles become exactly these (duplicates are ignored, an
     /// empty list leaves the account without permissions).
-    #[oai(validator(max_items = 50, max_length = 50))]
-    pub roles: Vec<String>,
+    pub roles: AtMost<RoleName, 50>,
 }
 
 #[derive(ApiResponse)]
@@ -57,21 +62,19 @@ impl UsersApi {
     async fn list(
         &self,
         auth: Permitted<permission::UsersRead>,
-        /// Substring of email or full name (case-insensitive, literal; no control characters).
-        #[oai(validator(max_length = 254))]
-        q: Query<Option<String>>,
+        /// Substring of email or full name: case-insensitive, literal, without control characters.
+        q: Query<Option<SearchTerm<254>>>,
         /// Only active (`true`) or only inactive (`false`) accounts.
         is_active: Query<Option<bool>>,
         /// Only accounts holding the role with this name.
-        #[oai(validator(max_length = 50))]
-        role: Query<Option<String>>,
+        role: Query<Option<RoleName>>,
         paging: Paging,
     ) -> Result<Json<Page<UserView>>, ApiError> {
         let page = page(paging);
         let filter = UserFilter {
-            q: q.0,
+            q: q.0.and_then(SearchTerm::into_option),
             is_active: is_active.0,
-            role: role.0,
+            role: role.0.map(|r| r.as_str().to_owned()),
         };
         let found = self.users.list(&auth.0, filter, page).await?;
         Ok(Json(Page::of(found, page)))
@@ -105,7 +108,7 @@ impl UsersApi {
         auth: Permitted<permission::UsersWrite>,
         /// The account's id.
         id: Path<Uuid>,
-        body: JsonBody<UpdateUserRequest>,
+        body: Body<UpdateUserRequest>,
     ) -> Result<Json<UserView>, ApiError> {
         let update = AccountUpdate {
             full_name: body.0.full_name.into(),
@@ -131,9 +134,9 @@ impl UsersApi {
         auth: Permitted<permission::UsersWrite>,
         /// The account's id.
         id: Path<Uuid>,
-        body: JsonBody<SetRolesRequest>,
+        body: Body<SetRolesRequest>,
     ) -> Result<Json<UserView>, ApiError> {
-        let user = self.users.set_roles(&auth.0, id.0, &body.0.roles).await?;
+        let user = self.users.set_roles(&auth.0, id.0, &body.0.roles.0).await?;
         Ok(Json(user.into()))
     }
 

@@ -6,72 +6,129 @@ use diesel::Queryable;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
+
 use super::identity::Invalid;
-use super::text::{line, optional_text};
+use super::text::{Line, Text};
+use super::value::{integer_schema, string_schema};
 
 /// The largest stock quantity or adjustment accepted; far below `bigint`, so sums of
 /// accepted values never overflow.
 pub const MAX_STOCK: i64 = 1_000_000_000;
 
-/// A category name: 1..=100 characters after trimming; unique ignoring case.
-pub fn category_name(raw: &str) -> Result<String, Invalid> {
-    line(raw, 1..=100, "must be 1 to 100 characters after trimming")
-}
+/// A category name: one line of 1 to 100 characters; unique ignoring case.
+pub type CategoryName = Line<1, 100>;
+/// A category description: free text of at most 1000 characters; blank is none.
+pub type CategoryDescription = Text<1000>;
+/// A product name: one line of 2 to 200 characters.
+pub type ProductName = Line<2, 200>;
+/// A product description: free text of at most 2000 characters; blank is none.
+pub type ProductDescription = Text<2000>;
+/// Why stock was adjusted: one line of 1 to 200 characters.
+pub type AdjustmentReason = Line<1, 200>;
 
-/// A category description: at most 1000 characters; empty means none.
-pub fn category_description(raw: Option<&str>) -> Result<Option<String>, Invalid> {
-    optional_text(raw, 1000, "must be at most 1000 characters")
-}
-
-/// A product name: 2..=200 characters after trimming.
-pub fn product_name(raw: &str) -> Result<String, Invalid> {
-    line(raw, 2..=200, "must be 2 to 200 characters after trimming")
-}
-
-/// A product description: at most 2000 characters; empty means none.
-pub fn product_description(raw: Option<&str>) -> Result<Option<String>, Invalid> {
-    optional_text(raw, 2000, "must be at most 2000 characters")
-}
+const SKU_PATTERN: &str = "^[A-Za-z0-9._-]{1,50}$";
 
 /// A SKU as given (case kept; uniqueness ignores case): 1..=50 of `[A-Za-z0-9._-]`.
-pub fn sku(raw: &str) -> Result<String, Invalid> {
-    let valid = (1..=50).contains(&raw.len())
-        && raw
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-    if valid {
-        Ok(raw.to_owned())
-    } else {
-        Err(Invalid::new(
-            "must be 1 to 50 characters of A-Z, a-z, 0-9, '.', '_' or '-'",
-        ))
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sku(String);
+
+impl Sku {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let valid = (1..=50).contains(&raw.len())
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        if valid {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(Invalid::new(
+                "must be 1 to 50 characters of A-Z, a-z, 0-9, '.', '_' or '-'",
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
     }
 }
+
+crate::string_value!(
+    Sku,
+    "sku",
+    string_schema(
+        "1 to 50 of A-Z, a-z, 0-9, '.', '_' and '-'; unique among live products, ignoring case.",
+        Some(1),
+        Some(50),
+        Some(SKU_PATTERN)
+    )
+);
 
 /// A starting stock quantity: `0..=MAX_STOCK`.
-pub fn stock_quantity(raw: i64) -> Result<i64, Invalid> {
-    if (0..=MAX_STOCK).contains(&raw) {
-        Ok(raw)
-    } else {
-        Err(Invalid::new("must be between 0 and 1000000000"))
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StockQuantity(i64);
+
+impl StockQuantity {
+    pub fn parse(raw: i64) -> Result<Self, Invalid> {
+        if (0..=MAX_STOCK).contains(&raw) {
+            Ok(Self(raw))
+        } else {
+            Err(Invalid::new("must be between 0 and 1000000000"))
+        }
+    }
+
+    pub fn value(self) -> i64 {
+        self.0
     }
 }
 
-/// A stock adjustment: non-zero, at most `MAX_STOCK` either way.
-pub fn stock_delta(raw: i64) -> Result<i64, Invalid> {
-    if raw == 0 {
-        Err(Invalid::new("must not be zero"))
-    } else if raw.unsigned_abs() > MAX_STOCK.unsigned_abs() {
-        Err(Invalid::new("must be between -1000000000 and 1000000000"))
-    } else {
-        Ok(raw)
+crate::integer_value!(
+    StockQuantity,
+    "stock_quantity",
+    integer_schema("A stock quantity, 0 to 1000000000.", 0, MAX_STOCK)
+);
+
+/// A stock adjustment: not zero, at most `MAX_STOCK` either way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StockDelta(i64);
+
+impl StockDelta {
+    pub fn parse(raw: i64) -> Result<Self, Invalid> {
+        if raw == 0 {
+            Err(Invalid::new("must not be zero"))
+        } else if raw.unsigned_abs() > MAX_STOCK.unsigned_abs() {
+            Err(Invalid::new("must be between -1000000000 and 1000000000"))
+        } else {
+            Ok(Self(raw))
+        }
+    }
+
+    pub fn value(self) -> i64 {
+        self.0
     }
 }
 
-/// Why stock was adjusted: 1..=200 characters after trimming.
-pub fn adjustment_reason(raw: &str) -> Result<String, Invalid> {
-    line(raw, 1..=200, "must be 1 to 200 characters after trimming")
-}
+crate::integer_value!(StockDelta, "stock_delta", {
+    // Not zero: one of two ranges (the document's schema format has no `not`).
+    let side = |minimum, maximum| {
+        MetaSchemaRef::Inline(Box::new(integer_schema(
+            "Added to the stock: negative takes away; not zero.",
+            minimum,
+            maximum,
+        )))
+    };
+    MetaSchema {
+        description: Some(
+            "Added to the stock: negative takes away. Not zero; at most 1000000000 either way.",
+        ),
+        one_of: vec![side(-MAX_STOCK, -1), side(1, MAX_STOCK)],
+        ..MetaSchema::new("integer")
+    }
+});
 
 /// The orders `GET /products` offers; ties are broken by id so pages never overlap.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -128,39 +185,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_are_trimmed_and_bounded_in_characters() {
-        assert_eq!(product_name("  Hammer ").unwrap(), "Hammer");
-        assert!(product_name(" a ").is_err());
-        assert!(product_name(&"é".repeat(200)).is_ok());
-        assert!(product_name(&"é".repeat(201)).is_err());
-        assert_eq!(category_name("Tools").unwrap(), "Tools");
-        assert!(category_name("   ").is_err());
-        assert!(category_name(&"x".repeat(101)).is_err());
-        assert!(category_name("a\0b").is_err());
-    }
-
-    #[test]
-    fn descriptions_allow_line_breaks_but_no_other_controls() {
-        assert_eq!(product_description(Some("  ")).unwrap(), None);
-        assert_eq!(product_description(None).unwrap(), None);
-        assert_eq!(
-            product_description(Some("line\nnext\tcol"))
-                .unwrap()
-                .as_deref(),
-            Some("line\nnext\tcol")
-        );
-        assert!(product_description(Some("nul\0")).is_err());
-        assert!(product_description(Some(&"d".repeat(2001))).is_err());
-        assert!(category_description(Some(&"d".repeat(1001))).is_err());
-    }
-
-    #[test]
     fn skus_follow_the_pattern() {
         for good in ["A", "abc-123_X.9", &"z".repeat(50)] {
-            assert!(sku(good).is_ok(), "{good}");
+            assert!(Sku::parse(good).is_ok(), "{good}");
         }
         for bad in ["", "a b", "ä", "a/b", "a%", &"z".repeat(51), "a\0"] {
-            assert!(sku(bad).is_err(), "{bad:?}");
+            assert!(Sku::parse(bad).is_err(), "{bad:?}");
         }
     }
 
@@ -175,14 +205,17 @@ mod tests {
 
     #[test]
     fn stock_rules() {
-        assert!(stock_quantity(0).is_ok());
-        assert!(stock_quantity(-1).is_err());
-        assert!(stock_quantity(MAX_STOCK + 1).is_err());
-        assert!(stock_delta(0).is_err());
-        assert!(stock_delta(-MAX_STOCK).is_ok());
-        assert!(stock_delta(i64::MIN).is_err());
-        assert_eq!(adjustment_reason(" restock ").unwrap(), "restock");
-        assert!(adjustment_reason(&"r".repeat(201)).is_err());
+        assert!(StockQuantity::parse(0).is_ok());
+        assert!(StockQuantity::parse(-1).is_err());
+        assert!(StockQuantity::parse(MAX_STOCK + 1).is_err());
+        assert!(StockDelta::parse(0).is_err());
+        assert!(StockDelta::parse(-MAX_STOCK).is_ok());
+        assert!(StockDelta::parse(i64::MIN).is_err());
+        assert_eq!(
+            AdjustmentReason::parse(" restock ").unwrap().as_str(),
+            "restock"
+        );
+        assert!(AdjustmentReason::parse(&"r".repeat(201)).is_err());
     }
 }
 

@@ -70,6 +70,36 @@ impl Permission {
     }
 }
 
+/// A permission as a request names it: one of the names of [`Permission`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PermissionName(pub Permission);
+
+impl PermissionName {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        Permission::parse(raw).map(Self).ok_or_else(|| {
+            let names: Vec<&str> = Permission::ALL.iter().map(|p| p.as_str()).collect();
+            Invalid::new(format!("must be one of: {}", names.join(", ")))
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+crate::string_value!(
+    PermissionName,
+    "permission",
+    poem_openapi::registry::MetaSchema {
+        description: Some("A permission name (see `GET /api/v1/permissions`)."),
+        enum_items: Permission::ALL
+            .iter()
+            .map(|p| serde_json::Value::from(p.as_str()))
+            .collect(),
+        ..poem_openapi::registry::MetaSchema::new("string")
+    }
+);
+
 impl fmt::Display for Permission {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -123,36 +153,7 @@ crate::string_value!(
     )
 );
 
-/// A new password as typed: 8..=128 characters and not one of the most common passwords
-/// (compared ignoring case and surrounding whitespace). Never logged, stored or put in an
-/// event. Logging in takes any stored password as it is; this is the rule for new ones.
-#[derive(Clone)]
-pub struct Password(String);
-
-impl Password {
-    pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        let chars = raw.chars().count();
-        if !(8..=128).contains(&chars) {
-            Err(Invalid::new("must be 8 to 128 characters"))
-        } else if super::common_passwords::is_common(raw) {
-            Err(Invalid::new(
-                "is one of the most commonly used passwords; choose another",
-            ))
-        } else {
-            Ok(Self(raw.to_owned()))
-        }
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Password {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Password(<redacted>)")
-    }
-}
+pub use super::credentials::{Password, PresentedPassword, PresentedRefreshToken};
 
 /// A person's name: 1..=255 characters after trimming, no control characters.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -167,6 +168,20 @@ impl FullName {
         &self.0
     }
 }
+
+crate::string_value!(
+    FullName,
+    "full_name",
+    super::value::string_schema(
+        text::LINE_IN_WORDS,
+        Some(1),
+        Some(255),
+        Some(text::LINE_PATTERN)
+    )
+);
+
+/// A role's description: free text of at most 500 characters; blank is none.
+pub type RoleDescription = text::Text<500>;
 
 /// What [`RoleName::parse`] accepts.
 pub const ROLE_NAME_PATTERN: &str = "^[a-z][a-z0-9_-]{1,49}$";
@@ -185,7 +200,10 @@ impl RoleName {
         if valid {
             Ok(Self(raw.to_owned()))
         } else {
-            Err(Invalid::new("must match ^[a-z][a-z0-9_-]{1,49}$"))
+            Err(Invalid::new(
+                "must be 2 to 50 characters: a lowercase letter, then lowercase letters, digits, \
+                 '_' or '-'",
+            ))
         }
     }
 
@@ -193,6 +211,18 @@ impl RoleName {
         &self.0
     }
 }
+
+crate::string_value!(
+    RoleName,
+    "role_name",
+    super::value::string_schema(
+        "A role name: 2 to 50 characters, a lowercase letter, then lowercase letters, \
+         digits, '_' or '-'.",
+        Some(2),
+        Some(50),
+        Some(ROLE_NAME_PATTERN)
+    )
+);
 
 /// A user as stored and shown: the row plus role names and effective permissions (sorted).
 /// Fields in the repository's column order (`Queryable` is positional); the SQL types are

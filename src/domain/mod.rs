@@ -6,6 +6,7 @@ pub mod audit;
 pub mod audit_query;
 pub mod catalog;
 mod common_passwords;
+pub mod credentials;
 pub mod identity;
 pub mod money;
 pub mod text;

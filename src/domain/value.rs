@@ -93,6 +93,161 @@ macro_rules! string_value {
     };
 }
 
+/// Implements serde and poem-openapi for an integer value type with
+/// `fn parse(i64) -> Result<Self, Invalid>` and `fn value(self) -> i64`, like
+/// [`string_value!`] does for strings.
+#[macro_export]
+macro_rules! integer_value {
+    ($ty:ident, $name:expr, $schema:expr) => {
+        impl ::serde::Serialize for $ty {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_i64(self.value())
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $ty {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> Result<Self, D::Error> {
+                let raw = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
+                Self::parse(raw).map_err(|invalid| ::serde::de::Error::custom(invalid.0))
+            }
+        }
+
+        impl ::poem_openapi::types::Type for $ty {
+            const IS_REQUIRED: bool = true;
+            type RawValueType = Self;
+            type RawElementValueType = Self;
+
+            fn name() -> ::std::borrow::Cow<'static, str> {
+                ::std::borrow::Cow::from($name)
+            }
+
+            fn schema_ref() -> ::poem_openapi::registry::MetaSchemaRef {
+                ::poem_openapi::registry::MetaSchemaRef::Inline(Box::new($schema))
+            }
+
+            fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+                Some(self)
+            }
+
+            fn raw_element_iter<'a>(
+                &'a self,
+            ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+                Box::new(self.as_raw_value().into_iter())
+            }
+        }
+
+        impl ::poem_openapi::types::ParseFromJSON for $ty {
+            fn parse_from_json(
+                value: Option<::serde_json::Value>,
+            ) -> ::poem_openapi::types::ParseResult<Self> {
+                match value.as_ref().and_then(::serde_json::Value::as_i64) {
+                    Some(raw) => Self::parse(raw)
+                        .map_err(|invalid| ::poem_openapi::types::ParseError::custom(invalid.0)),
+                    None => Err(::poem_openapi::types::ParseError::expected_type(
+                        value.unwrap_or_default(),
+                    )),
+                }
+            }
+        }
+
+        impl ::poem_openapi::types::ToJSON for $ty {
+            fn to_json(&self) -> Option<::serde_json::Value> {
+                Some(::serde_json::Value::from(self.value()))
+            }
+        }
+    };
+}
+
+/// An integer schema of `minimum..=maximum`, described in words.
+pub fn integer_schema(
+    description: &'static str,
+    minimum: i64,
+    maximum: i64,
+) -> poem_openapi::registry::MetaSchema {
+    poem_openapi::registry::MetaSchema {
+        description: Some(description),
+        format: Some("int64"),
+        minimum: Some(minimum as f64),
+        maximum: Some(maximum as f64),
+        ..poem_openapi::registry::MetaSchema::new("integer")
+    }
+}
+
+/// A JSON array of at most `MAX` values: the bound is read, checked and documented here.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AtMost<T, const MAX: usize>(pub Vec<T>);
+
+impl<'de, T: serde::Deserialize<'de>, const MAX: usize> serde::Deserialize<'de> for AtMost<T, MAX> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let items = Vec::<T>::deserialize(deserializer)?;
+        if items.len() > MAX {
+            return Err(serde::de::Error::custom(format!(
+                "must have at most {MAX} items"
+            )));
+        }
+        Ok(Self(items))
+    }
+}
+
+impl<T: poem_openapi::types::Type, const MAX: usize> poem_openapi::types::Type for AtMost<T, MAX> {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        Cow::Owned(format!("[{}]", T::name()))
+    }
+
+    fn schema_ref() -> poem_openapi::registry::MetaSchemaRef {
+        poem_openapi::registry::MetaSchemaRef::Inline(Box::new(
+            poem_openapi::registry::MetaSchema {
+                items: Some(Box::new(T::schema_ref())),
+                max_items: Some(MAX),
+                ..poem_openapi::registry::MetaSchema::new("array")
+            },
+        ))
+    }
+
+    fn register(registry: &mut poem_openapi::registry::Registry) {
+        T::register(registry);
+    }
+
+    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(
+        &'a self,
+    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+        Box::new(self.as_raw_value().into_iter())
+    }
+}
+
+impl<T: poem_openapi::types::ParseFromJSON, const MAX: usize> poem_openapi::types::ParseFromJSON
+    for AtMost<T, MAX>
+{
+    fn parse_from_json(value: Option<serde_json::Value>) -> poem_openapi::types::ParseResult<Self> {
+        let items =
+            Vec::<T>::parse_from_json(value).map_err(poem_openapi::types::ParseError::propagate)?;
+        if items.len() > MAX {
+            return Err(poem_openapi::types::ParseError::custom(format!(
+                "must have at most {MAX} items"
+            )));
+        }
+        Ok(Self(items))
+    }
+}
+
+impl<T: poem_openapi::types::ToJSON, const MAX: usize> poem_openapi::types::ToJSON
+    for AtMost<T, MAX>
+{
+    fn to_json(&self) -> Option<serde_json::Value> {
+        self.0.to_json()
+    }
+}
+
 /// A string schema with a description in words (and, where a conformance tool needs to
 /// tell valid values apart, the pattern that admits exactly what `parse` does).
 pub fn string_schema(

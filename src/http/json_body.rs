@@ -227,7 +227,12 @@ fn field_error(err: &serde_path_to_error::Error<serde_json::Error>) -> FieldErro
         let (found, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
         return FieldError::new(path, type_rule(found, expected));
     }
-    // A field type's own rule, said in words by its parser.
+    // A field type's own rule, said in words by its parser. A value in a list of plain
+    // values is the list's field, with its place in the list said in words.
+    if let Some(serde_path_to_error::Segment::Seq { index }) = err.path().iter().next_back() {
+        let list = path.strip_suffix(&format!("[{index}]")).unwrap_or(&path);
+        return FieldError::new(list, format!("item {}: {message}", index + 1));
+    }
     FieldError::new(path, message)
 }
 

@@ -9,7 +9,6 @@ use serde_json::Value;
 /// The document as served, saying what poem-openapi leaves out:
 /// - every request body schema is closed (`additionalProperties: false`): every body type
 ///   refuses unknown fields (422), which `deny_unknown_fields` does not put in the schema;
-/// - the value rules of `spec_rules` (patterns, enums) that the handler types cannot state;
 /// - optional properties of responses may be `null` (an absent value is written as `null`);
 ///   in request bodies only the fields a client may clear are nullable, which their type
 ///   (`Clearable`) states;
@@ -35,7 +34,6 @@ pub fn complete(spec: &str) -> Value {
             }
         }
     }
-    crate::api::spec_rules::state(&mut document);
     inline_defaulted_enum_parameters(&mut document);
     add_paging_parameters(&mut document);
     if let Some(schemas) = document["components"]["schemas"].as_object_mut() {

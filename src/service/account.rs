@@ -1,6 +1,6 @@
 //! The caller's own account: profile changes and password change.
 
-use super::auth::{Caller, parse_fields};
+use super::auth::Caller;
 use super::error::{ServiceError, ServiceResult};
 use super::identity_cache::IdentityCache;
 use std::sync::Arc;
@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::passwords::PasswordHasher;
 use super::rate_limit::RateLimits;
 use crate::domain::audit::{AuditAction, AuditEvent, AuditFields, Outcome, Target, TargetKind};
-use crate::domain::identity::{Email, FullName, IdentityChange, Password};
+use crate::domain::identity::{Email, FullName, IdentityChange, Password, PresentedPassword};
 use crate::repo::pg::users::{ProfileChanges, UserRecord};
 use crate::repo::pg::{PgOutbox, PgPool, PgRefreshTokenRepo, PgUserRepo, UnitOfWork};
 
@@ -64,16 +64,9 @@ impl AccountService {
     pub async fn update_me(
         &self,
         caller: &Caller,
-        full_name: Option<&str>,
-        email: Option<&str>,
+        full_name: Option<FullName>,
+        email: Option<Email>,
     ) -> ServiceResult<UserRecord> {
-        let mut issues = Vec::new();
-        let full_name =
-            full_name.and_then(|raw| parse_fields(&mut issues, "full_name", FullName::parse(raw)));
-        let email = email.and_then(|raw| parse_fields(&mut issues, "email", Email::parse(raw)));
-        if !issues.is_empty() {
-            return Err(ServiceError::Validation(issues));
-        }
         let changes = ProfileChanges {
             email: email.map(|e| e.as_str().to_owned()),
             full_name: full_name.map(|n| n.as_str().to_owned()),
@@ -108,12 +101,11 @@ impl AccountService {
     pub async fn change_password(
         &self,
         caller: &Caller,
-        current: &str,
-        new: &str,
+        current: &PresentedPassword,
+        new: Password,
     ) -> ServiceResult<()> {
         self.limits.check_password_change(caller.id()).await?;
-        let new = Password::parse(new)
-            .map_err(|invalid| ServiceError::invalid("new_password", invalid.rule()))?;
+        let current = current.expose();
         let credentials = self
             .users
             .find_credentials_by_id(&self.pool, caller.id())

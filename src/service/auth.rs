@@ -18,7 +18,9 @@ use super::rate_limit::RateLimits;
 use super::tokens::AccessTokens;
 use crate::domain::activity::ActivityEvent;
 use crate::domain::audit::{AuditAction, AuditEvent, Outcome, Target, TargetKind};
-use crate::domain::identity::{DEFAULT_ROLE, Email, FullName, IdentityChange, Password};
+use crate::domain::identity::{
+    DEFAULT_ROLE, Email, FullName, IdentityChange, Password, PresentedPassword,
+};
 use crate::repo::mongo::activity_sink::ActivitySink;
 use crate::repo::pg::users::{NewUser, UserRecord};
 use crate::repo::pg::{PgOutbox, PgPool, PgRefreshTokenRepo, PgUserRepo, UnitOfWork};
@@ -31,9 +33,9 @@ pub struct TokenPair {
 }
 
 pub struct Registration {
-    pub email: String,
-    pub password: String,
-    pub full_name: String,
+    pub email: Email,
+    pub password: Password,
+    pub full_name: FullName,
 }
 
 /// Collects the field problems of several parses at once.
@@ -95,13 +97,11 @@ impl AuthService {
         meta: &RequestMeta,
     ) -> ServiceResult<UserRecord> {
         self.limits.check_register(meta.ip).await?;
-        let mut issues = Vec::new();
-        let email = parse_fields(&mut issues, "email", Email::parse(&input.email));
-        let password = parse_fields(&mut issues, "password", Password::parse(&input.password));
-        let full_name = parse_fields(&mut issues, "full_name", FullName::parse(&input.full_name));
-        let (Some(email), Some(password), Some(full_name)) = (email, password, full_name) else {
-            return Err(ServiceError::Validation(issues));
-        };
+        let Registration {
+            email,
+            password,
+            full_name,
+        } = input;
         let id = Uuid::now_v7();
         let event = AuditEvent::new(
             AuditAction::UserRegistered,
@@ -142,18 +142,11 @@ impl AuthService {
     /// deactivated account (each also counts as a failure of that account from that address).
     pub async fn login(
         &self,
-        email: &str,
-        password: &str,
+        email: &Email,
+        password: &PresentedPassword,
         meta: &RequestMeta,
     ) -> ServiceResult<TokenPair> {
-        let email = Email::parse(email)
-            .map_err(|invalid| ServiceError::invalid("email", invalid.rule()))?;
-        if password.is_empty() || password.chars().count() > 128 {
-            return Err(ServiceError::invalid(
-                "password",
-                "must be 1 to 128 characters",
-            ));
-        }
+        let password = password.expose();
         self.limits.check_login(meta.ip, email.as_str()).await?;
         let credentials = self
             .users

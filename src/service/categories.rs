@@ -7,24 +7,24 @@ use uuid::Uuid;
 
 use super::ServiceContext;
 use super::admin::{PageRequest, Paged};
-use super::auth::{AuthService, Caller, parse_fields};
+use super::auth::{AuthService, Caller};
 use super::catalog_events;
 use super::error::{ServiceError, ServiceResult};
-use crate::domain::catalog;
+use crate::domain::catalog::{CategoryDescription, CategoryName};
 use crate::domain::identity::Permission;
 use crate::repo::pg::categories::{CategoryChanges, CategoryRecord, NewCategory};
 use crate::repo::pg::{PgCategoryRepo, PgPool, UnitOfWork};
 
 pub struct NewCategoryInput {
-    pub name: String,
-    pub description: Option<String>,
+    pub name: CategoryName,
+    pub description: Option<CategoryDescription>,
 }
 
-/// `None` fields stay as they are; `description: Some(None)` clears it.
+/// `None` fields stay as they are; `description: Some(None)` (or blank) clears it.
 #[derive(Default)]
 pub struct CategoryUpdate {
-    pub name: Option<String>,
-    pub description: Option<Option<String>>,
+    pub name: Option<CategoryName>,
+    pub description: Option<Option<CategoryDescription>>,
 }
 
 #[derive(Clone)]
@@ -78,20 +78,10 @@ impl CategoryService {
         self.auth
             .authorize(caller, Permission::CategoriesWrite, "create_category")
             .await?;
-        let mut issues = Vec::new();
-        let name = parse_fields(&mut issues, "name", catalog::category_name(&input.name));
-        let description = parse_fields(
-            &mut issues,
-            "description",
-            catalog::category_description(input.description.as_deref()),
-        );
-        let (Some(name), Some(description)) = (name, description) else {
-            return Err(ServiceError::Validation(issues));
-        };
         let category = NewCategory {
             id: Uuid::now_v7(),
-            name,
-            description,
+            name: input.name.into_inner(),
+            description: input.description.and_then(CategoryDescription::into_option),
         };
         let mut work = UnitOfWork::begin(&self.pool).await?;
         let created = self.categories.insert(work.conn(), &category).await?;
@@ -112,23 +102,10 @@ impl CategoryService {
         self.auth
             .authorize(caller, Permission::CategoriesWrite, "update_category")
             .await?;
-        let mut issues = Vec::new();
-        let name = match update.name.as_deref() {
-            Some(raw) => parse_fields(&mut issues, "name", catalog::category_name(raw)).map(Some),
-            None => Some(None),
-        };
-        let description = match update.description.as_ref() {
-            Some(raw) => parse_fields(
-                &mut issues,
-                "description",
-                catalog::category_description(raw.as_deref()),
-            )
-            .map(Some),
-            None => Some(None),
-        };
-        let (Some(name), Some(description)) = (name, description) else {
-            return Err(ServiceError::Validation(issues));
-        };
+        let name = update.name.map(CategoryName::into_inner);
+        let description = update
+            .description
+            .map(|d| d.and_then(CategoryDescription::into_option));
         let mut work = UnitOfWork::begin(&self.pool).await?;
         let before = self
             .categories

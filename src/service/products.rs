@@ -8,11 +8,14 @@
 use uuid::Uuid;
 
 use super::admin::{PageRequest, Paged};
-use super::auth::{AuthService, Caller, parse_fields};
+use super::auth::{AuthService, Caller};
 use super::catalog_events;
 use super::error::{FieldIssue, ServiceError, ServiceResult};
 use crate::domain::activity::ActivityEvent;
-use crate::domain::catalog::{self, MAX_STOCK, ProductSort};
+use crate::domain::catalog::{
+    AdjustmentReason, MAX_STOCK, ProductDescription, ProductName, ProductSort, Sku, StockDelta,
+    StockQuantity,
+};
 use crate::domain::identity::Permission;
 use crate::domain::money::Price;
 use crate::domain::value::VersionPrecondition;
@@ -23,11 +26,11 @@ use crate::repo::pg::suppliers::PgSupplierRepo;
 use crate::repo::pg::{PgPool, PgProductListRepo, PgProductRepo, UnitOfWork};
 
 pub struct NewProductInput {
-    pub name: String,
-    pub description: Option<String>,
-    pub sku: String,
+    pub name: ProductName,
+    pub description: Option<ProductDescription>,
+    pub sku: Sku,
     pub price: Price,
-    pub stock_quantity: i64,
+    pub stock_quantity: StockQuantity,
     pub category_id: Uuid,
     pub supplier_id: Option<Uuid>,
 }
@@ -35,9 +38,9 @@ pub struct NewProductInput {
 /// `None` fields stay as they are; `description: Some(None)` clears it.
 #[derive(Default)]
 pub struct ProductUpdate {
-    pub name: Option<String>,
-    pub description: Option<Option<String>>,
-    pub sku: Option<String>,
+    pub name: Option<ProductName>,
+    pub description: Option<Option<ProductDescription>>,
+    pub sku: Option<Sku>,
     pub price: Option<Price>,
     pub category_id: Option<Uuid>,
     pub supplier_id: Option<Option<Uuid>>,
@@ -54,8 +57,6 @@ pub struct ProductQuery {
     pub in_stock: Option<bool>,
     pub sort: ProductSort,
 }
-
-const MAX_QUERY_CHARS: usize = 200;
 
 #[derive(Clone)]
 pub struct ProductService {
@@ -131,31 +132,13 @@ impl ProductService {
         self.auth
             .authorize(caller, Permission::ProductsWrite, "create_product")
             .await?;
-        let mut issues = Vec::new();
-        let name = parse_fields(&mut issues, "name", catalog::product_name(&input.name));
-        let description = parse_fields(
-            &mut issues,
-            "description",
-            catalog::product_description(input.description.as_deref()),
-        );
-        let sku = parse_fields(&mut issues, "sku", catalog::sku(&input.sku));
-        let stock = parse_fields(
-            &mut issues,
-            "stock_quantity",
-            catalog::stock_quantity(input.stock_quantity),
-        );
-        let (Some(name), Some(description), Some(sku), Some(stock_quantity)) =
-            (name, description, sku, stock)
-        else {
-            return Err(ServiceError::Validation(issues));
-        };
         let product = NewProduct {
             id: Uuid::now_v7(),
-            name,
-            description,
-            sku,
+            name: input.name.into_inner(),
+            description: input.description.and_then(ProductDescription::into_option),
+            sku: input.sku.into_inner(),
             price: input.price.value(),
-            stock_quantity,
+            stock_quantity: input.stock_quantity.value(),
             category_id: input.category_id,
             supplier_id: input.supplier_id,
         };
@@ -181,7 +164,16 @@ impl ProductService {
         self.auth
             .authorize(caller, Permission::ProductsWrite, "update_product")
             .await?;
-        let changes = parse_update(update)?;
+        let changes = ProductChanges {
+            name: update.name.map(ProductName::into_inner),
+            description: update
+                .description
+                .map(|d| d.and_then(ProductDescription::into_option)),
+            sku: update.sku.map(Sku::into_inner),
+            price: update.price.map(Price::value),
+            category_id: update.category_id,
+            supplier_id: update.supplier_id,
+        };
         let mut work = UnitOfWork::begin(&self.pool).await?;
         let before = self
             .products
@@ -225,18 +217,13 @@ impl ProductService {
         &self,
         caller: &Caller,
         id: Uuid,
-        delta: i64,
-        reason: &str,
+        delta: StockDelta,
+        reason: AdjustmentReason,
     ) -> ServiceResult<ProductRecord> {
         self.auth
             .authorize(caller, Permission::ProductsWrite, "adjust_stock")
             .await?;
-        let mut issues = Vec::new();
-        let delta = parse_fields(&mut issues, "delta", catalog::stock_delta(delta));
-        let reason = parse_fields(&mut issues, "reason", catalog::adjustment_reason(reason));
-        let (Some(delta), Some(reason)) = (delta, reason) else {
-            return Err(ServiceError::Validation(issues));
-        };
+        let delta = delta.value();
         let mut work = UnitOfWork::begin(&self.pool).await?;
         let adjusted = match self.products.adjust_stock(work.conn(), id, delta).await? {
             StockAdjustment::Done(product) => product,
@@ -253,7 +240,7 @@ impl ProductService {
                 )));
             }
         };
-        let event = catalog_events::stock_adjusted(caller, &adjusted, delta, &reason);
+        let event = catalog_events::stock_adjusted(caller, &adjusted, delta, reason.as_str());
         work.record(&[event]).await?;
         work.commit().await?;
         Ok(adjusted)
@@ -279,13 +266,6 @@ impl ProductService {
 fn parse_query(query: &ProductQuery) -> ServiceResult<ProductFilter> {
     let mut issues = Vec::new();
     let q = query.q.as_deref().filter(|q| !q.is_empty());
-    if let Some(q) = q {
-        if q.chars().count() > MAX_QUERY_CHARS {
-            issues.push(FieldIssue::new("q", "must be at most 200 characters"));
-        } else if q.chars().any(char::is_control) {
-            issues.push(FieldIssue::new("q", "must not contain control characters"));
-        }
-    }
     if let (Some(min), Some(max)) = (query.min_price, query.max_price)
         && min > max
     {
@@ -323,35 +303,6 @@ fn search_metadata(
         "total": total,
     });
     metadata.as_object().cloned().unwrap_or_default()
-}
-
-/// Checks each given field; the result holds only what was given.
-fn parse_update(update: ProductUpdate) -> ServiceResult<ProductChanges> {
-    let mut issues = Vec::new();
-    let mut changes = ProductChanges {
-        price: update.price.map(Price::value),
-        category_id: update.category_id,
-        supplier_id: update.supplier_id,
-        ..ProductChanges::default()
-    };
-    if let Some(raw) = update.name {
-        changes.name = parse_fields(&mut issues, "name", catalog::product_name(&raw));
-    }
-    if let Some(raw) = update.description {
-        changes.description = parse_fields(
-            &mut issues,
-            "description",
-            catalog::product_description(raw.as_deref()),
-        );
-    }
-    if let Some(raw) = update.sku {
-        changes.sku = parse_fields(&mut issues, "sku", catalog::sku(&raw));
-    }
-    if issues.is_empty() {
-        Ok(changes)
-    } else {
-        Err(ServiceError::Validation(issues))
-    }
 }
 
 /// The requested changes that differ from `before`; `None` when nothing would change.

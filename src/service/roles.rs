@@ -15,27 +15,26 @@ use uuid::Uuid;
 
 use super::admin::{PageRequest, Paged, Refusal};
 use super::auth::{AuthService, Caller};
-use super::error::{FieldIssue, ServiceError, ServiceResult};
+use super::error::{ServiceError, ServiceResult};
 use crate::domain::audit::{AuditAction, AuditEvent, AuditFields, Outcome, Target, TargetKind};
-use crate::domain::identity::{ADMIN_ROLE, IdentityChange, Permission, RoleName};
-use crate::domain::text;
+use crate::domain::identity::{
+    ADMIN_ROLE, IdentityChange, Permission, PermissionName, RoleDescription, RoleName,
+};
 use crate::repo::pg::roles::{NewRole, PermissionRecord, RoleChanges, RoleRecord};
 use crate::repo::pg::{PgPool, PgRoleRepo, UnitOfWork};
 
-const MAX_DESCRIPTION_CHARS: usize = 500;
-
 pub struct NewRoleInput {
-    pub name: String,
-    pub description: Option<String>,
-    pub permissions: Vec<String>,
+    pub name: RoleName,
+    pub description: Option<RoleDescription>,
+    pub permissions: Vec<PermissionName>,
 }
 
-/// `description: Some(None)` clears it; `None` fields are left as they are.
+/// `description: Some(None)` (or blank) clears it; `None` fields are left as they are.
 #[derive(Default)]
 pub struct RoleUpdate {
-    pub name: Option<String>,
-    pub description: Option<Option<String>>,
-    pub permissions: Option<Vec<String>>,
+    pub name: Option<RoleName>,
+    pub description: Option<Option<RoleDescription>>,
+    pub permissions: Option<Vec<PermissionName>>,
 }
 
 #[derive(Clone)]
@@ -99,22 +98,14 @@ impl RoleService {
         self.auth
             .authorize(caller, Permission::RolesWrite, OPERATION)
             .await?;
-        let mut issues = Vec::new();
-        let name = RoleName::parse(&input.name)
-            .map_err(|invalid| issues.push(FieldIssue::new("name", invalid.0)))
-            .ok();
-        let description = parse_description(input.description.as_deref(), &mut issues);
-        let permissions = parse_permissions(&input.permissions, &mut issues);
-        let Some(name) = name.filter(|_| issues.is_empty()) else {
-            return Err(ServiceError::Validation(issues));
-        };
+        let permissions = names_of(&input.permissions);
         if let Some(refusal) = Refusal::unless_held(caller, &permissions) {
             return Err(refusal.into_error(&self.auth, caller, OPERATION).await);
         }
         let role = NewRole {
             id: Uuid::now_v7(),
-            name: name.as_str().to_owned(),
-            description,
+            name: input.name.as_str().to_owned(),
+            description: input.description.and_then(RoleDescription::into_option),
         };
         let mut work = UnitOfWork::begin(&self.pool).await?;
         let created = self.roles.insert(work.conn(), &role, &permissions).await?;
@@ -141,24 +132,12 @@ impl RoleService {
         self.auth
             .authorize(caller, Permission::RolesWrite, OPERATION)
             .await?;
-        let mut issues = Vec::new();
-        let name = update.name.as_deref().and_then(|raw| {
-            RoleName::parse(raw)
-                .map_err(|invalid| issues.push(FieldIssue::new("name", invalid.0)))
-                .ok()
-        });
-        let description = update
-            .description
-            .map(|raw| parse_description(raw.as_deref(), &mut issues));
-        let permissions = update
-            .permissions
-            .map(|raw| parse_permissions(&raw, &mut issues));
-        if !issues.is_empty() {
-            return Err(ServiceError::Validation(issues));
-        }
+        let permissions = update.permissions.as_deref().map(names_of);
         let changes = RoleChanges {
-            name: name.map(|n| n.as_str().to_owned()),
-            description,
+            name: update.name.map(|n| n.as_str().to_owned()),
+            description: update
+                .description
+                .map(|d| d.and_then(RoleDescription::into_option)),
         };
         let mut work = UnitOfWork::begin(&self.pool).await?;
         let before = self
@@ -287,29 +266,8 @@ fn role_changes(
     event.has_changes().then_some(event)
 }
 
-/// Trimmed; empty means none; at most 500 characters, no control characters but line
-/// breaks and tabs.
-fn parse_description(raw: Option<&str>, issues: &mut Vec<FieldIssue>) -> Option<String> {
-    text::optional_text(raw, MAX_DESCRIPTION_CHARS, "must be at most 500 characters")
-        .unwrap_or_else(|invalid| {
-            issues.push(FieldIssue::new("description", invalid.0));
-            None
-        })
-}
-
-/// Known permission names, deduplicated and sorted; unknown ones are a 422 on `permissions`.
-fn parse_permissions(raw: &[String], issues: &mut Vec<FieldIssue>) -> Vec<String> {
-    let names: BTreeSet<&str> = raw.iter().map(String::as_str).collect();
-    let unknown: Vec<&str> = names
-        .iter()
-        .copied()
-        .filter(|name| Permission::parse(name).is_none())
-        .collect();
-    if !unknown.is_empty() {
-        issues.push(FieldIssue::new(
-            "permissions",
-            format!("unknown permissions: {}", unknown.join(", ")),
-        ));
-    }
+/// The permission names, deduplicated and sorted.
+fn names_of(permissions: &[PermissionName]) -> Vec<String> {
+    let names: BTreeSet<&str> = permissions.iter().map(PermissionName::as_str).collect();
     names.into_iter().map(str::to_owned).collect()
 }

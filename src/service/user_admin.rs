@@ -29,7 +29,7 @@ use crate::repo::pg::{
 /// The fields an administrator may change on an account (`PATCH /users/{id}`).
 #[derive(Debug, Clone, Default)]
 pub struct AccountUpdate {
-    pub full_name: Option<String>,
+    pub full_name: Option<FullName>,
     pub is_active: Option<bool>,
 }
 
@@ -55,8 +55,7 @@ impl AdminUserService {
         }
     }
 
-    /// Users matching `filter`, newest first. A malformed role name is 422; a well-formed
-    /// one nobody holds simply matches nothing.
+    /// Users matching `filter`, newest first (a role nobody holds matches nothing).
     pub async fn list(
         &self,
         caller: &Caller,
@@ -66,25 +65,6 @@ impl AdminUserService {
         self.auth
             .authorize(caller, Permission::UsersRead, "list_users")
             .await?;
-        if let Some(role) = &filter.role {
-            RoleName::parse(role)
-                .map_err(|invalid| ServiceError::invalid("role", invalid.rule()))?;
-        }
-        // PostgreSQL text cannot hold NUL; control characters are never a real search.
-        if filter
-            .q
-            .as_deref()
-            .is_some_and(|q| q.chars().any(char::is_control))
-        {
-            return Err(ServiceError::invalid(
-                "q",
-                "must not contain control characters",
-            ));
-        }
-        let filter = UserFilter {
-            q: filter.q.filter(|q| !q.is_empty()),
-            ..filter
-        };
         let (items, total) = self
             .admin
             .list(&self.pool, &filter, page.skip, page.limit)
@@ -115,12 +95,7 @@ impl AdminUserService {
         self.auth
             .authorize(caller, Permission::UsersWrite, OPERATION)
             .await?;
-        let full_name = update
-            .full_name
-            .as_deref()
-            .map(FullName::parse)
-            .transpose()
-            .map_err(|invalid| ServiceError::invalid("full_name", invalid.rule()))?;
+        let full_name = update.full_name;
         if update.is_active == Some(false) {
             refuse_self_deactivation(caller, id)?;
         }
@@ -190,7 +165,7 @@ impl AdminUserService {
         &self,
         caller: &Caller,
         id: Uuid,
-        names: &[String],
+        names: &[RoleName],
     ) -> ServiceResult<UserRecord> {
         const OPERATION: &str = "set_user_roles";
         self.auth
@@ -198,17 +173,11 @@ impl AdminUserService {
             .await?;
         let wanted: Vec<String> = names
             .iter()
-            .cloned()
+            .map(|name| name.as_str().to_owned())
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        // Malformed names cannot exist; they are not sent to the database (which refuses NUL).
-        let well_formed: Vec<String> = wanted
-            .iter()
-            .filter(|name| RoleName::parse(name).is_ok())
-            .cloned()
-            .collect();
-        let found = self.roles.find_by_names(&self.pool, &well_formed).await?;
+        let found = self.roles.find_by_names(&self.pool, &wanted).await?;
         let unknown: Vec<&str> = wanted
             .iter()
             .filter(|name| !found.iter().any(|role| &role.name == *name))

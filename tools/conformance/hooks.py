@@ -1,7 +1,7 @@
 """Schemathesis hooks for scripts/conformance.sh (loaded with SCHEMATHESIS_HOOKS=hooks).
 
 The OpenAPI document states every rule one value can be checked against (types, lengths,
-patterns, enums; see src/api/spec_rules.rs). A few documented rules depend on two values at
+patterns, enums: each field's domain type states its own). A few documented rules depend on two values at
 once or on stored data, which JSON Schema cannot say. Left alone, schemathesis generates
 "valid" requests that break them and counts the service's 422 as a failure of the
 positive_data_acceptance check. Rather than switch the check off or add 422 to its expected

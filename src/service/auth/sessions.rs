@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::{AuthService, TokenPair};
 use crate::domain::audit::{AuditAction, AuditEvent, Outcome, Target, TargetKind};
-use crate::domain::identity::IdentityChange;
+use crate::domain::identity::{IdentityChange, PresentedRefreshToken};
 use crate::repo::pg::UnitOfWork;
 use crate::repo::pg::refresh_tokens::NewRefreshToken;
 use crate::service::caller::RequestMeta;
@@ -57,11 +57,15 @@ impl AuthService {
 
     /// Rotates a refresh token: the presented one is used up and its successor joins the
     /// family. Unknown, revoked, expired or of a deactivated account: 401.
-    pub async fn refresh(&self, presented: &str, meta: &RequestMeta) -> ServiceResult<TokenPair> {
+    pub async fn refresh(
+        &self,
+        presented: &PresentedRefreshToken,
+        meta: &RequestMeta,
+    ) -> ServiceResult<TokenPair> {
         let mut work = UnitOfWork::begin(&self.pool).await?;
         let token = self
             .tokens
-            .lock_presented(work.conn(), &hash_refresh_token(presented))
+            .lock_presented(work.conn(), &hash_refresh_token(presented.expose()))
             .await?
             .filter(|token| token.revoked_at.is_none())
             .ok_or(ServiceError::Unauthorized(INVALID_REFRESH_TOKEN))?;
@@ -108,11 +112,15 @@ impl AuthService {
 
     /// Revokes the token's family, recorded as `auth.logout`. An unknown or revoked token
     /// is 401.
-    pub async fn logout(&self, presented: &str, meta: &RequestMeta) -> ServiceResult<()> {
+    pub async fn logout(
+        &self,
+        presented: &PresentedRefreshToken,
+        meta: &RequestMeta,
+    ) -> ServiceResult<()> {
         let mut work = UnitOfWork::begin(&self.pool).await?;
         let token = self
             .tokens
-            .lock_presented(work.conn(), &hash_refresh_token(presented))
+            .lock_presented(work.conn(), &hash_refresh_token(presented.expose()))
             .await?
             .filter(|token| token.revoked_at.is_none())
             .ok_or(ServiceError::Unauthorized(INVALID_REFRESH_TOKEN))?;
