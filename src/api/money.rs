@@ -2,12 +2,8 @@
 //! number (`12.5`, read as described in [`Price::from_json_number`]); query parameters are
 //! decimal text. Responses always send a string with two places.
 
-use std::borrow::Cow;
-
 use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
-use poem_openapi::types::{
-    ParseError, ParseFromJSON, ParseFromParameter, ParseResult, ToJSON, Type,
-};
+use poem_openapi::types::{ParseError, ParseFromJSON, ParseFromParameter, ParseResult, ToJSON};
 use serde_json::Value;
 
 use crate::domain::money::{AMOUNT_PATTERN, PRICE_PATTERN, Price};
@@ -35,41 +31,23 @@ fn number_schema() -> MetaSchema {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PriceInput(pub Price);
 
-impl Type for PriceInput {
-    const IS_REQUIRED: bool = true;
-    type RawValueType = Self;
-    type RawElementValueType = Self;
-
-    fn name() -> Cow<'static, str> {
-        "price".into()
+crate::value_type!(
+    PriceInput,
+    "price",
+    MetaSchema {
+        description: Some(
+            "A price: a decimal string such as \"12.50\" (exact; preferred) or a JSON \
+             number, greater than 0 and at most 99999999.99, with at most two decimal \
+             places. More places are refused (422) whatever the JSON type, never \
+             rounded; \"0.1\" and 0.10 are the same price.",
+        ),
+        any_of: vec![
+            MetaSchemaRef::Inline(Box::new(text_schema(PRICE_PATTERN))),
+            MetaSchemaRef::Inline(Box::new(number_schema())),
+        ],
+        ..MetaSchema::ANY
     }
-
-    fn schema_ref() -> MetaSchemaRef {
-        MetaSchemaRef::Inline(Box::new(MetaSchema {
-            description: Some(
-                "A price: a decimal string such as \"12.50\" (exact; preferred) or a JSON \
-                 number, greater than 0 and at most 99999999.99, with at most two decimal \
-                 places. More places are refused (422) whatever the JSON type, never \
-                 rounded; \"0.1\" and 0.10 are the same price.",
-            ),
-            any_of: vec![
-                MetaSchemaRef::Inline(Box::new(text_schema(PRICE_PATTERN))),
-                MetaSchemaRef::Inline(Box::new(number_schema())),
-            ],
-            ..MetaSchema::ANY
-        }))
-    }
-
-    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
-        Some(self)
-    }
-
-    fn raw_element_iter<'a>(
-        &'a self,
-    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
-        Box::new(self.as_raw_value().into_iter())
-    }
-}
+);
 
 impl ParseFromJSON for PriceInput {
     fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
@@ -134,29 +112,7 @@ impl ToJSON for PriceInput {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PriceParam(pub Price);
 
-impl Type for PriceParam {
-    const IS_REQUIRED: bool = true;
-    type RawValueType = Self;
-    type RawElementValueType = Self;
-
-    fn name() -> Cow<'static, str> {
-        "price_text".into()
-    }
-
-    fn schema_ref() -> MetaSchemaRef {
-        MetaSchemaRef::Inline(Box::new(text_schema(AMOUNT_PATTERN)))
-    }
-
-    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
-        Some(self)
-    }
-
-    fn raw_element_iter<'a>(
-        &'a self,
-    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
-        Box::new(self.as_raw_value().into_iter())
-    }
-}
+crate::value_type!(PriceParam, "price_text", text_schema(AMOUNT_PATTERN));
 
 impl ParseFromParameter for PriceParam {
     fn parse_from_parameter(value: &str) -> ParseResult<Self> {

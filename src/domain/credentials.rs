@@ -28,29 +28,7 @@ macro_rules! secret_value {
             }
         }
 
-        impl ::poem_openapi::types::Type for $ty {
-            const IS_REQUIRED: bool = true;
-            type RawValueType = Self;
-            type RawElementValueType = Self;
-
-            fn name() -> ::std::borrow::Cow<'static, str> {
-                ::std::borrow::Cow::from($name)
-            }
-
-            fn schema_ref() -> ::poem_openapi::registry::MetaSchemaRef {
-                ::poem_openapi::registry::MetaSchemaRef::Inline(Box::new($schema))
-            }
-
-            fn as_raw_value(&self) -> Option<&Self::RawValueType> {
-                Some(self)
-            }
-
-            fn raw_element_iter<'a>(
-                &'a self,
-            ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
-                Box::new(self.as_raw_value().into_iter())
-            }
-        }
+        $crate::value_type!($ty, $name, $schema);
 
         impl ::poem_openapi::types::ParseFromJSON for $ty {
             fn parse_from_json(

@@ -337,18 +337,5 @@ pub fn line(
     }
 }
 
-/// Optional free text of at most `max_chars` (the rules of [`Text`]); blank is none.
-pub fn optional_text(
-    raw: Option<&str>,
-    max_chars: usize,
-    length_rule: &'static str,
-) -> Result<Option<String>, Invalid> {
-    let Some(raw) = raw else { return Ok(None) };
-    if raw.chars().count() > max_chars {
-        return Err(Invalid::new(length_rule));
-    }
-    Text::<{ usize::MAX }>::parse(raw).map(Text::into_option)
-}
-
 #[cfg(test)]
 mod tests;

@@ -25,25 +25,12 @@ impl std::fmt::Display for Invalid {
     }
 }
 
-/// Implements serde (`Deserialize` through `parse`, `Serialize` as the text) and
-/// poem-openapi (`Type` with `$schema`, JSON and query parameter parsing) for a string value
-/// type with `fn parse(&str) -> Result<Self, Invalid>` and `fn as_str(&self) -> &str`.
+/// Implements poem-openapi's `Type` for a value type: its name and its schema, inline (the
+/// part every value macro here shares).
+#[doc(hidden)]
 #[macro_export]
-macro_rules! string_value {
+macro_rules! value_type {
     ($ty:ident $(<$(const $param:ident: $pty:ty),+>)?, $name:expr, $schema:expr) => {
-        impl $(<$(const $param: $pty),+>)? ::serde::Serialize for $ty $(<$($param),+>)? {
-            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de, $($(const $param: $pty),+)?> ::serde::Deserialize<'de> for $ty $(<$($param),+>)? {
-            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let raw = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(deserializer)?;
-                Self::parse(&raw).map_err(|invalid| ::serde::de::Error::custom(invalid.0))
-            }
-        }
-
         impl $(<$(const $param: $pty),+>)? ::poem_openapi::types::Type for $ty $(<$($param),+>)? {
             const IS_REQUIRED: bool = true;
             type RawValueType = Self;
@@ -67,6 +54,29 @@ macro_rules! string_value {
                 Box::new(self.as_raw_value().into_iter())
             }
         }
+    };
+}
+
+/// Implements serde (`Deserialize` through `parse`, `Serialize` as the text) and
+/// poem-openapi (`Type` with `$schema`, JSON and query parameter parsing) for a string value
+/// type with `fn parse(&str) -> Result<Self, Invalid>` and `fn as_str(&self) -> &str`.
+#[macro_export]
+macro_rules! string_value {
+    ($ty:ident $(<$(const $param:ident: $pty:ty),+>)?, $name:expr, $schema:expr) => {
+        impl $(<$(const $param: $pty),+>)? ::serde::Serialize for $ty $(<$($param),+>)? {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de, $($(const $param: $pty),+)?> ::serde::Deserialize<'de> for $ty $(<$($param),+>)? {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let raw = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(deserializer)?;
+                Self::parse(&raw).map_err(|invalid| ::serde::de::Error::custom(invalid.0))
+            }
+        }
+
+        $crate::value_type!($ty $(<$(const $param: $pty),+>)?, $name, $schema);
 
         impl $(<$(const $param: $pty),+>)? ::poem_openapi::types::ParseFromJSON for $ty $(<$($param),+>)? {
             fn parse_from_json(value: Option<::serde_json::Value>) -> ::poem_openapi::types::ParseResult<Self> {
@@ -114,29 +124,7 @@ macro_rules! integer_value {
             }
         }
 
-        impl ::poem_openapi::types::Type for $ty {
-            const IS_REQUIRED: bool = true;
-            type RawValueType = Self;
-            type RawElementValueType = Self;
-
-            fn name() -> ::std::borrow::Cow<'static, str> {
-                ::std::borrow::Cow::from($name)
-            }
-
-            fn schema_ref() -> ::poem_openapi::registry::MetaSchemaRef {
-                ::poem_openapi::registry::MetaSchemaRef::Inline(Box::new($schema))
-            }
-
-            fn as_raw_value(&self) -> Option<&Self::RawValueType> {
-                Some(self)
-            }
-
-            fn raw_element_iter<'a>(
-                &'a self,
-            ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
-                Box::new(self.as_raw_value().into_iter())
-            }
-        }
+        $crate::value_type!($ty, $name, $schema);
 
         impl ::poem_openapi::types::ParseFromJSON for $ty {
             fn parse_from_json(

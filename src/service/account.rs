@@ -87,9 +87,8 @@ impl AccountService {
             Outcome::Success,
             Target::new(TargetKind::User, caller.id()),
         );
-        work.record(user_changes(event, &before, &after).as_slice())
+        work.commit_with(user_changes(event, &before, &after).as_slice())
             .await?;
-        work.commit().await?;
         self.identities.forget(IdentityChange::User(caller.id()));
         Ok(after)
     }
@@ -150,8 +149,7 @@ impl AccountService {
         self.tokens
             .revoke_all_for_user(work.conn(), caller.id())
             .await?;
-        work.record(&[event]).await?;
-        work.commit().await?;
+        work.commit_with(&[event]).await?;
         // Every session ended: the caller's access tokens with them, here at once.
         self.identities.forget(IdentityChange::User(caller.id()));
         Ok(())

@@ -133,8 +133,7 @@ impl AuthService {
             .assign_role(work.conn(), id, DEFAULT_ROLE)
             .await?;
         let created = self.users.reread(work.conn(), id).await?;
-        work.record(&[event]).await?;
-        work.commit().await?;
+        work.commit_with(&[event]).await?;
         Ok(created)
     }
 

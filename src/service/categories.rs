@@ -85,9 +85,8 @@ impl CategoryService {
         };
         let mut work = UnitOfWork::begin(&self.pool).await?;
         let created = self.categories.insert(work.conn(), &category).await?;
-        work.record(&[catalog_events::category_created(caller, &created)])
+        work.commit_with(&[catalog_events::category_created(caller, &created)])
             .await?;
-        work.commit().await?;
         Ok(created)
     }
 
@@ -121,8 +120,7 @@ impl CategoryService {
         }
         let after = self.categories.update(work.conn(), id, &changes).await?;
         let event = catalog_events::category_updated(caller, &before, &after);
-        work.record(event.as_slice()).await?;
-        work.commit().await?;
+        work.commit_with(event.as_slice()).await?;
         Ok(after)
     }
 
@@ -143,9 +141,8 @@ impl CategoryService {
             ));
         }
         self.categories.delete(work.conn(), id).await?;
-        work.record(&[catalog_events::category_deleted(caller, &category)])
+        work.commit_with(&[catalog_events::category_deleted(caller, &category)])
             .await?;
-        work.commit().await?;
         Ok(())
     }
 }

@@ -146,9 +146,8 @@ impl ProductService {
         self.require_live_supplier(&mut work, product.supplier_id)
             .await?;
         let created = self.products.insert(work.conn(), &product).await?;
-        work.record(&[catalog_events::product_created(caller, &created)])
+        work.commit_with(&[catalog_events::product_created(caller, &created)])
             .await?;
-        work.commit().await?;
         Ok(created)
     }
 
@@ -188,8 +187,7 @@ impl ProductService {
             .await?;
         let after = self.products.update(work.conn(), id, &changes).await?;
         let event = catalog_events::product_updated(caller, &before, &after);
-        work.record(event.as_slice()).await?;
-        work.commit().await?;
+        work.commit_with(event.as_slice()).await?;
         Ok(after)
     }
 
@@ -204,9 +202,8 @@ impl ProductService {
             .soft_delete(work.conn(), id)
             .await?
             .ok_or(ServiceError::NotFound("product"))?;
-        work.record(&[catalog_events::product_deleted(caller, &deleted)])
+        work.commit_with(&[catalog_events::product_deleted(caller, &deleted)])
             .await?;
-        work.commit().await?;
         Ok(())
     }
 
@@ -241,8 +238,7 @@ impl ProductService {
             }
         };
         let event = catalog_events::stock_adjusted(caller, &adjusted, delta, reason.as_str());
-        work.record(&[event]).await?;
-        work.commit().await?;
+        work.commit_with(&[event]).await?;
         Ok(adjusted)
     }
 }

@@ -114,9 +114,8 @@ impl RoleService {
             Outcome::Success,
             Target::new(TargetKind::Role, created.id),
         );
-        work.record(role_changes(event, None, &created).as_slice())
+        work.commit_with(role_changes(event, None, &created).as_slice())
             .await?;
-        work.commit().await?;
         Ok(created)
     }
 
@@ -163,9 +162,8 @@ impl RoleService {
             Outcome::Success,
             Target::new(TargetKind::Role, id),
         );
-        work.record(role_changes(event, Some(&before), &after).as_slice())
+        work.commit_with(role_changes(event, Some(&before), &after).as_slice())
             .await?;
-        work.commit().await?;
         // Its holders' permissions may have changed.
         self.auth.identity_changed(IdentityChange::Everyone);
         Ok(after)
@@ -196,8 +194,7 @@ impl RoleService {
                 Target::new(TargetKind::Role, id),
             )
             .with_diff(Some(&role_fields(&role)), None);
-        work.record(&[event]).await?;
-        work.commit().await?;
+        work.commit_with(&[event]).await?;
         self.auth.identity_changed(IdentityChange::Everyone);
         Ok(())
     }

@@ -119,8 +119,7 @@ impl SupplierService {
             )
             .with_diff(None, Some(&supplier_fields(&created)))
             .with_metadata("version", created.version.into());
-        work.record(&[event]).await?;
-        work.commit().await?;
+        work.commit_with(&[event]).await?;
         Ok(created)
     }
 
@@ -172,8 +171,7 @@ impl SupplierService {
                 Some(&supplier_fields(&after)),
             )
             .with_metadata("version", after.version.into());
-        work.record(&[event]).await?;
-        work.commit().await?;
+        work.commit_with(&[event]).await?;
         Ok(after)
     }
 
@@ -203,8 +201,7 @@ impl SupplierService {
             .with_change("is_active", true.into(), false.into())
             .with_metadata("name", deleted.name.clone().into())
             .with_metadata("version", deleted.version.into());
-        work.record(&[event]).await?;
-        work.commit().await?;
+        work.commit_with(&[event]).await?;
         Ok(())
     }
 }

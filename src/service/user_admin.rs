@@ -151,9 +151,8 @@ impl AdminUserService {
             AuditAction::UserUpdated
         };
         let event = caller.event(action, Outcome::Success, Target::new(TargetKind::User, id));
-        work.record(user_changes(event, &before, &after).as_slice())
+        work.commit_with(user_changes(event, &before, &after).as_slice())
             .await?;
-        work.commit().await?;
         self.auth.identity_changed(IdentityChange::User(id));
         Ok(after)
     }

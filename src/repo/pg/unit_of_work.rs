@@ -1,8 +1,8 @@
 //! The unit of work: one PostgreSQL transaction on a pooled connection, opened by a service
 //! for one write. The service locks, reads and changes rows through repository functions
 //! that take [`UnitOfWork::conn`], records the write's audit events with
-//! [`UnitOfWork::record`] and ends with [`UnitOfWork::commit`]; the events are relayed if
-//! and only if that commit succeeds.
+//! [`UnitOfWork::record`] and ends with [`UnitOfWork::commit`] (or both at once,
+//! [`UnitOfWork::commit_with`]); the events are relayed if and only if that commit succeeds.
 //!
 //! A unit of work dropped without a commit (an early `return` or `?`, a refusal, a request
 //! cancelled mid-way) is rolled back: like sqlx's `Transaction`, the rollback runs off the
@@ -37,6 +37,12 @@ impl UnitOfWork {
     /// Appends the write's audit events to the outbox, in this transaction.
     pub async fn record(&mut self, events: &[AuditEvent]) -> Result<(), DbError> {
         PgOutbox.append_all(self.conn(), events).await
+    }
+
+    /// Records the write's audit events and commits: the usual last step of a write.
+    pub async fn commit_with(mut self, events: &[AuditEvent]) -> Result<(), DbError> {
+        self.record(events).await?;
+        self.commit().await
     }
 
     /// Commits everything done through this unit of work.

@@ -66,8 +66,7 @@ impl AuthService {
             self.users
                 .assign_role(work.conn(), user.id, ADMIN_ROLE)
                 .await?;
-            work.record(&[event]).await?;
-            work.commit().await?;
+            work.commit_with(&[event]).await?;
             return Ok(Provisioned::Promoted(user.id));
         }
         let id = Uuid::now_v7();
@@ -95,8 +94,7 @@ impl AuthService {
         self.users
             .assign_role(work.conn(), user.id, ADMIN_ROLE)
             .await?;
-        work.record(&[event]).await?;
-        work.commit().await?;
+        work.commit_with(&[event]).await?;
         Ok(Provisioned::Created(id))
     }
 }

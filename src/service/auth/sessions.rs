@@ -11,7 +11,7 @@ use super::{AuthService, TokenPair};
 use crate::domain::audit::{AuditAction, AuditEvent, Outcome, Target, TargetKind};
 use crate::domain::identity::{IdentityChange, PresentedRefreshToken};
 use crate::repo::pg::UnitOfWork;
-use crate::repo::pg::refresh_tokens::NewRefreshToken;
+use crate::repo::pg::refresh_tokens::{NewRefreshToken, PresentedToken};
 use crate::service::caller::RequestMeta;
 use crate::service::error::{ServiceError, ServiceResult};
 use crate::service::tokens::{hash_refresh_token, new_refresh_token};
@@ -40,8 +40,7 @@ impl AuthService {
             .record_login(work.conn(), user_id, upgraded_hash)
             .await?;
         self.tokens.issue(work.conn(), &token).await?;
-        work.record(events).await?;
-        work.commit().await?;
+        work.commit_with(events).await?;
         let access = self.access_tokens.issue(user_id, token.family_id)?;
         Ok(TokenPair {
             access_token: access.token,
@@ -63,13 +62,7 @@ impl AuthService {
         meta: &RequestMeta,
     ) -> ServiceResult<TokenPair> {
         let mut work = UnitOfWork::begin(&self.pool).await?;
-        let token = self
-            .tokens
-            .lock_presented(work.conn(), &hash_refresh_token(presented.expose()))
-            .await?
-            .filter(|token| token.revoked_at.is_none())
-            .ok_or(ServiceError::Unauthorized(INVALID_REFRESH_TOKEN))?;
-        let (user_active, email) = self.users.status(work.conn(), token.user_id).await?;
+        let (token, user_active, email) = self.unrevoked(&mut work, presented).await?;
         if token.used_at.is_some() {
             self.tokens
                 .revoke_family(work.conn(), token.family_id)
@@ -81,8 +74,7 @@ impl AuthService {
                 Target::new(TargetKind::User, token.user_id),
             )
             .with_request_id(meta.request_id.clone());
-            work.record(&[reused]).await?;
-            work.commit().await?;
+            work.commit_with(&[reused]).await?;
             tracing::warn!(user_id = %token.user_id, "refresh token reuse detected; token family revoked");
             // The family's access tokens end here at once (elsewhere on notification).
             self.identity_changed(IdentityChange::User(token.user_id));
@@ -118,13 +110,7 @@ impl AuthService {
         meta: &RequestMeta,
     ) -> ServiceResult<()> {
         let mut work = UnitOfWork::begin(&self.pool).await?;
-        let token = self
-            .tokens
-            .lock_presented(work.conn(), &hash_refresh_token(presented.expose()))
-            .await?
-            .filter(|token| token.revoked_at.is_none())
-            .ok_or(ServiceError::Unauthorized(INVALID_REFRESH_TOKEN))?;
-        let (_, email) = self.users.status(work.conn(), token.user_id).await?;
+        let (token, _, email) = self.unrevoked(&mut work, presented).await?;
         self.tokens
             .revoke_family(work.conn(), token.family_id)
             .await?;
@@ -135,10 +121,26 @@ impl AuthService {
             Target::new(TargetKind::User, token.user_id),
         )
         .with_request_id(meta.request_id.clone());
-        work.record(&[event]).await?;
-        work.commit().await?;
+        work.commit_with(&[event]).await?;
         // The session's access tokens end here at once (elsewhere on notification).
         self.identity_changed(IdentityChange::User(token.user_id));
         Ok(())
+    }
+
+    /// The presented token, locked, unless it is unknown or revoked (401), with whether its
+    /// owner is active and the owner's email.
+    async fn unrevoked(
+        &self,
+        work: &mut UnitOfWork,
+        presented: &PresentedRefreshToken,
+    ) -> ServiceResult<(PresentedToken, bool, String)> {
+        let token = self
+            .tokens
+            .lock_presented(work.conn(), &hash_refresh_token(presented.expose()))
+            .await?
+            .filter(|token| token.revoked_at.is_none())
+            .ok_or(ServiceError::Unauthorized(INVALID_REFRESH_TOKEN))?;
+        let (active, email) = self.users.status(work.conn(), token.user_id).await?;
+        Ok((token, active, email))
     }
 }
