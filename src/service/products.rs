@@ -241,9 +241,7 @@ impl ProductService {
         work.commit_with(&[event]).await?;
         Ok(adjusted)
     }
-}
 
-impl ProductService {
     /// 422 unless `supplier` (when given) is live; it then stays so until `work` ends.
     async fn require_live_supplier(
         &self,

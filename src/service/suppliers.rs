@@ -142,19 +142,24 @@ impl SupplierService {
             .await?
             .ok_or(ServiceError::NotFound("supplier"))?;
         ServiceError::unless_version(expected.as_ref(), "supplier", before.version)?;
+        // Only what differs from the locked row: no new version when nothing changes.
         let changes = SupplierChanges {
-            name: update.name.map(SupplierName::into_inner),
+            name: update
+                .name
+                .map(SupplierName::into_inner)
+                .filter(|v| *v != before.name),
             contact_email: update
                 .contact_email
-                .map(|e| e.map(|e| e.as_str().to_owned())),
-            phone: update.phone.map(|p| p.map(SupplierPhone::into_inner)),
-            notes: update.notes.map(|n| n.and_then(SupplierNotes::into_option)),
-        };
-        let changes = SupplierChanges {
-            name: changes.name.filter(|v| *v != before.name),
-            contact_email: changes.contact_email.filter(|v| *v != before.contact_email),
-            phone: changes.phone.filter(|v| *v != before.phone),
-            notes: changes.notes.filter(|v| *v != before.notes),
+                .map(|e| e.map(|e| e.as_str().to_owned()))
+                .filter(|v| *v != before.contact_email),
+            phone: update
+                .phone
+                .map(|p| p.map(SupplierPhone::into_inner))
+                .filter(|v| *v != before.phone),
+            notes: update
+                .notes
+                .map(|n| n.and_then(SupplierNotes::into_option))
+                .filter(|v| *v != before.notes),
         };
         if changes == SupplierChanges::default() {
             return Ok(before);
