@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use poem_openapi::param::Query;
-use poem_openapi::{Enum, Object, OpenApi};
+use poem_openapi::{Object, OpenApi};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -11,30 +11,10 @@ use super::permitted::{Permitted, permission};
 use crate::domain::analytics::{
     ActiveUsers, Bucket, DEFAULT_TOP_PRODUCTS, EventCount, ProductViews,
 };
-use crate::http::json::{Json, rfc3339};
+use crate::domain::value::rfc3339;
+use crate::http::json::Json;
 use crate::http::problem::ApiError;
 use crate::service::analytics::AnalyticsService;
-
-/// The width of a bucket: whole UTC hours or whole UTC days (from midnight).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[oai(rename_all = "lowercase")]
-pub enum AnalyticsBucket {
-    Hour,
-    Day,
-}
-
-impl From<AnalyticsBucket> for Bucket {
-    fn from(bucket: AnalyticsBucket) -> Self {
-        match bucket {
-            AnalyticsBucket::Hour => Bucket::Hour,
-            AnalyticsBucket::Day => Bucket::Day,
-        }
-    }
-}
-
-fn default_bucket() -> AnalyticsBucket {
-    AnalyticsBucket::Hour
-}
 
 fn default_top_limit() -> u32 {
     DEFAULT_TOP_PRODUCTS
@@ -134,8 +114,8 @@ impl AnalyticsApi {
         /// End of the window, exclusive (RFC 3339); after `from`, by at most 92 days.
         to: Query<DateTime<Utc>>,
         /// Bucket width: `hour` (default) or `day`, in UTC.
-        #[oai(default = "default_bucket")]
-        bucket: Query<AnalyticsBucket>,
+        #[oai(default)]
+        bucket: Query<Bucket>,
         /// Only events of this type: a lowercase letter, then up to 63 of `a-z`, `0-9`,
         /// `_` and `.`.
         #[oai(validator(max_length = 64, pattern = "^[a-z][a-z0-9_.]{0,63}$"))]
@@ -143,13 +123,7 @@ impl AnalyticsApi {
     ) -> Result<Json<EventCounts>, ApiError> {
         let counts = self
             .analytics
-            .event_counts(
-                &auth.0,
-                from.0,
-                to.0,
-                bucket.0.into(),
-                event_type.as_deref(),
-            )
+            .event_counts(&auth.0, from.0, to.0, bucket.0, event_type.as_deref())
             .await?;
         Ok(Json(EventCounts {
             buckets: counts.into_iter().map(Into::into).collect(),
@@ -211,12 +185,12 @@ impl AnalyticsApi {
         /// End of the window, exclusive (RFC 3339); after `from`, by at most 92 days.
         to: Query<DateTime<Utc>>,
         /// Bucket width: `hour` (default) or `day`, in UTC.
-        #[oai(default = "default_bucket")]
-        bucket: Query<AnalyticsBucket>,
+        #[oai(default)]
+        bucket: Query<Bucket>,
     ) -> Result<Json<ActiveUsersCounts>, ApiError> {
         let active = self
             .analytics
-            .active_users(&auth.0, from.0, to.0, bucket.0.into())
+            .active_users(&auth.0, from.0, to.0, bucket.0)
             .await?;
         Ok(Json(ActiveUsersCounts {
             buckets: active.into_iter().map(Into::into).collect(),

@@ -10,44 +10,16 @@ use uuid::Uuid;
 
 use super::ApiTags;
 use super::permitted::{Permitted, permission};
+use crate::domain::audit::Outcome;
 use crate::domain::audit_query::{AuditFilterInput, DEFAULT_PAGE_SIZE};
 use crate::http::json::Json;
 use crate::http::problem::ApiError;
 use crate::service::audit::AuditService;
 use export::{ExportFormat, ExportResponse};
-use views::{AuditEventPage, AuditEventView, AuditOutcome};
+use views::{AuditEventPage, AuditEventView};
 
 pub fn default_limit() -> u32 {
     DEFAULT_PAGE_SIZE
-}
-
-fn default_format() -> ExportFormat {
-    ExportFormat::Ndjson
-}
-
-/// The filters both the list and the export take, as parsed by poem-openapi.
-struct Filters {
-    actor_id: Option<Uuid>,
-    action: Option<String>,
-    target_type: Option<String>,
-    target_id: Option<String>,
-    outcome: Option<AuditOutcome>,
-    from: Option<DateTime<Utc>>,
-    to: Option<DateTime<Utc>>,
-}
-
-impl From<Filters> for AuditFilterInput {
-    fn from(f: Filters) -> Self {
-        Self {
-            actor_id: f.actor_id,
-            action: f.action,
-            target_type: f.target_type,
-            target_id: f.target_id,
-            outcome: f.outcome.map(Into::into),
-            from: f.from,
-            to: f.to,
-        }
-    }
 }
 
 pub struct AuditApi {
@@ -84,7 +56,7 @@ impl AuditApi {
         #[oai(validator(min_length = 1, max_length = 128))]
         target_id: Query<Option<String>>,
         /// `success`, `denied` or `failure`.
-        outcome: Query<Option<AuditOutcome>>,
+        outcome: Query<Option<Outcome>>,
         /// Events at or after this instant (RFC 3339).
         from: Query<Option<DateTime<Utc>>>,
         /// Events at or before this instant (RFC 3339); must not precede `from`.
@@ -99,7 +71,7 @@ impl AuditApi {
         #[oai(validator(max_length = 128))]
         cursor: Query<Option<String>>,
     ) -> Result<Json<AuditEventPage>, ApiError> {
-        let filters = Filters {
+        let filters = AuditFilterInput {
             actor_id: actor_id.0,
             action: action.0,
             target_type: target_type.0,
@@ -110,7 +82,7 @@ impl AuditApi {
         };
         let page = self
             .audit
-            .list(&auth.0, filters.into(), limit.0, cursor.0.as_deref())
+            .list(&auth.0, filters, limit.0, cursor.0.as_deref())
             .await?;
         Ok(Json(page.into()))
     }
@@ -133,7 +105,7 @@ impl AuditApi {
         &self,
         auth: Permitted<permission::AuditRead>,
         /// `ndjson` (default) or `csv`.
-        #[oai(default = "default_format")]
+        #[oai(default)]
         format: Query<ExportFormat>,
         /// Only events by this user (`actor.user_id`).
         actor_id: Query<Option<Uuid>>,
@@ -147,7 +119,7 @@ impl AuditApi {
         #[oai(validator(min_length = 1, max_length = 128))]
         target_id: Query<Option<String>>,
         /// `success`, `denied` or `failure`.
-        outcome: Query<Option<AuditOutcome>>,
+        outcome: Query<Option<Outcome>>,
         /// Events at or after this instant (RFC 3339).
         from: Query<Option<DateTime<Utc>>>,
         /// Events at or before this instant (RFC 3339); must not precede `from`.
@@ -157,7 +129,7 @@ impl AuditApi {
         #[oai(validator(minimum(value = "1"), maximum(value = "1000000")))]
         limit: Query<Option<u32>>,
     ) -> Result<ExportResponse, ApiError> {
-        let filters = Filters {
+        let filters = AuditFilterInput {
             actor_id: actor_id.0,
             action: action.0,
             target_type: target_type.0,
@@ -166,7 +138,7 @@ impl AuditApi {
             from: from.0,
             to: to.0,
         };
-        let events = self.audit.export(&auth.0, filters.into(), limit.0).await?;
+        let events = self.audit.export(&auth.0, filters, limit.0).await?;
         Ok(ExportResponse::new(format.0, events))
     }
 

@@ -1,37 +1,13 @@
 //! Wire shapes of the catalogue: categories and products, alone and in pages.
 
 use chrono::{DateTime, Utc};
-use poem_openapi::{Enum, Object};
+use poem_openapi::Object;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::domain::catalog::ProductSort;
-use crate::domain::catalog::{CategoryRecord, ProductRecord};
+use crate::domain::catalog::ProductRecord;
 use crate::domain::money::two_places;
-use crate::http::json::rfc3339;
-
-#[derive(Debug, Object, Serialize)]
-pub struct CategoryView {
-    pub id: Uuid,
-    pub name: String,
-    pub description: Option<String>,
-    #[serde(serialize_with = "rfc3339")]
-    pub created_at: DateTime<Utc>,
-    #[serde(serialize_with = "rfc3339")]
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<CategoryRecord> for CategoryView {
-    fn from(category: CategoryRecord) -> Self {
-        Self {
-            id: category.id,
-            name: category.name,
-            description: category.description,
-            created_at: category.created_at,
-            updated_at: category.updated_at,
-        }
-    }
-}
+use crate::domain::value::rfc3339;
 
 /// A live product. Deleted products are never shown (404), so `is_active` is always true
 /// here; it exists for clients that keep copies.
@@ -77,36 +53,6 @@ impl From<ProductRecord> for ProductView {
     }
 }
 
-/// A list order; `-` means descending. Ties are broken by id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-pub enum ProductSortParam {
-    #[oai(rename = "name")]
-    Name,
-    #[oai(rename = "-name")]
-    NameDesc,
-    #[oai(rename = "price")]
-    Price,
-    #[oai(rename = "-price")]
-    PriceDesc,
-    #[oai(rename = "created_at")]
-    CreatedAt,
-    #[oai(rename = "-created_at")]
-    CreatedAtDesc,
-}
-
-impl From<ProductSortParam> for ProductSort {
-    fn from(sort: ProductSortParam) -> Self {
-        match sort {
-            ProductSortParam::Name => Self::NameAsc,
-            ProductSortParam::NameDesc => Self::NameDesc,
-            ProductSortParam::Price => Self::PriceAsc,
-            ProductSortParam::PriceDesc => Self::PriceDesc,
-            ProductSortParam::CreatedAt => Self::CreatedAtAsc,
-            ProductSortParam::CreatedAtDesc => Self::CreatedAtDesc,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use poem_openapi::types::ToJSON;
@@ -144,7 +90,7 @@ mod tests {
             limit: 20,
         };
         assert_eq!(Some(serde_json::to_value(&page).unwrap()), page.to_json());
-        let category = CategoryView {
+        let category = crate::domain::catalog::CategoryRecord {
             id: Uuid::now_v7(),
             name: "Tools".into(),
             description: None,

@@ -6,10 +6,9 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::ApiTags;
-use super::catalog_views::CategoryView;
 use super::permitted::{Permitted, permission};
 use super::views::{Page, page};
-use crate::domain::catalog::{CategoryDescription, CategoryName};
+use crate::domain::catalog::{CategoryDescription, CategoryName, CategoryRecord};
 use crate::http::json::Json as SerdeJson;
 use crate::http::json_body::Body;
 use crate::http::paging::Paging;
@@ -46,7 +45,10 @@ pub struct UpdateCategoryRequest {
 pub enum CreateCategoryResponse {
     /// Created at `Location`.
     #[oai(status = 201)]
-    Created(SerdeJson<CategoryView>, #[oai(header = "Location")] String),
+    Created(
+        SerdeJson<CategoryRecord>,
+        #[oai(header = "Location")] String,
+    ),
 }
 
 #[derive(ApiResponse)]
@@ -70,7 +72,7 @@ impl CategoriesApi {
         &self,
         auth: Permitted<permission::ProductsRead>,
         paging: Paging,
-    ) -> Result<SerdeJson<Page<CategoryView>>, ApiError> {
+    ) -> Result<SerdeJson<Page<CategoryRecord>>, ApiError> {
         let page = page(paging);
         let found = self.categories.list(&auth.0, page).await?;
         Ok(SerdeJson(Page::of(found, page)))
@@ -97,7 +99,7 @@ impl CategoriesApi {
         let category = self.categories.create(&auth.0, input).await?;
         let location = format!("/api/v1/categories/{}", category.id);
         Ok(CreateCategoryResponse::Created(
-            SerdeJson(category.into()),
+            SerdeJson(category),
             location,
         ))
     }
@@ -115,8 +117,8 @@ impl CategoriesApi {
         auth: Permitted<permission::ProductsRead>,
         /// The category's id.
         id: Path<Uuid>,
-    ) -> Result<SerdeJson<CategoryView>, ApiError> {
-        Ok(SerdeJson(self.categories.get(&auth.0, id.0).await?.into()))
+    ) -> Result<SerdeJson<CategoryRecord>, ApiError> {
+        Ok(SerdeJson(self.categories.get(&auth.0, id.0).await?))
     }
 
     /// Rename a category or change its description.
@@ -134,13 +136,13 @@ impl CategoriesApi {
         /// The category's id.
         id: Path<Uuid>,
         body: Body<UpdateCategoryRequest>,
-    ) -> Result<SerdeJson<CategoryView>, ApiError> {
+    ) -> Result<SerdeJson<CategoryRecord>, ApiError> {
         let update = CategoryUpdate {
             name: body.0.name.into(),
             description: body.0.description.into_maybe_undefined().into(),
         };
         let category = self.categories.update(&auth.0, id.0, update).await?;
-        Ok(SerdeJson(category.into()))
+        Ok(SerdeJson(category))
     }
 
     /// Delete a category.

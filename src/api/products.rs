@@ -6,7 +6,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::ApiTags;
-use super::catalog_views::{ProductSortParam, ProductView};
+use super::catalog_views::ProductView;
 use super::money::{PriceInput, PriceParam};
 use super::permitted::{Permitted, permission};
 use super::views::{Page, page};
@@ -144,7 +144,7 @@ impl ProductsApi {
         /// Stock above zero (`true`) or none (`false`).
         in_stock: Query<Option<bool>>,
         /// Order (default `name`); ties are broken by id.
-        sort: Query<Option<ProductSortParam>>,
+        sort: Query<Option<ProductSort>>,
         paging: Paging,
     ) -> Result<SerdeJson<Page<ProductView>>, ApiError> {
         let query = ProductQuery {
@@ -154,7 +154,7 @@ impl ProductsApi {
             min_price: min_price.0.map(|p| p.0),
             max_price: max_price.0.map(|p| p.0),
             in_stock: in_stock.0,
-            sort: sort.0.map_or(ProductSort::default(), Into::into),
+            sort: sort.0.unwrap_or_default(),
         };
         let page = page(paging);
         let found = self.products.list(&auth.0, query, page).await?;

@@ -1,9 +1,8 @@
 //! `/api/v1/suppliers` and `/api/v1/suppliers/{id}`.
 
-use chrono::{DateTime, Utc};
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use uuid::Uuid;
 
 use super::ApiTags;
@@ -12,47 +11,13 @@ use super::views::{Page, page};
 use crate::domain::catalog::{SupplierName, SupplierNotes, SupplierPhone, SupplierRecord};
 use crate::domain::identity::Email;
 use crate::domain::text::SearchTerm;
-use crate::http::json::{Json as SerdeJson, rfc3339};
+use crate::http::json::Json as SerdeJson;
 use crate::http::json_body::Body;
 use crate::http::paging::Paging;
 use crate::http::problem::ApiError;
 use crate::http::settable::{Clearable, Settable};
 use crate::http::versioning;
 use crate::service::suppliers::{NewSupplierInput, SupplierQuery, SupplierService, SupplierUpdate};
-
-/// A supplier the shop buys from.
-#[derive(Debug, Object, Serialize)]
-pub struct SupplierView {
-    pub id: Uuid,
-    pub name: String,
-    pub contact_email: Option<String>,
-    pub phone: Option<String>,
-    pub notes: Option<String>,
-    /// `false` once deleted (only lists asking for `is_active=false` show those).
-    pub is_active: bool,
-    /// Bumped by every change; the `ETag` of single-supplier responses is `"<version>"`.
-    pub version: i64,
-    #[serde(serialize_with = "rfc3339")]
-    pub created_at: DateTime<Utc>,
-    #[serde(serialize_with = "rfc3339")]
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<SupplierRecord> for SupplierView {
-    fn from(supplier: SupplierRecord) -> Self {
-        Self {
-            id: supplier.id,
-            name: supplier.name,
-            contact_email: supplier.contact_email,
-            phone: supplier.phone,
-            notes: supplier.notes,
-            is_active: supplier.is_active,
-            version: supplier.version,
-            created_at: supplier.created_at,
-            updated_at: supplier.updated_at,
-        }
-    }
-}
 
 #[derive(Debug, Object, Deserialize)]
 #[oai(deny_unknown_fields)]
@@ -90,7 +55,7 @@ pub struct UpdateSupplierRequest {
 pub enum SupplierResponse {
     /// The supplier; `ETag` is its version.
     #[oai(status = 200)]
-    Ok(SerdeJson<SupplierView>, #[oai(header = "ETag")] String),
+    Ok(SerdeJson<SupplierRecord>, #[oai(header = "ETag")] String),
 }
 
 #[derive(ApiResponse)]
@@ -98,7 +63,7 @@ pub enum CreateSupplierResponse {
     /// Created at `Location`; `ETag` is its version.
     #[oai(status = 201)]
     Created(
-        SerdeJson<SupplierView>,
+        SerdeJson<SupplierRecord>,
         #[oai(header = "Location")] String,
         #[oai(header = "ETag")] String,
     ),
@@ -113,7 +78,7 @@ pub enum DeleteSupplierResponse {
 
 fn one(supplier: SupplierRecord) -> SupplierResponse {
     let tag = versioning::etag(supplier.version);
-    SupplierResponse::Ok(SerdeJson(supplier.into()), tag)
+    SupplierResponse::Ok(SerdeJson(supplier), tag)
 }
 
 pub struct SuppliersApi {
@@ -135,7 +100,7 @@ impl SuppliersApi {
         /// `true` (the default): live suppliers; `false`: the deleted ones.
         is_active: Query<Option<bool>>,
         paging: Paging,
-    ) -> Result<SerdeJson<Page<SupplierView>>, ApiError> {
+    ) -> Result<SerdeJson<Page<SupplierRecord>>, ApiError> {
         let query = SupplierQuery {
             q: q.0.and_then(SearchTerm::into_option),
             is_active: is_active.0,
@@ -166,7 +131,7 @@ impl SuppliersApi {
         let location = format!("/api/v1/suppliers/{}", supplier.id);
         let tag = versioning::etag(supplier.version);
         Ok(CreateSupplierResponse::Created(
-            SerdeJson(supplier.into()),
+            SerdeJson(supplier),
             location,
             tag,
         ))

@@ -7,7 +7,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::domain::identity::{PermissionRecord, RoleRecord, UserRecord};
-use crate::http::json::{rfc3339, rfc3339_or_null};
+use crate::domain::value::{rfc3339, rfc3339_or_null};
 use crate::http::paging::Paging;
 use crate::service::admin::{PageRequest, Paged};
 

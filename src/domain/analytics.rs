@@ -64,21 +64,14 @@ fn ceil_to_millis(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(millis.saturating_add(1)).unwrap_or(floored)
 }
 
-/// The width of a time bucket; buckets start on whole UTC hours or UTC midnights.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Bucket {
-    #[default]
-    Hour,
-    Day,
-}
-
-impl Bucket {
-    /// The unit name `$dateTrunc` takes.
-    pub fn unit(self) -> &'static str {
-        match self {
-            Bucket::Hour => "hour",
-            Bucket::Day => "day",
-        }
+crate::choices! {
+    /// The width of a time bucket; buckets start on whole UTC hours or UTC midnights. Its
+    /// name is the unit `$dateTrunc` takes.
+    #[derive(Default)]
+    pub enum Bucket as "AnalyticsBucket", "The width of a bucket: whole UTC hours (hour) or whole UTC days from midnight (day)." {
+        #[default]
+        Hour => "hour",
+        Day => "day",
     }
 }
 
@@ -223,6 +216,9 @@ mod tests {
         assert_eq!(TopLimit::parse(100).unwrap().get(), 100);
         assert!(TopLimit::parse(0).is_err() && TopLimit::parse(101).is_err());
         assert_eq!(Bucket::default(), Bucket::Hour);
-        assert_eq!((Bucket::Hour.unit(), Bucket::Day.unit()), ("hour", "day"));
+        assert_eq!(
+            (Bucket::Hour.as_str(), Bucket::Day.as_str()),
+            ("hour", "day")
+        );
     }
 }

@@ -9,30 +9,12 @@ use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Success,
-    Denied,
-    Failure,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Success => "success",
-            Outcome::Denied => "denied",
-            Outcome::Failure => "failure",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "success" => Some(Outcome::Success),
-            "denied" => Some(Outcome::Denied),
-            "failure" => Some(Outcome::Failure),
-            _ => None,
-        }
+crate::choices! {
+    /// What became of an attempt.
+    pub enum Outcome as "AuditOutcome", "What became of the attempt: success (it took place), denied (refused by a permission or security check; every 403 is `access.denied`) or failure (attempted and failed, e.g. a wrong password)." {
+        Success => "success",
+        Denied => "denied",
+        Failure => "failure",
     }
 }
 
@@ -318,8 +300,11 @@ mod tests {
 
     #[test]
     fn outcome_parses_only_known_values() {
-        assert_eq!(Outcome::parse("denied"), Some(Outcome::Denied));
-        assert_eq!(Outcome::parse("DENIED"), None);
-        assert_eq!(Outcome::parse("$ne"), None);
+        assert_eq!(Outcome::parse("denied"), Ok(Outcome::Denied));
+        assert_eq!(
+            Outcome::parse("DENIED").unwrap_err().rule(),
+            "must be one of: success, denied, failure"
+        );
+        assert!(Outcome::parse("$ne").is_err());
     }
 }

@@ -6,11 +6,13 @@ use diesel::Queryable;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use poem_openapi::Object;
 use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
+use serde::Serialize;
 
 use super::identity::Invalid;
 use super::text::{Line, Text};
-use super::value::{integer_schema, string_schema};
+use super::value::{integer_schema, rfc3339, string_schema};
 
 /// The largest stock quantity or adjustment accepted; far below `bigint`, so sums of
 /// accepted values never overflow.
@@ -130,53 +132,17 @@ crate::integer_value!(StockDelta, "stock_delta", {
     }
 });
 
-/// The orders `GET /products` offers; ties are broken by id so pages never overlap.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum ProductSort {
-    #[default]
-    NameAsc,
-    NameDesc,
-    PriceAsc,
-    PriceDesc,
-    CreatedAtAsc,
-    CreatedAtDesc,
-}
-
-impl ProductSort {
-    pub const NAMES: [&'static str; 6] = [
-        "name",
-        "-name",
-        "price",
-        "-price",
-        "created_at",
-        "-created_at",
-    ];
-
-    pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        Ok(match raw {
-            "name" => Self::NameAsc,
-            "-name" => Self::NameDesc,
-            "price" => Self::PriceAsc,
-            "-price" => Self::PriceDesc,
-            "created_at" => Self::CreatedAtAsc,
-            "-created_at" => Self::CreatedAtDesc,
-            _ => {
-                return Err(Invalid::new(
-                    "must be one of name, -name, price, -price, created_at, -created_at",
-                ));
-            }
-        })
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::NameAsc => "name",
-            Self::NameDesc => "-name",
-            Self::PriceAsc => "price",
-            Self::PriceDesc => "-price",
-            Self::CreatedAtAsc => "created_at",
-            Self::CreatedAtDesc => "-created_at",
-        }
+crate::choices! {
+    /// The orders `GET /products` offers; ties are broken by id so pages never overlap.
+    #[derive(Default)]
+    pub enum ProductSort as "ProductSort", "A list order; `-` means descending. Ties are broken by id." {
+        #[default]
+        NameAsc => "name",
+        NameDesc => "-name",
+        PriceAsc => "price",
+        PriceDesc => "-price",
+        CreatedAtAsc => "created_at",
+        CreatedAtDesc => "-created_at",
     }
 }
 
@@ -196,7 +162,7 @@ mod tests {
 
     #[test]
     fn sort_names_round_trip() {
-        for name in ProductSort::NAMES {
+        for &name in ProductSort::NAMES {
             assert_eq!(ProductSort::parse(name).unwrap().as_str(), name);
         }
         assert!(ProductSort::parse("stock").is_err());
@@ -220,12 +186,15 @@ mod tests {
 }
 
 /// A category as it is stored and shown. Fields in the repository's column order.
-#[derive(Debug, Clone, PartialEq, Queryable)]
+#[derive(Debug, Clone, PartialEq, Queryable, Object, Serialize)]
+#[oai(rename = "CategoryView")]
 pub struct CategoryRecord {
     pub id: Uuid,
     pub name: String,
     pub description: Option<String>,
+    #[serde(serialize_with = "rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "rfc3339")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -255,17 +224,22 @@ pub type SupplierPhone = super::text::Line<1, 50>;
 /// Notes on a supplier: free text of at most 2000 characters.
 pub type SupplierNotes = super::text::Text<2000>;
 
-/// A supplier as it is stored and shown (live rows, unless a list asks for deleted ones).
-/// Fields in the repository's column order.
-#[derive(Debug, Clone, PartialEq, Queryable)]
+/// A supplier the shop buys from, as it is stored and shown (live rows, unless a list asks
+/// for deleted ones). Fields in the repository's column order.
+#[derive(Debug, Clone, PartialEq, Queryable, Object, Serialize)]
+#[oai(rename = "SupplierView")]
 pub struct SupplierRecord {
     pub id: Uuid,
     pub name: String,
     pub contact_email: Option<String>,
     pub phone: Option<String>,
     pub notes: Option<String>,
+    /// `false` once deleted (only lists asking for `is_active=false` show those).
     pub is_active: bool,
+    /// Bumped by every change; the `ETag` of single-supplier responses is `"<version>"`.
     pub version: i64,
+    #[serde(serialize_with = "rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "rfc3339")]
     pub updated_at: DateTime<Utc>,
 }

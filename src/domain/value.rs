@@ -148,6 +148,63 @@ macro_rules! integer_value {
     };
 }
 
+/// Declares an enum of named choices: `parse` admits exactly the names and, refusing,
+/// lists them all; the schema lists them too, and [`string_value!`] does the rest. Outer
+/// attributes (a doc comment, `#[derive(Default)]`) and variant attributes pass through.
+#[macro_export]
+macro_rules! choices {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $ty:ident as $schema_name:literal, $description:literal {
+            $($(#[$variant_meta:meta])* $variant:ident => $name:literal),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        $vis enum $ty {
+            $($(#[$variant_meta])* $variant),+
+        }
+
+        impl $ty {
+            /// Every choice's name, in declaration order.
+            pub const NAMES: &'static [&'static str] = &[$($name),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $name),+
+                }
+            }
+
+            pub fn parse(raw: &str) -> Result<Self, $crate::domain::value::Invalid> {
+                match raw {
+                    $($name => Ok(Self::$variant),)+
+                    _ => Err($crate::domain::value::Invalid::new(format!(
+                        "must be one of: {}",
+                        Self::NAMES.join(", ")
+                    ))),
+                }
+            }
+        }
+
+        $crate::string_value!($ty, $schema_name, $crate::domain::value::choice_schema($description, $ty::NAMES));
+    };
+}
+
+/// A string schema admitting exactly `names`.
+pub fn choice_schema(
+    description: &'static str,
+    names: &[&str],
+) -> poem_openapi::registry::MetaSchema {
+    poem_openapi::registry::MetaSchema {
+        description: Some(description),
+        enum_items: names
+            .iter()
+            .map(|name| serde_json::Value::from(*name))
+            .collect(),
+        ..poem_openapi::registry::MetaSchema::new("string")
+    }
+}
+
 /// An integer schema of `minimum..=maximum`, described in words.
 pub fn integer_schema(
     description: &'static str,
@@ -250,6 +307,25 @@ pub fn string_schema(
         max_length,
         pattern: pattern.map(str::to_owned),
         ..poem_openapi::registry::MetaSchema::new("string")
+    }
+}
+
+/// Date-times as poem-openapi writes them (`to_rfc3339`), so both paths agree.
+pub fn rfc3339<S: serde::Serializer>(
+    at: &chrono::DateTime<chrono::Utc>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&at.to_rfc3339())
+}
+
+/// As [`rfc3339`], for a date-time that may be absent (`null`).
+pub fn rfc3339_or_null<S: serde::Serializer>(
+    at: &Option<chrono::DateTime<chrono::Utc>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match at {
+        Some(at) => rfc3339(at, serializer),
+        None => serializer.serialize_none(),
     }
 }
 

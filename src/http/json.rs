@@ -62,22 +62,3 @@ impl<T: Type + Serialize + Send> ApiResponse for Json<T> {
         T::register(registry);
     }
 }
-
-/// Date-times as poem-openapi writes them (`to_rfc3339`), so both paths agree.
-pub fn rfc3339<S: serde::Serializer>(
-    at: &chrono::DateTime<chrono::Utc>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(&at.to_rfc3339())
-}
-
-/// As [`rfc3339`], for a date-time that may be absent (`null`).
-pub fn rfc3339_or_null<S: serde::Serializer>(
-    at: &Option<chrono::DateTime<chrono::Utc>>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    match at {
-        Some(at) => rfc3339(at, serializer),
-        None => serializer.serialize_none(),
-    }
-}

@@ -63,10 +63,7 @@ impl CategoryService {
         self.auth
             .authorize(caller, Permission::ProductsRead, "get_category")
             .await?;
-        self.categories
-            .find(&self.pool, id)
-            .await?
-            .ok_or(ServiceError::NotFound("category"))
+        Ok(self.categories.find(&self.pool, id).await?)
     }
 
     /// Creates a category, recorded as `category.created`.
@@ -106,11 +103,7 @@ impl CategoryService {
             .description
             .map(|d| d.and_then(CategoryDescription::into_option));
         let mut work = UnitOfWork::begin(&self.pool).await?;
-        let before = self
-            .categories
-            .lock(work.conn(), id)
-            .await?
-            .ok_or(ServiceError::NotFound("category"))?;
+        let before = self.categories.lock(work.conn(), id).await?;
         let changes = CategoryChanges {
             name: name.filter(|n| *n != before.name),
             description: description.filter(|d| *d != before.description),
@@ -130,11 +123,7 @@ impl CategoryService {
             .authorize(caller, Permission::CategoriesWrite, "delete_category")
             .await?;
         let mut work = UnitOfWork::begin(&self.pool).await?;
-        let category = self
-            .categories
-            .lock(work.conn(), id)
-            .await?
-            .ok_or(ServiceError::NotFound("category"))?;
+        let category = self.categories.lock(work.conn(), id).await?;
         if self.categories.in_use(work.conn(), id).await? {
             return Err(ServiceError::Conflict(
                 "Products still use this category; move or delete them first.".to_owned(),

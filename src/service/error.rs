@@ -122,6 +122,9 @@ const CONSTRAINTS: &[(&str, Meaning)] = &[
 
 impl From<DbError> for ServiceError {
     fn from(err: DbError) -> Self {
+        if let DbError::Missing(what) = err {
+            return ServiceError::NotFound(what);
+        }
         let meaning = err.violated_constraint().and_then(|name| {
             CONSTRAINTS
                 .iter()

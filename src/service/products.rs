@@ -85,11 +85,7 @@ impl ProductService {
         self.auth
             .authorize(caller, Permission::ProductsRead, "get_product")
             .await?;
-        let product = self
-            .products
-            .find(&self.pool, id)
-            .await?
-            .ok_or(ServiceError::NotFound("product"))?;
+        let product = self.products.find(&self.pool, id).await?;
         self.activity.record(ActivityEvent::new(
             "product.viewed",
             Some(caller.id()),
@@ -174,11 +170,7 @@ impl ProductService {
             supplier_id: update.supplier_id,
         };
         let mut work = UnitOfWork::begin(&self.pool).await?;
-        let before = self
-            .products
-            .lock(work.conn(), id)
-            .await?
-            .ok_or(ServiceError::NotFound("product"))?;
+        let before = self.products.lock(work.conn(), id).await?;
         ServiceError::unless_version(expected.as_ref(), "product", before.version)?;
         let Some(changes) = effective_changes(changes, &before) else {
             return Ok(before);
@@ -197,11 +189,7 @@ impl ProductService {
             .authorize(caller, Permission::ProductsDelete, "delete_product")
             .await?;
         let mut work = UnitOfWork::begin(&self.pool).await?;
-        let deleted = self
-            .products
-            .soft_delete(work.conn(), id)
-            .await?
-            .ok_or(ServiceError::NotFound("product"))?;
+        let deleted = self.products.soft_delete(work.conn(), id).await?;
         work.commit_with(&[catalog_events::product_deleted(caller, &deleted)])
             .await?;
         Ok(())

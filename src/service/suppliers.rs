@@ -87,10 +87,7 @@ impl SupplierService {
         self.auth
             .authorize(caller, Permission::ProductsRead, "get_supplier")
             .await?;
-        self.suppliers
-            .find(&self.pool, id)
-            .await?
-            .ok_or(ServiceError::NotFound("supplier"))
+        Ok(self.suppliers.find(&self.pool, id).await?)
     }
 
     /// Creates a supplier, recorded as `supplier.created`.
@@ -136,11 +133,7 @@ impl SupplierService {
             .authorize(caller, Permission::SuppliersWrite, "update_supplier")
             .await?;
         let mut work = UnitOfWork::begin(&self.pool).await?;
-        let before = self
-            .suppliers
-            .lock(work.conn(), id)
-            .await?
-            .ok_or(ServiceError::NotFound("supplier"))?;
+        let before = self.suppliers.lock(work.conn(), id).await?;
         ServiceError::unless_version(expected.as_ref(), "supplier", before.version)?;
         // Only what differs from the locked row: no new version when nothing changes.
         let changes = SupplierChanges {
@@ -187,10 +180,7 @@ impl SupplierService {
             .authorize(caller, Permission::SuppliersWrite, "delete_supplier")
             .await?;
         let mut work = UnitOfWork::begin(&self.pool).await?;
-        self.suppliers
-            .lock(work.conn(), id)
-            .await?
-            .ok_or(ServiceError::NotFound("supplier"))?;
+        self.suppliers.lock(work.conn(), id).await?;
         if self.suppliers.in_use(work.conn(), id).await? {
             return Err(ServiceError::Conflict(
                 "Live products name this supplier; change or delete them first.".to_owned(),

@@ -6,11 +6,11 @@
 use futures::StreamExt;
 use poem::http::{StatusCode, header};
 use poem::{Body, IntoResponse, Response};
+use poem_openapi::ApiResponse;
 use poem_openapi::registry::{
     MetaHeader, MetaMediaType, MetaResponse, MetaResponses, MetaSchema, MetaSchemaRef, Registry,
 };
 use poem_openapi::types::ToJSON;
-use poem_openapi::{ApiResponse, Enum};
 
 use super::views::AuditEventView;
 use crate::domain::audit::AuditEvent;
@@ -35,13 +35,14 @@ pub const CSV_COLUMNS: [&str; 13] = [
     "metadata",
 ];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[oai(rename_all = "lowercase")]
-pub enum ExportFormat {
-    /// One JSON audit event per line (`application/x-ndjson`).
-    Ndjson,
-    /// RFC 4180 CSV with a header row (`text/csv; charset=utf-8`).
-    Csv,
+crate::choices! {
+    /// How an export is encoded.
+    #[derive(Default)]
+    pub enum ExportFormat as "ExportFormat", "ndjson: one JSON audit event per line (`application/x-ndjson`); csv: RFC 4180 CSV with a header row (`text/csv; charset=utf-8`)." {
+        #[default]
+        Ndjson => "ndjson",
+        Csv => "csv",
+    }
 }
 
 impl ExportFormat {
@@ -49,13 +50,6 @@ impl ExportFormat {
         match self {
             ExportFormat::Ndjson => "application/x-ndjson",
             ExportFormat::Csv => "text/csv; charset=utf-8",
-        }
-    }
-
-    fn extension(self) -> &'static str {
-        match self {
-            ExportFormat::Ndjson => "ndjson",
-            ExportFormat::Csv => "csv",
         }
     }
 
@@ -115,7 +109,7 @@ impl IntoResponse for ExportResponse {
                 header::CONTENT_DISPOSITION,
                 format!(
                     "attachment; filename=\"audit-events.{}\"",
-                    self.format.extension()
+                    self.format.as_str()
                 ),
             )
             .body(self.body)

@@ -3,45 +3,13 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use poem_openapi::{Enum, Object};
+use poem_openapi::Object;
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::domain::audit::{AuditEvent, FieldChange, Outcome};
 use crate::domain::audit_query::AuditPage;
-use crate::http::json::rfc3339;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Serialize)]
-#[oai(rename_all = "lowercase")]
-#[serde(rename_all = "lowercase")]
-pub enum AuditOutcome {
-    /// The action took place.
-    Success,
-    /// Refused by a permission or security check (every 403 is `access.denied`).
-    Denied,
-    /// Attempted and failed (e.g. a wrong password).
-    Failure,
-}
-
-impl From<Outcome> for AuditOutcome {
-    fn from(outcome: Outcome) -> Self {
-        match outcome {
-            Outcome::Success => AuditOutcome::Success,
-            Outcome::Denied => AuditOutcome::Denied,
-            Outcome::Failure => AuditOutcome::Failure,
-        }
-    }
-}
-
-impl From<AuditOutcome> for Outcome {
-    fn from(outcome: AuditOutcome) -> Self {
-        match outcome {
-            AuditOutcome::Success => Outcome::Success,
-            AuditOutcome::Denied => Outcome::Denied,
-            AuditOutcome::Failure => Outcome::Failure,
-        }
-    }
-}
+use crate::domain::value::rfc3339;
 
 /// Who acted; fields that are unknown are absent (an anonymous login attempt has no
 /// `user_id`, the command line has no `ip`).
@@ -89,7 +57,7 @@ pub struct AuditEventView {
     pub occurred_at: DateTime<Utc>,
     /// e.g. `user.updated`, `auth.login_failed`, `access.denied`.
     pub action: String,
-    pub outcome: AuditOutcome,
+    pub outcome: Outcome,
     pub actor: AuditActorView,
     pub target: AuditTargetView,
     /// Changed fields, for events that change something; absent otherwise.
@@ -108,7 +76,7 @@ impl From<AuditEvent> for AuditEventView {
             id: event.id,
             occurred_at: event.occurred_at,
             action: event.action,
-            outcome: event.outcome.into(),
+            outcome: event.outcome,
             actor: AuditActorView {
                 user_id: event.actor.user_id,
                 email: event.actor.email,

@@ -104,7 +104,12 @@ pub(super) fn clean_reason(reason: &str) -> String {
     if parsed_type.starts_with("integer") {
         return "must be an integer".to_owned();
     }
-    let tail = reason.rsplit(": ").next().unwrap_or(reason).trim();
+    // A domain value's own words follow the type's name whole (they may hold `: ` too).
+    let ours = format!("failed to parse \"{parsed_type}\": ");
+    let tail = reason
+        .strip_prefix(ours.as_str())
+        .unwrap_or_else(|| reason.rsplit(": ").next().unwrap_or(reason))
+        .trim();
     if tail.is_empty() {
         "invalid value".to_owned()
     } else {

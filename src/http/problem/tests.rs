@@ -121,6 +121,10 @@ fn parse_reasons_become_plain_sentences_without_type_names() {
             "is required",
         ),
         (
+            "failed to parse \"ProductSort\": must be one of: name, -name (occurred while parsing \"optional_ProductSort\")",
+            "must be one of: name, -name",
+        ),
+        (
             "failed to parse \"Outcome\": Expect a valid enumeration value. (occurred while parsing \"optional_Outcome\")",
             "Expect a valid enumeration value.",
         ),

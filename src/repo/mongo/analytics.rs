@@ -97,7 +97,7 @@ fn in_window(window: &Window) -> Document {
 /// The start of the UTC bucket `occurred_at` falls in.
 fn bucket_start(bucket: Bucket) -> Document {
     doc! {
-        "$dateTrunc": { "date": "$occurred_at", "unit": bucket.unit(), "timezone": "UTC" }
+        "$dateTrunc": { "date": "$occurred_at", "unit": bucket.as_str(), "timezone": "UTC" }
     }
 }
 

@@ -209,7 +209,7 @@ pub(crate) fn document_to_audit(document: &Document) -> Option<AuditEvent> {
         id: get_uuid(document, "_id")?,
         occurred_at: document.get_datetime("occurred_at").ok()?.to_chrono(),
         action: get_string(document, "action")?,
-        outcome: Outcome::parse(document.get_str("outcome").ok()?)?,
+        outcome: Outcome::parse(document.get_str("outcome").ok()?).ok()?,
         actor: Actor {
             user_id: get_uuid(actor, "user_id"),
             email: get_string(actor, "email"),

@@ -32,17 +32,15 @@ pub struct CategoryChanges {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct PgCategoryRepo;
 
-impl PgCategoryRepo {
-    pub async fn find(&self, pool: &PgPool, id: Uuid) -> Result<Option<CategoryRecord>, DbError> {
-        let mut conn = pool.get().await?;
-        Ok(categories::table
-            .find(id)
-            .select(CATEGORY_COLUMNS)
-            .first(&mut conn)
-            .await
-            .optional()?)
+row_statements! {
+    PgCategoryRepo for categories ("category"), plain rows {
+        record: CategoryRecord = CATEGORY_COLUMNS,
+        new: NewCategory,
+        changes: CategoryChanges,
     }
+}
 
+impl PgCategoryRepo {
     /// A page of categories by name, and how many there are.
     pub async fn list(
         &self,
@@ -60,47 +58,6 @@ impl PgCategoryRepo {
             .await?;
         let total = categories::table.count().get_result(&mut conn).await?;
         Ok((items, total))
-    }
-
-    /// Inserts the category. A name taken (ignoring case) fails `categories_name_key`.
-    pub async fn insert(
-        &self,
-        conn: &mut AsyncPgConnection,
-        category: &NewCategory,
-    ) -> Result<CategoryRecord, DbError> {
-        Ok(diesel::insert_into(categories::table)
-            .values(category)
-            .returning(CATEGORY_COLUMNS)
-            .get_result(conn)
-            .await?)
-    }
-
-    /// The category, locked until the transaction ends.
-    pub async fn lock(
-        &self,
-        conn: &mut AsyncPgConnection,
-        id: Uuid,
-    ) -> Result<Option<CategoryRecord>, DbError> {
-        Ok(categories::table
-            .find(id)
-            .select(CATEGORY_COLUMNS)
-            .for_update()
-            .first(conn)
-            .await
-            .optional()?)
-    }
-
-    pub async fn update(
-        &self,
-        conn: &mut AsyncPgConnection,
-        id: Uuid,
-        changes: &CategoryChanges,
-    ) -> Result<CategoryRecord, DbError> {
-        Ok(diesel::update(categories::table.find(id))
-            .set((changes, categories::updated_at.eq(diesel::dsl::now)))
-            .returning(CATEGORY_COLUMNS)
-            .get_result(conn)
-            .await?)
     }
 
     /// Whether a live product is in the category. Under the category's row lock this and a

@@ -9,6 +9,9 @@ macro_rules! columns {
     };
 }
 
+#[macro_use]
+mod rows;
+
 pub mod categories;
 pub mod identity_changes;
 pub mod outbox;
@@ -54,6 +57,9 @@ pub type PgPool = Pool<AsyncPgConnection>;
 /// Why a repository call failed, in terms the service layer can act on.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
+    /// No (live) row has the id: the resource named is not there.
+    #[error("no such {0}")]
+    Missing(&'static str),
     /// No connection could be had (pool exhausted past its timeout, or PostgreSQL is down).
     #[error("database unavailable: {0}")]
     Unavailable(String),
@@ -89,6 +95,7 @@ impl DbError {
         match self {
             DbError::Unavailable(_) => true,
             DbError::Query(err) => query_error_is(err, Fault::ConnectionLost),
+            DbError::Missing(_) => false,
         }
     }
 

@@ -6,8 +6,8 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use super::DbError;
 use super::schema::products;
-use super::{DbError, PgPool};
 use crate::domain::catalog::MAX_STOCK;
 pub use crate::domain::catalog::ProductRecord;
 
@@ -68,89 +68,15 @@ pub enum StockAdjustment {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct PgProductRepo;
 
+row_statements! {
+    PgProductRepo for products ("product"), live rows {
+        record: ProductRecord = PRODUCT_COLUMNS,
+        new: NewProduct,
+        changes: ProductChanges,
+    }
+}
+
 impl PgProductRepo {
-    /// The live product with this id.
-    pub async fn find(&self, pool: &PgPool, id: Uuid) -> Result<Option<ProductRecord>, DbError> {
-        let mut conn = pool.get().await?;
-        Ok(products::table
-            .find(id)
-            .filter(products::is_active)
-            .select(PRODUCT_COLUMNS)
-            .first(&mut conn)
-            .await
-            .optional()?)
-    }
-
-    /// Inserts the product. A taken SKU fails `products_sku_key`, an unknown category
-    /// `products_category_id_fkey`.
-    pub async fn insert(
-        &self,
-        conn: &mut AsyncPgConnection,
-        product: &NewProduct,
-    ) -> Result<ProductRecord, DbError> {
-        Ok(diesel::insert_into(products::table)
-            .values(product)
-            .returning(PRODUCT_COLUMNS)
-            .get_result(conn)
-            .await?)
-    }
-
-    /// The live product, locked until the transaction ends.
-    pub async fn lock(
-        &self,
-        conn: &mut AsyncPgConnection,
-        id: Uuid,
-    ) -> Result<Option<ProductRecord>, DbError> {
-        Ok(products::table
-            .find(id)
-            .filter(products::is_active)
-            .select(PRODUCT_COLUMNS)
-            .for_update()
-            .first(conn)
-            .await
-            .optional()?)
-    }
-
-    /// Applies the changes with a new version.
-    pub async fn update(
-        &self,
-        conn: &mut AsyncPgConnection,
-        id: Uuid,
-        changes: &ProductChanges,
-    ) -> Result<ProductRecord, DbError> {
-        Ok(diesel::update(products::table.find(id))
-            .set((
-                changes,
-                products::version.eq(products::version + 1),
-                products::updated_at.eq(diesel::dsl::now),
-            ))
-            .returning(PRODUCT_COLUMNS)
-            .get_result(conn)
-            .await?)
-    }
-
-    /// Marks the live product deleted (new version); `None` when there is no live product
-    /// with this id.
-    pub async fn soft_delete(
-        &self,
-        conn: &mut AsyncPgConnection,
-        id: Uuid,
-    ) -> Result<Option<ProductRecord>, DbError> {
-        Ok(
-            diesel::update(products::table.find(id).filter(products::is_active))
-                .set((
-                    products::is_active.eq(false),
-                    products::deleted_at.eq(diesel::dsl::now),
-                    products::version.eq(products::version + 1),
-                    products::updated_at.eq(diesel::dsl::now),
-                ))
-                .returning(PRODUCT_COLUMNS)
-                .get_result(conn)
-                .await
-                .optional()?,
-        )
-    }
-
     /// Adds `delta` to the stock in one conditional UPDATE, so concurrent adjustments queue
     /// on the row and each sees the last one's result: none is lost, and one that would take
     /// the stock out of `0..=MAX_STOCK` changes nothing.

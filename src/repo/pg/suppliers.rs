@@ -57,19 +57,15 @@ pub struct SupplierFilter {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct PgSupplierRepo;
 
-impl PgSupplierRepo {
-    /// The live supplier with this id.
-    pub async fn find(&self, pool: &PgPool, id: Uuid) -> Result<Option<SupplierRecord>, DbError> {
-        let mut conn = pool.get().await?;
-        Ok(suppliers::table
-            .find(id)
-            .filter(suppliers::is_active)
-            .select(SUPPLIER_COLUMNS)
-            .first(&mut conn)
-            .await
-            .optional()?)
+row_statements! {
+    PgSupplierRepo for suppliers ("supplier"), live rows {
+        record: SupplierRecord = SUPPLIER_COLUMNS,
+        new: NewSupplier,
+        changes: SupplierChanges,
     }
+}
 
+impl PgSupplierRepo {
     /// A page of the suppliers `filter` admits, by name, and how many it admits.
     pub async fn list(
         &self,
@@ -97,36 +93,6 @@ impl PgSupplierRepo {
             .await?;
         let total = matching().count().get_result(&mut conn).await?;
         Ok((items, total))
-    }
-
-    /// Inserts the supplier. A name a live supplier has (ignoring case) fails
-    /// `suppliers_name_key`.
-    pub async fn insert(
-        &self,
-        conn: &mut AsyncPgConnection,
-        supplier: &NewSupplier,
-    ) -> Result<SupplierRecord, DbError> {
-        Ok(diesel::insert_into(suppliers::table)
-            .values(supplier)
-            .returning(SUPPLIER_COLUMNS)
-            .get_result(conn)
-            .await?)
-    }
-
-    /// The live supplier, locked until the transaction ends.
-    pub async fn lock(
-        &self,
-        conn: &mut AsyncPgConnection,
-        id: Uuid,
-    ) -> Result<Option<SupplierRecord>, DbError> {
-        Ok(suppliers::table
-            .find(id)
-            .filter(suppliers::is_active)
-            .select(SUPPLIER_COLUMNS)
-            .for_update()
-            .first(conn)
-            .await
-            .optional()?)
     }
 
     /// Whether the supplier is live, holding a key-share lock on it until the transaction
@@ -157,41 +123,5 @@ impl PgSupplierRepo {
         ))
         .get_result(conn)
         .await?)
-    }
-
-    /// Applies the changes with a new version.
-    pub async fn update(
-        &self,
-        conn: &mut AsyncPgConnection,
-        id: Uuid,
-        changes: &SupplierChanges,
-    ) -> Result<SupplierRecord, DbError> {
-        Ok(diesel::update(suppliers::table.find(id))
-            .set((
-                changes,
-                suppliers::version.eq(suppliers::version + 1),
-                suppliers::updated_at.eq(diesel::dsl::now),
-            ))
-            .returning(SUPPLIER_COLUMNS)
-            .get_result(conn)
-            .await?)
-    }
-
-    /// Marks the (locked) supplier deleted, with a new version.
-    pub async fn soft_delete(
-        &self,
-        conn: &mut AsyncPgConnection,
-        id: Uuid,
-    ) -> Result<SupplierRecord, DbError> {
-        Ok(diesel::update(suppliers::table.find(id))
-            .set((
-                suppliers::is_active.eq(false),
-                suppliers::deleted_at.eq(diesel::dsl::now),
-                suppliers::version.eq(suppliers::version + 1),
-                suppliers::updated_at.eq(diesel::dsl::now),
-            ))
-            .returning(SUPPLIER_COLUMNS)
-            .get_result(conn)
-            .await?)
     }
 }

@@ -204,3 +204,41 @@ async fn bad_bodies_are_refused_in_plain_words() {
     );
     assert_eq!(app.get_json(PRODUCTS, token).await["total"], 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unknown_choice_is_refused_with_the_choices_listed() {
+    let app = TestApp::spawn().await;
+    let shop = Shop::open(&app).await;
+    let window = "from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z";
+    for (path, field, choices) in [
+        (
+            format!("{PRODUCTS}?sort=stock"),
+            "sort",
+            "name, -name, price, -price, created_at, -created_at",
+        ),
+        (
+            "/api/v1/audit-events?outcome=maybe".to_owned(),
+            "outcome",
+            "success, denied, failure",
+        ),
+        (
+            "/api/v1/audit-events/export?format=xml".to_owned(),
+            "format",
+            "ndjson, csv",
+        ),
+        (
+            format!("/api/v1/analytics/events/counts?{window}&bucket=week"),
+            "bucket",
+            "hour, day",
+        ),
+    ] {
+        let response = app.get_as(&path, &shop.admin.access_token).await;
+        let problem = problem_of(response, 422).await;
+        assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+        assert_eq!(
+            problem["errors"][0]["message"],
+            format!("must be one of: {choices}"),
+            "{path}"
+        );
+    }
+}
