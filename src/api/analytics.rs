@@ -9,16 +9,12 @@ use uuid::Uuid;
 use super::ApiTags;
 use super::permitted::{Permitted, permission};
 use crate::domain::analytics::{
-    ActiveUsers, Bucket, DEFAULT_TOP_PRODUCTS, EventCount, ProductViews,
+    ActiveUsers, Bucket, EventCount, EventType, ProductViews, TopLimit,
 };
 use crate::domain::value::rfc3339;
 use crate::http::json::Json;
 use crate::http::problem::ApiError;
 use crate::service::analytics::AnalyticsService;
-
-fn default_top_limit() -> u32 {
-    DEFAULT_TOP_PRODUCTS
-}
 
 #[derive(Debug, Object, Serialize)]
 pub struct EventCountBucket {
@@ -116,14 +112,12 @@ impl AnalyticsApi {
         /// Bucket width: `hour` (default) or `day`, in UTC.
         #[oai(default)]
         bucket: Query<Bucket>,
-        /// Only events of this type: a lowercase letter, then up to 63 of `a-z`, `0-9`,
-        /// `_` and `.`.
-        #[oai(validator(max_length = 64, pattern = "^[a-z][a-z0-9_.]{0,63}$"))]
-        event_type: Query<Option<String>>,
+        /// Only events of this type.
+        event_type: Query<Option<EventType>>,
     ) -> Result<Json<EventCounts>, ApiError> {
         let counts = self
             .analytics
-            .event_counts(&auth.0, from.0, to.0, bucket.0, event_type.as_deref())
+            .event_counts(&auth.0, from.0, to.0, bucket.0, event_type.0)
             .await?;
         Ok(Json(EventCounts {
             buckets: counts.into_iter().map(Into::into).collect(),
@@ -151,11 +145,8 @@ impl AnalyticsApi {
         /// End of the window, exclusive (RFC 3339); after `from`, by at most 92 days.
         to: Query<DateTime<Utc>>,
         /// How many products at most, 1 to 100 (default 10).
-        #[oai(
-            default = "default_top_limit",
-            validator(minimum(value = "1"), maximum(value = "100"))
-        )]
-        limit: Query<u32>,
+        #[oai(default)]
+        limit: Query<TopLimit>,
     ) -> Result<Json<Vec<ProductViewCount>>, ApiError> {
         let top = self
             .analytics

@@ -11,16 +11,14 @@ use uuid::Uuid;
 use super::ApiTags;
 use super::permitted::{Permitted, permission};
 use crate::domain::audit::Outcome;
-use crate::domain::audit_query::{AuditFilterInput, DEFAULT_PAGE_SIZE};
+use crate::domain::audit_query::{
+    ActionName, AuditCursor, AuditFilter, ExportLimit, PageSize, TargetId, TargetTypeName,
+};
 use crate::http::json::Json;
 use crate::http::problem::ApiError;
 use crate::service::audit::AuditService;
 use export::{ExportFormat, ExportResponse};
 use views::{AuditEventPage, AuditEventView};
-
-pub fn default_limit() -> u32 {
-    DEFAULT_PAGE_SIZE
-}
 
 pub struct AuditApi {
     pub audit: AuditService,
@@ -47,31 +45,22 @@ impl AuditApi {
         /// Only events by this user (`actor.user_id`).
         actor_id: Query<Option<Uuid>>,
         /// Exact action, e.g. `user.updated`.
-        #[oai(validator(min_length = 1, max_length = 64, pattern = "^[a-z0-9_.]+$"))]
-        action: Query<Option<String>>,
+        action: Query<Option<ActionName>>,
         /// Exact target type, e.g. `user`.
-        #[oai(validator(min_length = 1, max_length = 64, pattern = "^[a-z0-9_]+$"))]
-        target_type: Query<Option<String>>,
+        target_type: Query<Option<TargetTypeName>>,
         /// Exact target id.
-        #[oai(validator(min_length = 1, max_length = 128))]
-        target_id: Query<Option<String>>,
-        /// `success`, `denied` or `failure`.
+        target_id: Query<Option<TargetId>>,
         outcome: Query<Option<Outcome>>,
         /// Events at or after this instant (RFC 3339).
         from: Query<Option<DateTime<Utc>>>,
         /// Events at or before this instant (RFC 3339); must not precede `from`.
         to: Query<Option<DateTime<Utc>>>,
         /// Page size, 1 to 100.
-        #[oai(
-            default = "default_limit",
-            validator(minimum(value = "1"), maximum(value = "100"))
-        )]
-        limit: Query<u32>,
-        /// `next_cursor` of the previous page; a cursor this API did not issue is 422.
-        #[oai(validator(max_length = 128))]
-        cursor: Query<Option<String>>,
+        #[oai(default)]
+        limit: Query<PageSize>,
+        cursor: Query<Option<AuditCursor>>,
     ) -> Result<Json<AuditEventPage>, ApiError> {
-        let filters = AuditFilterInput {
+        let filter = AuditFilter {
             actor_id: actor_id.0,
             action: action.0,
             target_type: target_type.0,
@@ -80,10 +69,7 @@ impl AuditApi {
             from: from.0,
             to: to.0,
         };
-        let page = self
-            .audit
-            .list(&auth.0, filters, limit.0, cursor.0.as_deref())
-            .await?;
+        let page = self.audit.list(&auth.0, filter, limit.0, cursor.0).await?;
         Ok(Json(page.into()))
     }
 
@@ -110,15 +96,11 @@ impl AuditApi {
         /// Only events by this user (`actor.user_id`).
         actor_id: Query<Option<Uuid>>,
         /// Exact action, e.g. `user.updated`.
-        #[oai(validator(min_length = 1, max_length = 64, pattern = "^[a-z0-9_.]+$"))]
-        action: Query<Option<String>>,
+        action: Query<Option<ActionName>>,
         /// Exact target type, e.g. `user`.
-        #[oai(validator(min_length = 1, max_length = 64, pattern = "^[a-z0-9_]+$"))]
-        target_type: Query<Option<String>>,
+        target_type: Query<Option<TargetTypeName>>,
         /// Exact target id.
-        #[oai(validator(min_length = 1, max_length = 128))]
-        target_id: Query<Option<String>>,
-        /// `success`, `denied` or `failure`.
+        target_id: Query<Option<TargetId>>,
         outcome: Query<Option<Outcome>>,
         /// Events at or after this instant (RFC 3339).
         from: Query<Option<DateTime<Utc>>>,
@@ -126,10 +108,9 @@ impl AuditApi {
         to: Query<Option<DateTime<Utc>>>,
         /// At most this many events, the newest ones: 1 to 1,000,000. Without it, every
         /// matching event.
-        #[oai(validator(minimum(value = "1"), maximum(value = "1000000")))]
-        limit: Query<Option<u32>>,
+        limit: Query<Option<ExportLimit>>,
     ) -> Result<ExportResponse, ApiError> {
-        let filters = AuditFilterInput {
+        let filter = AuditFilter {
             actor_id: actor_id.0,
             action: action.0,
             target_type: target_type.0,
@@ -138,7 +119,7 @@ impl AuditApi {
             from: from.0,
             to: to.0,
         };
-        let events = self.audit.export(&auth.0, filters, limit.0).await?;
+        let events = self.audit.export(&auth.0, filter, limit.0).await?;
         Ok(ExportResponse::new(format.0, events))
     }
 

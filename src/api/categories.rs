@@ -7,11 +7,11 @@ use uuid::Uuid;
 
 use super::ApiTags;
 use super::permitted::{Permitted, permission};
-use super::views::{Page, page};
+use super::views::Page;
 use crate::domain::catalog::{CategoryDescription, CategoryName, CategoryRecord};
+use crate::domain::page::PageRequest;
 use crate::http::json::Json as SerdeJson;
 use crate::http::json_body::Body;
-use crate::http::paging::Paging;
 use crate::http::problem::ApiError;
 use crate::http::settable::{Clearable, Settable};
 use crate::service::categories::{CategoryService, CategoryUpdate, NewCategoryInput};
@@ -71,9 +71,8 @@ impl CategoriesApi {
     async fn list(
         &self,
         auth: Permitted<permission::ProductsRead>,
-        paging: Paging,
+        page: PageRequest,
     ) -> Result<SerdeJson<Page<CategoryRecord>>, ApiError> {
-        let page = page(paging);
         let found = self.categories.list(&auth.0, page).await?;
         Ok(SerdeJson(Page::of(found, page)))
     }

@@ -6,10 +6,10 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde::Deserialize;
 
 use super::ApiTags;
-use super::audit::default_limit;
 use super::audit::views::AuditEventPage;
 use super::security::BearerAuth;
 use super::views::UserView;
+use crate::domain::audit_query::{AuditCursor, PageSize};
 use crate::domain::identity::{Email, FullName, Password, PresentedPassword};
 use crate::http::json::Json;
 use crate::http::json_body::Body;
@@ -113,19 +113,11 @@ impl MeApi {
         &self,
         auth: BearerAuth,
         /// Page size, 1 to 100.
-        #[oai(
-            default = "default_limit",
-            validator(minimum(value = "1"), maximum(value = "100"))
-        )]
-        limit: Query<u32>,
-        /// `next_cursor` of the previous page; a cursor this API did not issue is 422.
-        #[oai(validator(max_length = 128))]
-        cursor: Query<Option<String>>,
+        #[oai(default)]
+        limit: Query<PageSize>,
+        cursor: Query<Option<AuditCursor>>,
     ) -> Result<Json<AuditEventPage>, ApiError> {
-        let page = self
-            .audit
-            .own_activity(&auth.0, limit.0, cursor.0.as_deref())
-            .await?;
+        let page = self.audit.own_activity(&auth.0, limit.0, cursor.0).await?;
         Ok(Json(page.into()))
     }
 }

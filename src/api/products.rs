@@ -9,15 +9,15 @@ use super::ApiTags;
 use super::catalog_views::ProductView;
 use super::money::{PriceInput, PriceParam};
 use super::permitted::{Permitted, permission};
-use super::views::{Page, page};
+use super::views::Page;
 use crate::domain::catalog::{
     AdjustmentReason, ProductDescription, ProductName, ProductRecord, ProductSort, Sku, StockDelta,
     StockQuantity,
 };
+use crate::domain::page::PageRequest;
 use crate::domain::text::SearchTerm;
 use crate::http::json::Json as SerdeJson;
 use crate::http::json_body::Body;
-use crate::http::paging::Paging;
 use crate::http::problem::ApiError;
 use crate::http::settable::{Clearable, Settable};
 use crate::http::versioning;
@@ -145,7 +145,7 @@ impl ProductsApi {
         in_stock: Query<Option<bool>>,
         /// Order (default `name`); ties are broken by id.
         sort: Query<Option<ProductSort>>,
-        paging: Paging,
+        page: PageRequest,
     ) -> Result<SerdeJson<Page<ProductView>>, ApiError> {
         let query = ProductQuery {
             category_id: category_id.0,
@@ -156,7 +156,6 @@ impl ProductsApi {
             in_stock: in_stock.0,
             sort: sort.0.unwrap_or_default(),
         };
-        let page = page(paging);
         let found = self.products.list(&auth.0, query, page).await?;
         Ok(SerdeJson(Page::of(found, page)))
     }

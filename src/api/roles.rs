@@ -8,12 +8,12 @@ use uuid::Uuid;
 
 use super::ApiTags;
 use super::permitted::{Permitted, permission};
-use super::views::{Page, PermissionView, RoleView, page};
+use super::views::{Page, PermissionView, RoleView};
 use crate::domain::identity::{PermissionName, RoleDescription, RoleName};
+use crate::domain::page::PageRequest;
 use crate::domain::value::AtMost;
 use crate::http::json::Json;
 use crate::http::json_body::Body;
-use crate::http::paging::Paging;
 use crate::http::problem::ApiError;
 use crate::service::roles::{NewRoleInput, RoleService, RoleUpdate};
 
@@ -70,9 +70,8 @@ impl RolesApi {
     async fn list(
         &self,
         auth: Permitted<permission::RolesRead>,
-        paging: Paging,
+        page: PageRequest,
     ) -> Result<Json<Page<RoleView>>, ApiError> {
-        let page = page(paging);
         let found = self.roles.list(&auth.0, page).await?;
         Ok(Json(Page::of(found, page)))
     }
@@ -164,9 +163,8 @@ impl RolesApi {
     async fn permissions(
         &self,
         auth: Permitted<permission::RolesRead>,
-        paging: Paging,
+        page: PageRequest,
     ) -> Result<Json<Page<PermissionView>>, ApiError> {
-        let page = page(paging);
         let found = self.roles.permissions(&auth.0, page).await?;
         Ok(Json(Page::of(found, page)))
     }

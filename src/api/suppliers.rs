@@ -7,13 +7,13 @@ use uuid::Uuid;
 
 use super::ApiTags;
 use super::permitted::{Permitted, permission};
-use super::views::{Page, page};
+use super::views::Page;
 use crate::domain::catalog::{SupplierName, SupplierNotes, SupplierPhone, SupplierRecord};
 use crate::domain::identity::Email;
+use crate::domain::page::PageRequest;
 use crate::domain::text::SearchTerm;
 use crate::http::json::Json as SerdeJson;
 use crate::http::json_body::Body;
-use crate::http::paging::Paging;
 use crate::http::problem::ApiError;
 use crate::http::settable::{Clearable, Settable};
 use crate::http::versioning;
@@ -99,13 +99,12 @@ impl SuppliersApi {
         q: Query<Option<SearchTerm<200>>>,
         /// `true` (the default): live suppliers; `false`: the deleted ones.
         is_active: Query<Option<bool>>,
-        paging: Paging,
+        page: PageRequest,
     ) -> Result<SerdeJson<Page<SupplierRecord>>, ApiError> {
         let query = SupplierQuery {
             q: q.0.and_then(SearchTerm::into_option),
             is_active: is_active.0,
         };
-        let page = page(paging);
         let found = self.suppliers.list(&auth.0, query, page).await?;
         Ok(SerdeJson(Page::of(found, page)))
     }

@@ -8,14 +8,14 @@ use uuid::Uuid;
 
 use super::ApiTags;
 use super::permitted::{Permitted, permission};
-use super::views::{Page, UserView, page};
+use super::views::{Page, UserView};
 use crate::domain::identity::UserFilter;
 use crate::domain::identity::{FullName, RoleName};
+use crate::domain::page::PageRequest;
 use crate::domain::text::SearchTerm;
 use crate::domain::value::AtMost;
 use crate::http::json::Json;
 use crate::http::json_body::Body;
-use crate::http::paging::Paging;
 use crate::http::problem::ApiError;
 use crate::service::user_admin::{AccountUpdate, AdminUserService};
 
@@ -68,9 +68,8 @@ impl UsersApi {
         is_active: Query<Option<bool>>,
         /// Only accounts holding the role with this name.
         role: Query<Option<RoleName>>,
-        paging: Paging,
+        page: PageRequest,
     ) -> Result<Json<Page<UserView>>, ApiError> {
-        let page = page(paging);
         let filter = UserFilter {
             q: q.0.and_then(SearchTerm::into_option),
             is_active: is_active.0,

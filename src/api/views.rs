@@ -7,9 +7,8 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::domain::identity::{PermissionRecord, RoleRecord, UserRecord};
+use crate::domain::page::{PageRequest, Paged};
 use crate::domain::value::{rfc3339, rfc3339_or_null};
-use crate::http::paging::Paging;
-use crate::service::admin::{PageRequest, Paged};
 
 /// A user account. There is no password or hash field, ever.
 #[derive(Debug, Clone, Object, Serialize)]
@@ -118,14 +117,6 @@ impl<T: Type + ParseFromJSON + ToJSON + Serialize + Send + Sync> Page<T> {
             skip: page.skip,
             limit: page.limit,
         }
-    }
-}
-
-/// What a service is asked for, from the request's `skip` and `limit`.
-pub fn page(paging: Paging) -> PageRequest {
-    PageRequest {
-        skip: paging.skip,
-        limit: paging.limit,
     }
 }
 

@@ -7,12 +7,10 @@
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
-use super::identity::Invalid;
+use super::value::{Count, Invalid, string_schema};
 
 /// The longest window a query may span, in days (a quarter, rounded up).
 pub const MAX_WINDOW_DAYS: i64 = 92;
-pub const DEFAULT_TOP_PRODUCTS: u32 = 10;
-pub const MAX_TOP_PRODUCTS: u32 = 100;
 pub const MAX_EVENT_TYPE_CHARS: usize = 64;
 /// The activity event counted as a product view, and the subject type it must carry.
 pub const PRODUCT_VIEWED: &str = "product.viewed";
@@ -101,23 +99,19 @@ impl EventType {
     }
 }
 
-/// How many products the top list holds: 1 to 100.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TopLimit(u32);
+crate::string_value!(
+    EventType,
+    "EventType",
+    string_schema(
+        "An activity event type: a lowercase letter, then up to 63 of a-z, 0-9, `_` and `.`.",
+        Some(1),
+        Some(MAX_EVENT_TYPE_CHARS),
+        Some("^[a-z][a-z0-9_.]{0,63}$"),
+    )
+);
 
-impl TopLimit {
-    pub fn parse(raw: u32) -> Result<Self, Invalid> {
-        if (1..=MAX_TOP_PRODUCTS).contains(&raw) {
-            Ok(Self(raw))
-        } else {
-            Err(Invalid::new("must be between 1 and 100"))
-        }
-    }
-
-    pub fn get(self) -> u32 {
-        self.0
-    }
-}
+/// How many products the top list holds: 1 to 100, 10 when not given.
+pub type TopLimit = Count<1, 100, 10>;
 
 /// How many events of one type occurred in one bucket (never zero: empty buckets are absent).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -212,9 +206,10 @@ mod tests {
 
     #[test]
     fn top_limits_are_1_to_100_and_buckets_name_their_unit() {
-        assert_eq!(TopLimit::parse(1).unwrap().get(), 1);
-        assert_eq!(TopLimit::parse(100).unwrap().get(), 100);
+        assert_eq!(TopLimit::parse(1).unwrap().value(), 1);
+        assert_eq!(TopLimit::parse(100).unwrap().value(), 100);
         assert!(TopLimit::parse(0).is_err() && TopLimit::parse(101).is_err());
+        assert_eq!(TopLimit::default().value(), 10);
         assert_eq!(Bucket::default(), Bucket::Hour);
         assert_eq!(
             (Bucket::Hour.as_str(), Bucket::Day.as_str()),

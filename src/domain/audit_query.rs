@@ -10,74 +10,95 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::audit::{AuditEvent, Outcome};
-use super::identity::Invalid;
+use super::value::{Count, Invalid, string_schema};
 
-pub const DEFAULT_PAGE_SIZE: u32 = 20;
-pub const MAX_PAGE_SIZE: u32 = 100;
-/// The most events one export may be limited to; without a limit it holds every match.
-pub const MAX_EXPORT_LIMIT: u32 = 1_000_000;
-pub const MAX_ACTION_CHARS: usize = 64;
-pub const MAX_TARGET_TYPE_CHARS: usize = 64;
-pub const MAX_TARGET_ID_CHARS: usize = 128;
+/// How many events a page holds: 1 to 100, 20 when not given.
+pub type PageSize = Count<1, 100, 20>;
+/// How many events an export holds at most, when the caller bounds it: 1 to 1,000,000.
+pub type ExportLimit = Count<1, 1_000_000, 1_000_000>;
 
-/// The filter parameters as the client sent them (ids and times already typed).
-#[derive(Debug, Clone, Default)]
-pub struct AuditFilterInput {
+/// Declares a filter value: text of 1 to `$max` characters, each admitted by `$allowed`.
+macro_rules! filter_text {
+    ($(#[$doc:meta])* $ty:ident, $max:literal, $allowed:expr, $words:literal, $pattern:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $ty(String);
+
+        impl $ty {
+            pub fn parse(raw: &str) -> Result<Self, Invalid> {
+                let chars = raw.chars().count();
+                let allowed: fn(char) -> bool = $allowed;
+                if chars == 0 || chars > $max || !raw.chars().all(allowed) {
+                    return Err(Invalid::new($words));
+                }
+                Ok(Self(raw.to_owned()))
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        crate::string_value!(
+            $ty,
+            stringify!($ty),
+            string_schema($words, Some(1), Some($max), $pattern)
+        );
+    };
+}
+
+filter_text!(
+    /// An action to filter by, e.g. `user.updated` (one nobody records matches nothing).
+    ActionName,
+    64,
+    |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.',
+    "must be 1 to 64 characters of a-z, 0-9, `_` and `.`",
+    Some("^[a-z0-9_.]+$")
+);
+filter_text!(
+    /// A target type to filter by, e.g. `user`.
+    TargetTypeName,
+    64,
+    |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_',
+    "must be 1 to 64 characters of a-z, 0-9 and `_`",
+    Some("^[a-z0-9_]+$")
+);
+filter_text!(
+    /// A target id to filter by: any text (it is only ever compared as a whole).
+    TargetId,
+    128,
+    |_| true,
+    "must be 1 to 128 characters",
+    None
+);
+
+/// Which audit events to read; every value is valid by its type. Time bounds are inclusive;
+/// [`AuditFilter::checked`] states the rule that spans two of them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuditFilter {
     pub actor_id: Option<Uuid>,
-    pub action: Option<String>,
-    pub target_type: Option<String>,
-    pub target_id: Option<String>,
+    pub action: Option<ActionName>,
+    pub target_type: Option<TargetTypeName>,
+    pub target_id: Option<TargetId>,
     pub outcome: Option<Outcome>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
 }
 
-/// Which audit events to read. Time bounds are inclusive and at millisecond precision
-/// (what BSON dates keep): `from` is rounded up, `to` down, so no event outside the asked
-/// range is returned.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct AuditFilter {
-    actor_id: Option<Uuid>,
-    action: Option<String>,
-    target_type: Option<String>,
-    target_id: Option<String>,
-    outcome: Option<Outcome>,
-    from: Option<DateTime<Utc>>,
-    to: Option<DateTime<Utc>>,
-}
-
 impl AuditFilter {
-    /// Validates every parameter; the error lists each one at fault.
-    pub fn parse(input: AuditFilterInput) -> Result<Self, Vec<(&'static str, Invalid)>> {
-        let mut issues = Vec::new();
-        let mut check = |field, value: Option<String>, rule: fn(&str) -> Result<(), Invalid>| {
-            value.and_then(|v| match rule(&v) {
-                Ok(()) => Some(v),
-                Err(invalid) => {
-                    issues.push((field, invalid));
-                    None
-                }
-            })
-        };
-        let action = check("action", input.action, check_action);
-        let target_type = check("target_type", input.target_type, check_target_type);
-        let target_id = check("target_id", input.target_id, check_target_id);
-        if let (Some(from), Some(to)) = (input.from, input.to)
+    /// `from` must not be after `to` (else the issue is `from`'s). Times are then rounded
+    /// inwards to milliseconds (what BSON dates keep): `from` up, `to` down, so no event
+    /// outside the asked range is returned.
+    pub fn checked(self) -> Result<Self, (&'static str, Invalid)> {
+        if let (Some(from), Some(to)) = (self.from, self.to)
             && from > to
         {
-            issues.push(("from", Invalid::new("must not be after `to`")));
-        }
-        if !issues.is_empty() {
-            return Err(issues);
+            return Err(("from", Invalid::new("must not be after `to`")));
         }
         Ok(Self {
-            actor_id: input.actor_id,
-            action,
-            target_type,
-            target_id,
-            outcome: input.outcome,
-            from: input.from.map(ceil_to_millis),
-            to: input.to.map(floor_to_millis),
+            from: self.from.map(ceil_to_millis),
+            to: self.to.map(floor_to_millis),
+            ..self
         })
     }
 
@@ -88,68 +109,6 @@ impl AuditFilter {
             ..Self::default()
         }
     }
-
-    pub fn actor_id(&self) -> Option<Uuid> {
-        self.actor_id
-    }
-    pub fn action(&self) -> Option<&str> {
-        self.action.as_deref()
-    }
-    pub fn target_type(&self) -> Option<&str> {
-        self.target_type.as_deref()
-    }
-    pub fn target_id(&self) -> Option<&str> {
-        self.target_id.as_deref()
-    }
-    pub fn outcome(&self) -> Option<Outcome> {
-        self.outcome
-    }
-    pub fn from(&self) -> Option<DateTime<Utc>> {
-        self.from
-    }
-    pub fn to(&self) -> Option<DateTime<Utc>> {
-        self.to
-    }
-}
-
-fn check_token(
-    raw: &str,
-    max: usize,
-    allowed: fn(char) -> bool,
-    message: &'static str,
-) -> Result<(), Invalid> {
-    let chars = raw.chars().count();
-    if chars == 0 || chars > max || !raw.chars().all(allowed) {
-        return Err(Invalid::new(message));
-    }
-    Ok(())
-}
-
-fn check_action(raw: &str) -> Result<(), Invalid> {
-    check_token(
-        raw,
-        MAX_ACTION_CHARS,
-        |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.',
-        "must be 1 to 64 characters of a-z, 0-9, `_` and `.`",
-    )
-}
-
-fn check_target_type(raw: &str) -> Result<(), Invalid> {
-    check_token(
-        raw,
-        MAX_TARGET_TYPE_CHARS,
-        |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_',
-        "must be 1 to 64 characters of a-z, 0-9 and `_`",
-    )
-}
-
-fn check_target_id(raw: &str) -> Result<(), Invalid> {
-    check_token(
-        raw,
-        MAX_TARGET_ID_CHARS,
-        |_| true,
-        "must be 1 to 128 characters",
-    )
 }
 
 fn floor_to_millis(t: DateTime<Utc>) -> DateTime<Utc> {
@@ -164,42 +123,6 @@ fn ceil_to_millis(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(t.timestamp_millis().saturating_add(1)).unwrap_or(floored)
 }
 
-/// How many events a page holds: 1 to 100.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PageSize(u32);
-
-impl PageSize {
-    pub fn parse(raw: u32) -> Result<Self, Invalid> {
-        if (1..=MAX_PAGE_SIZE).contains(&raw) {
-            Ok(Self(raw))
-        } else {
-            Err(Invalid::new("must be between 1 and 100"))
-        }
-    }
-
-    pub fn get(self) -> usize {
-        self.0 as usize
-    }
-}
-
-/// How many events an export holds at most, when the caller bounds it: 1 to 1,000,000.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ExportLimit(u32);
-
-impl ExportLimit {
-    pub fn parse(raw: u32) -> Result<Self, Invalid> {
-        if (1..=MAX_EXPORT_LIMIT).contains(&raw) {
-            Ok(Self(raw))
-        } else {
-            Err(Invalid::new("must be between 1 and 1000000"))
-        }
-    }
-
-    pub fn get(self) -> u32 {
-        self.0
-    }
-}
-
 /// A position in the trail's order (`occurred_at` desc, then id desc): the next page starts
 /// strictly after it, so events inserted meanwhile never shift a page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -211,6 +134,8 @@ pub struct AuditCursor {
 const CURSOR_VERSION: u8 = 1;
 const CURSOR_BODY_LEN: usize = 1 + 8 + 16;
 const CURSOR_CHECK_LEN: usize = 4;
+/// Longer than any cursor this API issues (39 characters), so junk is refused unread.
+const MAX_CURSOR_CHARS: usize = 64;
 
 impl AuditCursor {
     pub fn after(event: &AuditEvent) -> Self {
@@ -235,6 +160,9 @@ impl AuditCursor {
 
     pub fn decode(raw: &str) -> Result<Self, Invalid> {
         let malformed = || Invalid::new("is not a cursor this API issued");
+        if raw.len() > MAX_CURSOR_CHARS {
+            return Err(malformed());
+        }
         let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| malformed())?;
         if bytes.len() != CURSOR_BODY_LEN + CURSOR_CHECK_LEN || bytes[0] != CURSOR_VERSION {
             return Err(malformed());
@@ -247,6 +175,23 @@ impl AuditCursor {
         let occurred_at = DateTime::from_timestamp_millis(millis).ok_or_else(malformed)?;
         let id = Uuid::from_slice(&body[9..]).map_err(|_| malformed())?;
         Ok(Self { occurred_at, id })
+    }
+}
+
+crate::value_type!(
+    AuditCursor,
+    "cursor",
+    string_schema(
+        "`next_cursor` of the previous page; a cursor this API did not issue is 422.",
+        None,
+        Some(MAX_CURSOR_CHARS),
+        None,
+    )
+);
+
+impl poem_openapi::types::ParseFromParameter for AuditCursor {
+    fn parse_from_parameter(raw: &str) -> poem_openapi::types::ParseResult<Self> {
+        Self::decode(raw).map_err(|invalid| poem_openapi::types::ParseError::custom(invalid.0))
     }
 }
 

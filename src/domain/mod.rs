@@ -9,5 +9,6 @@ mod common_passwords;
 pub mod credentials;
 pub mod identity;
 pub mod money;
+pub mod page;
 pub mod text;
 pub mod value;

@@ -108,14 +108,14 @@ macro_rules! string_value {
 /// [`string_value!`] does for strings.
 #[macro_export]
 macro_rules! integer_value {
-    ($ty:ident, $name:expr, $schema:expr) => {
-        impl ::serde::Serialize for $ty {
+    ($ty:ident $(<$(const $param:ident: $pty:ty),+>)?, $name:expr, $schema:expr) => {
+        impl $(<$(const $param: $pty),+>)? ::serde::Serialize for $ty $(<$($param),+>)? {
             fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.serialize_i64(self.value())
             }
         }
 
-        impl<'de> ::serde::Deserialize<'de> for $ty {
+        impl<'de, $($(const $param: $pty),+)?> ::serde::Deserialize<'de> for $ty $(<$($param),+>)? {
             fn deserialize<D: ::serde::Deserializer<'de>>(
                 deserializer: D,
             ) -> Result<Self, D::Error> {
@@ -124,9 +124,9 @@ macro_rules! integer_value {
             }
         }
 
-        $crate::value_type!($ty, $name, $schema);
+        $crate::value_type!($ty $(<$(const $param: $pty),+>)?, $name, $schema);
 
-        impl ::poem_openapi::types::ParseFromJSON for $ty {
+        impl $(<$(const $param: $pty),+>)? ::poem_openapi::types::ParseFromJSON for $ty $(<$($param),+>)? {
             fn parse_from_json(
                 value: Option<::serde_json::Value>,
             ) -> ::poem_openapi::types::ParseResult<Self> {
@@ -140,13 +140,60 @@ macro_rules! integer_value {
             }
         }
 
-        impl ::poem_openapi::types::ToJSON for $ty {
+        impl $(<$(const $param: $pty),+>)? ::poem_openapi::types::ParseFromParameter for $ty $(<$($param),+>)? {
+            fn parse_from_parameter(raw: &str) -> ::poem_openapi::types::ParseResult<Self> {
+                // Text that is no number breaks the rule as the farthest number would: the
+                // answer states the rule either way.
+                Self::parse(raw.parse::<i64>().unwrap_or(i64::MIN))
+                    .map_err(|invalid| ::poem_openapi::types::ParseError::custom(invalid.0))
+            }
+        }
+
+        impl $(<$(const $param: $pty),+>)? ::poem_openapi::types::ToJSON for $ty $(<$($param),+>)? {
             fn to_json(&self) -> Option<::serde_json::Value> {
                 Some(::serde_json::Value::from(self.value()))
             }
         }
     };
 }
+
+/// A whole number from `MIN` to `MAX`, `DEFAULT` when a parameter is left out: page sizes and
+/// limits, each stated by its bounds alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Count<const MIN: i64, const MAX: i64, const DEFAULT: i64>(i64);
+
+impl<const MIN: i64, const MAX: i64, const DEFAULT: i64> Count<MIN, MAX, DEFAULT> {
+    pub fn parse(raw: i64) -> Result<Self, Invalid> {
+        if (MIN..=MAX).contains(&raw) {
+            Ok(Self(raw))
+        } else {
+            Err(Invalid::new(format!(
+                "must be a whole number from {MIN} to {MAX}"
+            )))
+        }
+    }
+
+    pub fn value(self) -> i64 {
+        self.0
+    }
+
+    /// The count as a length (it is never negative).
+    pub fn as_usize(self) -> usize {
+        usize::try_from(self.0).unwrap_or(0)
+    }
+}
+
+impl<const MIN: i64, const MAX: i64, const DEFAULT: i64> Default for Count<MIN, MAX, DEFAULT> {
+    fn default() -> Self {
+        Self(DEFAULT)
+    }
+}
+
+integer_value!(
+    Count<const MIN: i64, const MAX: i64, const DEFAULT: i64>,
+    "count",
+    integer_schema("A whole number within the bounds stated.", MIN, MAX)
+);
 
 /// Declares an enum of named choices: `parse` admits exactly the names and, refusing,
 /// lists them all; the schema lists them too, and [`string_value!`] does the rest. Outer

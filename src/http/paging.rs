@@ -1,7 +1,7 @@
-//! `Paging`: the `skip` and `limit` query parameters of every offset-paged list, read and
-//! documented in this one place.
+//! The `skip` and `limit` query parameters of every offset-paged list, read into a
+//! [`PageRequest`] and documented in this one place.
 //!
-//! poem-openapi documents one parameter per extractor, so `Paging` reads the query itself
+//! poem-openapi documents one parameter per extractor, so the extractor reads the query itself
 //! and the document's completion (`super::spec`) adds [`parameters`] to every operation whose
 //! answer is a page (`Page_*`): a list cannot take one without the other.
 
@@ -10,66 +10,59 @@ use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 use serde_json::{Value, json};
 
 use super::problem::{ApiError, FieldError};
+use crate::domain::page::PageRequest;
 
 pub const DEFAULT_LIMIT: i64 = 20;
 pub const MAX_LIMIT: i64 = 100;
 
-/// Which slice of a list: `skip` items from the start (>= 0), at most `limit` (1..=100).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Paging {
-    pub skip: i64,
-    pub limit: i64,
-}
-
-impl Paging {
-    /// From a query string (the first of repeated keys counts); every bad value named.
-    pub fn from_query(query: &str) -> Result<Self, ApiError> {
-        let (mut skip, mut limit) = (None, None);
-        for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
-            match &*key {
-                "skip" if skip.is_none() => skip = Some(value),
-                "limit" if limit.is_none() => limit = Some(value),
-                _ => {}
+/// From a query string (the first of repeated keys counts): `skip` items from the start
+/// (>= 0), at most `limit` (1..=100); every bad value named.
+pub fn from_query(query: &str) -> Result<PageRequest, ApiError> {
+    let (mut skip, mut limit) = (None, None);
+    for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        match &*key {
+            "skip" if skip.is_none() => skip = Some(value),
+            "limit" if limit.is_none() => limit = Some(value),
+            _ => {}
+        }
+    }
+    let mut errors = Vec::new();
+    let mut read = |name: &str, raw: Option<&str>, default: i64, range, rule: &str| {
+        let Some(raw) = raw else {
+            return default;
+        };
+        match raw.parse::<i64>() {
+            Ok(value) if std::ops::RangeInclusive::contains(&range, &value) => value,
+            _ => {
+                errors.push(FieldError::new(name, rule));
+                default
             }
         }
-        let mut errors = Vec::new();
-        let mut read = |name: &str, raw: Option<&str>, default: i64, range, rule: &str| {
-            let Some(raw) = raw else {
-                return default;
-            };
-            match raw.parse::<i64>() {
-                Ok(value) if std::ops::RangeInclusive::contains(&range, &value) => value,
-                _ => {
-                    errors.push(FieldError::new(name, rule));
-                    default
-                }
-            }
-        };
-        let paging = Self {
-            skip: read(
-                "skip",
-                skip.as_deref(),
-                0,
-                0..=i64::MAX,
-                "must be a whole number, 0 or more",
-            ),
-            limit: read(
-                "limit",
-                limit.as_deref(),
-                DEFAULT_LIMIT,
-                1..=MAX_LIMIT,
-                "must be a whole number from 1 to 100",
-            ),
-        };
-        if errors.is_empty() {
-            Ok(paging)
-        } else {
-            Err(ApiError::Validation(errors))
-        }
+    };
+    let paging = PageRequest {
+        skip: read(
+            "skip",
+            skip.as_deref(),
+            0,
+            0..=i64::MAX,
+            "must be a whole number, 0 or more",
+        ),
+        limit: read(
+            "limit",
+            limit.as_deref(),
+            DEFAULT_LIMIT,
+            1..=MAX_LIMIT,
+            "must be a whole number from 1 to 100",
+        ),
+    };
+    if errors.is_empty() {
+        Ok(paging)
+    } else {
+        Err(ApiError::Validation(errors))
     }
 }
 
-impl<'a> ApiExtractor<'a> for Paging {
+impl<'a> ApiExtractor<'a> for PageRequest {
     const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::PoemExtractor];
 
     type ParamType = ();
@@ -80,7 +73,7 @@ impl<'a> ApiExtractor<'a> for Paging {
         _body: &mut RequestBody,
         _param_opts: ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
-        Ok(Self::from_query(request.uri().query().unwrap_or_default())?)
+        Ok(from_query(request.uri().query().unwrap_or_default())?)
     }
 }
 
@@ -115,7 +108,7 @@ mod tests {
     use super::*;
 
     fn fields(query: &str) -> Vec<String> {
-        match Paging::from_query(query) {
+        match from_query(query) {
             Err(ApiError::Validation(errors)) => errors.into_iter().map(|e| e.field).collect(),
             other => panic!("{query}: {other:?}"),
         }
@@ -123,13 +116,10 @@ mod tests {
 
     #[test]
     fn defaults_bounds_and_every_bad_value_named() {
+        assert_eq!(from_query("").unwrap(), PageRequest { skip: 0, limit: 20 });
         assert_eq!(
-            Paging::from_query("").unwrap(),
-            Paging { skip: 0, limit: 20 }
-        );
-        assert_eq!(
-            Paging::from_query("q=x&skip=40&limit=100&skip=1").unwrap(),
-            Paging {
+            from_query("q=x&skip=40&limit=100&skip=1").unwrap(),
+            PageRequest {
                 skip: 40,
                 limit: 100
             }

@@ -210,7 +210,7 @@ fn segments(path: &str) -> Vec<String> {
 }
 
 /// Every operation that answers a page (`Page_*`) takes `skip` and `limit`, read by
-/// [`super::paging::Paging`], which poem-openapi cannot document itself.
+/// [`super::paging`], which poem-openapi cannot document itself.
 fn add_paging_parameters(document: &mut Value) {
     let Some(paths) = document["paths"].as_object_mut() else {
         return;

@@ -1,22 +1,7 @@
-//! What the administration services (users, roles) share: paging and refusals.
+//! What the administration services (users, roles) share: refusals.
 
 use super::auth::{AuthService, Caller};
 use super::error::ServiceError;
-
-/// `skip`/`limit` of a list request, already within the contract's bounds (the API
-/// validates them: `skip >= 0`, `1 <= limit <= 100`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PageRequest {
-    pub skip: i64,
-    pub limit: i64,
-}
-
-/// One page of a list and the number of items across all pages.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Paged<T> {
-    pub items: Vec<T>,
-    pub total: i64,
-}
 
 /// Why a service vetoed a change once it saw the locked row.
 #[derive(Debug)]

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::auth::AuthService;
 use super::caller::Caller;
-use super::error::{EventStoreMessages, FieldIssue, ServiceError, ServiceResult};
+use super::error::{EventStoreMessages, ServiceError, ServiceResult};
 use crate::domain::analytics::{
     ActiveUsers, Bucket, EventCount, EventType, ProductViews, TopLimit, Window,
 };
@@ -33,24 +33,12 @@ impl AnalyticsService {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         bucket: Bucket,
-        event_type: Option<&str>,
+        event_type: Option<EventType>,
     ) -> ServiceResult<Vec<EventCount>> {
         self.auth
             .authorize(caller, Permission::AnalyticsRead, "get_event_counts")
             .await?;
-        let mut issues = Vec::new();
-        let window = parse_window(from, to, &mut issues);
-        let event_type = match event_type.map(EventType::parse) {
-            None => Some(None),
-            Some(Ok(event_type)) => Some(Some(event_type)),
-            Some(Err(why)) => {
-                issues.push(FieldIssue::new("event_type", why.0));
-                None
-            }
-        };
-        let (Some(window), Some(event_type)) = (window, event_type) else {
-            return Err(ServiceError::Validation(issues));
-        };
+        let window = window(from, to)?;
         self.events
             .event_counts(&window, bucket, event_type.as_ref())
             .await
@@ -63,19 +51,12 @@ impl AnalyticsService {
         caller: &Caller,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-        limit: u32,
+        limit: TopLimit,
     ) -> ServiceResult<Vec<ProductViews>> {
         self.auth
             .authorize(caller, Permission::AnalyticsRead, "get_top_products")
             .await?;
-        let mut issues = Vec::new();
-        let window = parse_window(from, to, &mut issues);
-        let limit = TopLimit::parse(limit)
-            .map_err(|why| issues.push(FieldIssue::new("limit", why.0)))
-            .ok();
-        let (Some(window), Some(limit)) = (window, limit) else {
-            return Err(ServiceError::Validation(issues));
-        };
+        let window = window(from, to)?;
         self.events
             .top_products(&window, limit)
             .await
@@ -93,10 +74,7 @@ impl AnalyticsService {
         self.auth
             .authorize(caller, Permission::AnalyticsRead, "get_active_users")
             .await?;
-        let mut issues = Vec::new();
-        let Some(window) = parse_window(from, to, &mut issues) else {
-            return Err(ServiceError::Validation(issues));
-        };
+        let window = window(from, to)?;
         self.events
             .active_users(&window, bucket)
             .await
@@ -104,14 +82,9 @@ impl AnalyticsService {
     }
 }
 
-fn parse_window(
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    issues: &mut Vec<FieldIssue>,
-) -> Option<Window> {
-    Window::parse(from, to)
-        .map_err(|(field, why)| issues.push(FieldIssue::new(field, why.0)))
-        .ok()
+/// The window once its rules hold (each bound is a valid time by its type).
+fn window(from: DateTime<Utc>, to: DateTime<Utc>) -> ServiceResult<Window> {
+    Window::parse(from, to).map_err(|(field, why)| ServiceError::invalid(field, why.rule()))
 }
 
 /// As for the audit trail, but naming what is missing in this operation's terms.

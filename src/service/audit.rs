@@ -11,11 +11,9 @@ use uuid::Uuid;
 
 use super::auth::AuthService;
 use super::caller::Caller;
-use super::error::{FieldIssue, ServiceError, ServiceResult};
+use super::error::{ServiceError, ServiceResult};
 use crate::domain::audit::AuditEvent;
-use crate::domain::audit_query::{
-    AuditCursor, AuditFilter, AuditFilterInput, AuditPage, ExportLimit, PageSize,
-};
+use crate::domain::audit_query::{AuditCursor, AuditFilter, AuditPage, ExportLimit, PageSize};
 use crate::domain::identity::Permission;
 use crate::repo::mongo::AuditQueryRepo;
 
@@ -37,19 +35,14 @@ impl AuditService {
     pub async fn list(
         &self,
         caller: &Caller,
-        filter: AuditFilterInput,
-        limit: u32,
-        cursor: Option<&str>,
+        filter: AuditFilter,
+        size: PageSize,
+        after: Option<AuditCursor>,
     ) -> ServiceResult<AuditPage> {
         self.auth
             .authorize(caller, Permission::AuditRead, "list_audit_events")
             .await?;
-        let mut issues = Vec::new();
-        let filter = parse_filter(filter, &mut issues);
-        let page = parse_page(limit, cursor, &mut issues);
-        let (Some(filter), Some((size, after))) = (filter, page) else {
-            return Err(ServiceError::Validation(issues));
-        };
+        let filter = checked(filter)?;
         Ok(self.events.page(&filter, after.as_ref(), size).await?)
     }
 
@@ -69,25 +62,13 @@ impl AuditService {
     pub async fn export(
         &self,
         caller: &Caller,
-        filter: AuditFilterInput,
-        limit: Option<u32>,
+        filter: AuditFilter,
+        limit: Option<ExportLimit>,
     ) -> ServiceResult<AuditEventStream> {
         self.auth
             .authorize(caller, Permission::AuditRead, "export_audit_events")
             .await?;
-        let mut issues = Vec::new();
-        let filter = parse_filter(filter, &mut issues);
-        let limit = match limit.map(ExportLimit::parse) {
-            None => Some(None),
-            Some(Ok(limit)) => Some(Some(limit)),
-            Some(Err(why)) => {
-                issues.push(FieldIssue::new("limit", why.0));
-                None
-            }
-        };
-        let (Some(filter), Some(limit)) = (filter, limit) else {
-            return Err(ServiceError::Validation(issues));
-        };
+        let filter = checked(filter)?;
         let stream = self.events.stream(&filter, limit).await?;
         Ok(stream.map(|item| item.map_err(ServiceError::from)).boxed())
     }
@@ -97,45 +78,17 @@ impl AuditService {
     pub async fn own_activity(
         &self,
         caller: &Caller,
-        limit: u32,
-        cursor: Option<&str>,
+        size: PageSize,
+        after: Option<AuditCursor>,
     ) -> ServiceResult<AuditPage> {
-        let mut issues = Vec::new();
-        let Some((size, after)) = parse_page(limit, cursor, &mut issues) else {
-            return Err(ServiceError::Validation(issues));
-        };
         let filter = AuditFilter::by_actor(caller.id());
         Ok(self.events.page(&filter, after.as_ref(), size).await?)
     }
 }
 
-fn parse_filter(input: AuditFilterInput, issues: &mut Vec<FieldIssue>) -> Option<AuditFilter> {
-    AuditFilter::parse(input)
-        .map_err(|invalid| {
-            issues.extend(
-                invalid
-                    .into_iter()
-                    .map(|(field, why)| FieldIssue::new(field, why.0)),
-            )
-        })
-        .ok()
-}
-
-fn parse_page(
-    limit: u32,
-    cursor: Option<&str>,
-    issues: &mut Vec<FieldIssue>,
-) -> Option<(PageSize, Option<AuditCursor>)> {
-    let size = PageSize::parse(limit)
-        .map_err(|why| issues.push(FieldIssue::new("limit", why.0)))
-        .ok();
-    let after = match cursor.map(AuditCursor::decode) {
-        None => Some(None),
-        Some(Ok(cursor)) => Some(Some(cursor)),
-        Some(Err(why)) => {
-            issues.push(FieldIssue::new("cursor", why.0));
-            None
-        }
-    };
-    Some((size?, after?))
+/// The filter once its cross-parameter rule holds (each value is valid by its type).
+fn checked(filter: AuditFilter) -> ServiceResult<AuditFilter> {
+    filter
+        .checked()
+        .map_err(|(field, why)| ServiceError::invalid(field, why.rule()))
 }

@@ -6,12 +6,12 @@
 use uuid::Uuid;
 
 use super::ServiceContext;
-use super::admin::{PageRequest, Paged};
 use super::auth::{AuthService, Caller};
 use super::catalog_events;
 use super::error::{ServiceError, ServiceResult};
 use crate::domain::catalog::{CategoryDescription, CategoryName};
 use crate::domain::identity::Permission;
+use crate::domain::page::{PageRequest, Paged};
 use crate::repo::pg::categories::{CategoryChanges, CategoryRecord, NewCategory};
 use crate::repo::pg::{PgCategoryRepo, PgPool, UnitOfWork};
 
@@ -52,11 +52,7 @@ impl CategoryService {
         self.auth
             .authorize(caller, Permission::ProductsRead, "list_categories")
             .await?;
-        let (items, total) = self
-            .categories
-            .list(&self.pool, page.skip, page.limit)
-            .await?;
-        Ok(Paged { items, total })
+        Ok(self.categories.list(&self.pool, page).await?)
     }
 
     pub async fn get(&self, caller: &Caller, id: Uuid) -> ServiceResult<CategoryRecord> {

@@ -7,7 +7,6 @@
 
 use uuid::Uuid;
 
-use super::admin::{PageRequest, Paged};
 use super::auth::{AuthService, Caller};
 use super::catalog_events;
 use super::error::{FieldIssue, ServiceError, ServiceResult};
@@ -18,6 +17,7 @@ use crate::domain::catalog::{
 };
 use crate::domain::identity::Permission;
 use crate::domain::money::Price;
+use crate::domain::page::{PageRequest, Paged};
 use crate::domain::value::VersionPrecondition;
 use crate::repo::mongo::activity_sink::ActivitySink;
 use crate::repo::pg::product_list::ProductFilter;
@@ -108,15 +108,12 @@ impl ProductService {
             .await?;
         let filter = parse_query(&query)?;
         let sort = query.sort;
-        let (items, total) = self
-            .listing
-            .list(&self.pool, &filter, sort, page.skip, page.limit)
-            .await?;
+        let found = self.listing.list(&self.pool, &filter, sort, page).await?;
         let mut searched =
             ActivityEvent::new("product.searched", Some(caller.id()), "product", None);
-        searched.metadata = search_metadata(&query, sort, page, total);
+        searched.metadata = search_metadata(&query, sort, page, found.total);
         self.activity.record(searched);
-        Ok(Paged { items, total })
+        Ok(found)
     }
 
     /// Creates a product, recorded as `product.created`.

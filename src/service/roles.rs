@@ -13,13 +13,14 @@ use std::collections::BTreeSet;
 
 use uuid::Uuid;
 
-use super::admin::{PageRequest, Paged, Refusal};
+use super::admin::Refusal;
 use super::auth::{AuthService, Caller};
 use super::error::{ServiceError, ServiceResult};
 use crate::domain::audit::{AuditAction, AuditEvent, AuditFields, Outcome, Target, TargetKind};
 use crate::domain::identity::{
     ADMIN_ROLE, IdentityChange, Permission, PermissionName, RoleDescription, RoleName,
 };
+use crate::domain::page::{PageRequest, Paged};
 use crate::repo::pg::roles::{NewRole, PermissionRecord, RoleChanges, RoleRecord};
 use crate::repo::pg::{PgPool, PgRoleRepo, UnitOfWork};
 
@@ -62,8 +63,7 @@ impl RoleService {
         self.auth
             .authorize(caller, Permission::RolesRead, "list_roles")
             .await?;
-        let (items, total) = self.roles.list(&self.pool, page.skip, page.limit).await?;
-        Ok(Paged { items, total })
+        Ok(self.roles.list(&self.pool, page).await?)
     }
 
     pub async fn get(&self, caller: &Caller, id: Uuid) -> ServiceResult<RoleRecord> {
@@ -85,11 +85,7 @@ impl RoleService {
         self.auth
             .authorize(caller, Permission::RolesRead, "list_permissions")
             .await?;
-        let (items, total) = self
-            .roles
-            .permissions(&self.pool, page.skip, page.limit)
-            .await?;
-        Ok(Paged { items, total })
+        Ok(self.roles.permissions(&self.pool, page).await?)
     }
 
     /// Creates a role, recorded as `role.created`. A taken name is 409.

@@ -9,12 +9,12 @@
 use uuid::Uuid;
 
 use super::ServiceContext;
-use super::admin::{PageRequest, Paged};
 use super::auth::{AuthService, Caller};
 use super::error::{ServiceError, ServiceResult};
 use crate::domain::audit::{AuditAction, AuditFields, Outcome, Target, TargetKind};
 use crate::domain::catalog::{SupplierName, SupplierNotes, SupplierPhone};
 use crate::domain::identity::{Email, Permission};
+use crate::domain::page::{PageRequest, Paged};
 use crate::domain::value::VersionPrecondition;
 use crate::repo::pg::suppliers::{
     NewSupplier, PgSupplierRepo, SupplierChanges, SupplierFilter, SupplierRecord,
@@ -75,11 +75,7 @@ impl SupplierService {
             q: query.q.filter(|q| !q.is_empty()),
             live: query.is_active.unwrap_or(true),
         };
-        let (items, total) = self
-            .suppliers
-            .list(&self.pool, &filter, page.skip, page.limit)
-            .await?;
-        Ok(Paged { items, total })
+        Ok(self.suppliers.list(&self.pool, &filter, page).await?)
     }
 
     /// A live supplier.

@@ -15,11 +15,12 @@ use std::collections::BTreeSet;
 use uuid::Uuid;
 
 use super::account::user_changes;
-use super::admin::{PageRequest, Paged, Refusal};
+use super::admin::Refusal;
 use super::auth::{AuthService, Caller};
 use super::error::{ServiceError, ServiceResult};
 use crate::domain::audit::{AuditAction, Outcome, Target, TargetKind};
 use crate::domain::identity::{ADMIN_ROLE, FullName, IdentityChange, Permission, RoleName};
+use crate::domain::page::{PageRequest, Paged};
 use crate::repo::pg::user_admin::UserFilter;
 use crate::repo::pg::users::{ProfileChanges, UserRecord};
 use crate::repo::pg::{
@@ -65,11 +66,7 @@ impl AdminUserService {
         self.auth
             .authorize(caller, Permission::UsersRead, "list_users")
             .await?;
-        let (items, total) = self
-            .admin
-            .list(&self.pool, &filter, page.skip, page.limit)
-            .await?;
-        Ok(Paged { items, total })
+        Ok(self.admin.list(&self.pool, &filter, page).await?)
     }
 
     pub async fn get(&self, caller: &Caller, id: Uuid) -> ServiceResult<UserRecord> {

@@ -135,7 +135,7 @@ pub(crate) fn top_products_pipeline(window: &Window, limit: TopLimit) -> Vec<Doc
         } },
         doc! { "$group": { "_id": "$subject.id", "views": { "$sum": 1 } } },
         doc! { "$sort": { "views": -1, "_id": 1 } },
-        doc! { "$limit": i64::from(limit.get()) },
+        doc! { "$limit": limit.value() },
         doc! { "$project": { "_id": 0, "product_id": "$_id", "views": 1 } },
     ]
 }

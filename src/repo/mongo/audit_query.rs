@@ -52,7 +52,7 @@ impl AuditQueryRepo {
         after: Option<&AuditCursor>,
         size: PageSize,
     ) -> Result<AuditPage, EventStoreError> {
-        let limit = size.get();
+        let limit = size.as_usize();
         let mut documents: Vec<Document> = self
             .audit
             .find(filter_document(filter, after))
@@ -86,7 +86,7 @@ impl AuditQueryRepo {
             .sort(newest_first())
             .batch_size(EXPORT_BATCH_SIZE);
         if let Some(limit) = limit {
-            find = find.limit(i64::from(limit.get()));
+            find = find.limit(limit.value());
         }
         let cursor = find.await?;
         Ok(cursor
@@ -106,26 +106,26 @@ fn newest_first() -> Document {
 
 pub(crate) fn filter_document(filter: &AuditFilter, after: Option<&AuditCursor>) -> Document {
     let mut document = Document::new();
-    if let Some(actor_id) = filter.actor_id() {
+    if let Some(actor_id) = filter.actor_id {
         document.insert("actor.user_id", bson::Uuid::from(actor_id));
     }
-    if let Some(action) = filter.action() {
-        document.insert("action", action);
+    if let Some(action) = &filter.action {
+        document.insert("action", action.as_str());
     }
-    if let Some(target_type) = filter.target_type() {
-        document.insert("target.type", target_type);
+    if let Some(target_type) = &filter.target_type {
+        document.insert("target.type", target_type.as_str());
     }
-    if let Some(target_id) = filter.target_id() {
-        document.insert("target.id", target_id);
+    if let Some(target_id) = &filter.target_id {
+        document.insert("target.id", target_id.as_str());
     }
-    if let Some(outcome) = filter.outcome() {
+    if let Some(outcome) = filter.outcome {
         document.insert("outcome", outcome.as_str());
     }
     let mut range = Document::new();
-    if let Some(from) = filter.from() {
+    if let Some(from) = filter.from {
         range.insert("$gte", bson::DateTime::from_chrono(from));
     }
-    if let Some(to) = filter.to() {
+    if let Some(to) = filter.to {
         range.insert("$lte", bson::DateTime::from_chrono(to));
     }
     if !range.is_empty() {
@@ -170,20 +170,21 @@ mod tests {
 
     use super::*;
     use crate::domain::audit::Outcome;
-    use crate::domain::audit_query::AuditFilterInput;
+    use crate::domain::audit_query::{ActionName, TargetId};
 
     #[test]
     fn filters_are_typed_bson_built_from_validated_values() {
         let actor = Uuid::now_v7();
         let from = Utc.timestamp_millis_opt(1_000).unwrap();
-        let filter = AuditFilter::parse(AuditFilterInput {
+        let filter = AuditFilter {
             actor_id: Some(actor),
-            action: Some("user.updated".into()),
-            target_id: Some("{\"$ne\": null}".into()),
+            action: Some(ActionName::parse("user.updated").unwrap()),
+            target_id: Some(TargetId::parse("{\"$ne\": null}").unwrap()),
             outcome: Some(Outcome::Denied),
             from: Some(from),
-            ..AuditFilterInput::default()
-        })
+            ..AuditFilter::default()
+        }
+        .checked()
         .unwrap();
         let cursor = AuditCursor {
             occurred_at: Utc.timestamp_millis_opt(5_000).unwrap(),

@@ -7,6 +7,7 @@ use uuid::Uuid;
 use super::schema::{categories, products};
 use super::{DbError, PgPool};
 pub use crate::domain::catalog::CategoryRecord;
+use crate::domain::page::{PageRequest, Paged};
 
 columns! {
     /// The columns of [`CategoryRecord`].
@@ -45,19 +46,18 @@ impl PgCategoryRepo {
     pub async fn list(
         &self,
         pool: &PgPool,
-        skip: i64,
-        limit: i64,
-    ) -> Result<(Vec<CategoryRecord>, i64), DbError> {
+        page: PageRequest,
+    ) -> Result<Paged<CategoryRecord>, DbError> {
         let mut conn = pool.get().await?;
         let items = categories::table
             .order((categories::name.asc(), categories::id.asc()))
-            .offset(skip)
-            .limit(limit)
+            .offset(page.skip)
+            .limit(page.limit)
             .select(CATEGORY_COLUMNS)
             .load(&mut conn)
             .await?;
         let total = categories::table.count().get_result(&mut conn).await?;
-        Ok((items, total))
+        Ok(Paged { items, total })
     }
 
     /// Whether a live product is in the category. Under the category's row lock this and a

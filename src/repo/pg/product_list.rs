@@ -13,6 +13,7 @@ use super::schema::{product_counts, products};
 use super::user_admin::contains_pattern;
 use super::{DbError, PgPool};
 use crate::domain::catalog::ProductSort;
+use crate::domain::page::{PageRequest, Paged};
 
 /// List filters; `None` means "any". Every filter narrows to live products.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -95,26 +96,25 @@ impl PgProductListRepo {
         pool: &PgPool,
         filter: &ProductFilter,
         sort: ProductSort,
-        skip: i64,
-        limit: i64,
-    ) -> Result<(Vec<ProductRecord>, i64), DbError> {
+        page: PageRequest,
+    ) -> Result<Paged<ProductRecord>, DbError> {
         let mut conn = pool.get().await?;
         let items = sorted(filtered(filter), sort)
-            .offset(skip)
-            .limit(limit)
+            .offset(page.skip)
+            .limit(page.limit)
             .select(PRODUCT_COLUMNS)
             .load(&mut conn)
             .await?;
         // A page that is not full tells the total without counting.
         let shown = i64::try_from(items.len()).unwrap_or(i64::MAX);
-        let total = if shown < limit && (shown > 0 || skip == 0) {
-            skip + shown
+        let total = if shown < page.limit && (shown > 0 || page.skip == 0) {
+            page.skip + shown
         } else if filter.has_only_category() {
             self.kept_count(&mut conn, filter.category_id).await?
         } else {
             filtered(filter).count().get_result(&mut conn).await?
         };
-        Ok((items, total))
+        Ok(Paged { items, total })
     }
 
     /// The live products of one category, or of all, from the trigger-kept

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::schema::{permissions, role_permissions, roles, user_roles};
 use super::{DbError, PgPool};
 pub use crate::domain::identity::{PermissionRecord, RoleRecord};
+use crate::domain::page::{PageRequest, Paged};
 
 /// Every role query is this select plus a WHERE and/or ORDER BY; one round trip per call.
 const ROLE_WITH_PERMISSIONS: &str = "\
@@ -81,41 +82,39 @@ impl PgRoleRepo {
     pub async fn list(
         &self,
         pool: &PgPool,
-        skip: i64,
-        limit: i64,
-    ) -> Result<(Vec<RoleRecord>, i64), DbError> {
+        page: PageRequest,
+    ) -> Result<Paged<RoleRecord>, DbError> {
         let mut conn = pool.get().await?;
         let items = diesel::sql_query(format!(
             "{ROLE_WITH_PERMISSIONS} GROUP BY r.id ORDER BY r.name OFFSET $1 LIMIT $2"
         ))
-        .bind::<BigInt, _>(skip)
-        .bind::<BigInt, _>(limit)
+        .bind::<BigInt, _>(page.skip)
+        .bind::<BigInt, _>(page.limit)
         .load(&mut conn)
         .await?;
         let total = diesel::sql_query("SELECT count(*) AS total FROM roles")
             .get_result::<Total>(&mut conn)
             .await?
             .total;
-        Ok((items, total))
+        Ok(Paged { items, total })
     }
 
     /// A page of the permission catalogue by name, and how many there are.
     pub async fn permissions(
         &self,
         pool: &PgPool,
-        skip: i64,
-        limit: i64,
-    ) -> Result<(Vec<PermissionRecord>, i64), DbError> {
+        page: PageRequest,
+    ) -> Result<Paged<PermissionRecord>, DbError> {
         let mut conn = pool.get().await?;
         let items = permissions::table
             .order(permissions::name.asc())
-            .offset(skip)
-            .limit(limit)
+            .offset(page.skip)
+            .limit(page.limit)
             .select((permissions::name, permissions::description))
             .load(&mut conn)
             .await?;
         let total = permissions::table.count().get_result(&mut conn).await?;
-        Ok((items, total))
+        Ok(Paged { items, total })
     }
 
     async fn replace_permissions(

@@ -9,6 +9,7 @@ use super::schema::{products, suppliers};
 use super::user_admin::contains_pattern;
 use super::{DbError, PgPool};
 pub use crate::domain::catalog::SupplierRecord;
+use crate::domain::page::{PageRequest, Paged};
 
 columns! {
     /// The columns of [`SupplierRecord`].
@@ -71,9 +72,8 @@ impl PgSupplierRepo {
         &self,
         pool: &PgPool,
         filter: &SupplierFilter,
-        skip: i64,
-        limit: i64,
-    ) -> Result<(Vec<SupplierRecord>, i64), DbError> {
+        page: PageRequest,
+    ) -> Result<Paged<SupplierRecord>, DbError> {
         let matching = || {
             let mut query = suppliers::table
                 .filter(suppliers::is_active.eq(filter.live))
@@ -86,13 +86,13 @@ impl PgSupplierRepo {
         let mut conn = pool.get().await?;
         let items = matching()
             .order((suppliers::name.asc(), suppliers::id.asc()))
-            .offset(skip)
-            .limit(limit)
+            .offset(page.skip)
+            .limit(page.limit)
             .select(SUPPLIER_COLUMNS)
             .load(&mut conn)
             .await?;
         let total = matching().count().get_result(&mut conn).await?;
-        Ok((items, total))
+        Ok(Paged { items, total })
     }
 
     /// Whether the supplier is live, holding a key-share lock on it until the transaction

@@ -11,6 +11,7 @@ use super::users::UserRecord;
 use super::{DbError, PgPool, PgUserRepo};
 use crate::domain::identity::ADMIN_ROLE;
 pub use crate::domain::identity::UserFilter;
+use crate::domain::page::{PageRequest, Paged};
 
 /// Shared by the page and the count. `$1` is an escaped ILIKE pattern, `$2` the activity,
 /// `$3` a role name; a NULL parameter is no filter (PostgreSQL plans each execution with
@@ -70,17 +71,16 @@ impl PgUserAdminRepo {
         &self,
         pool: &PgPool,
         filter: &UserFilter,
-        skip: i64,
-        limit: i64,
-    ) -> Result<(Vec<UserRecord>, i64), DbError> {
+        page: PageRequest,
+    ) -> Result<Paged<UserRecord>, DbError> {
         let mut conn = pool.get().await?;
         let pattern = filter.q.as_deref().map(contains_pattern);
         let items = diesel::sql_query(USER_PAGE.replace("{filters}", USER_FILTERS))
             .bind::<Nullable<Text>, _>(pattern.as_deref())
             .bind::<Nullable<Bool>, _>(filter.is_active)
             .bind::<Nullable<Text>, _>(filter.role.as_deref())
-            .bind::<BigInt, _>(skip)
-            .bind::<BigInt, _>(limit)
+            .bind::<BigInt, _>(page.skip)
+            .bind::<BigInt, _>(page.limit)
             .load(&mut conn)
             .await?;
         let total = diesel::sql_query(format!(
@@ -92,7 +92,7 @@ impl PgUserAdminRepo {
         .get_result::<Total>(&mut conn)
         .await?
         .total;
-        Ok((items, total))
+        Ok(Paged { items, total })
     }
 
     /// Locks the rows of every active admin, in id order, so that changes that could remove
