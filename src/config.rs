@@ -14,11 +14,6 @@ pub use env::{ConfigError, TrustedProxies};
 const PLACEHOLDER_SECRETS: &[&str] = &["change-me", "changeme", "secret", "your-secret", "example"];
 const MIN_JWT_SECRET_BYTES: usize = 32;
 
-const MILLISECOND: Duration = Duration::from_millis(1);
-const SECOND: Duration = Duration::from_secs(1);
-const HOUR: Duration = Duration::from_secs(3_600);
-const DAY: Duration = Duration::from_secs(86_400);
-
 #[derive(Clone)]
 pub struct Config {
     pub database_url: String,
@@ -137,17 +132,11 @@ impl Config {
                 secret: jwt_secret(env)?,
                 issuer: env.string_or("JWT_ISSUER", "stockroom")?,
                 audience: env.string_or("JWT_AUDIENCE", "stockroom-api")?,
-                access_token_ttl: env.duration_or(
-                    "ACCESS_TOKEN_TTL_SECONDS",
-                    900,
-                    30..=86_400,
-                    SECOND,
-                )?,
+                access_token_ttl: env.duration_or("ACCESS_TOKEN_TTL_SECONDS", 900, 30..=86_400)?,
                 refresh_token_ttl: env.duration_or(
                     "REFRESH_TOKEN_TTL_SECONDS",
                     1_209_600,
                     300..=31_536_000,
-                    SECOND,
                 )?,
             },
             bind_addr: env.socket_addr_or("BIND_ADDR", "127.0.0.1:8080")?,
@@ -156,25 +145,17 @@ impl Config {
                 "DATABASE_POOL_TIMEOUT_MS",
                 3_000,
                 10..=600_000,
-                MILLISECOND,
             )?,
             database_statement_timeout: env.duration_or(
                 "DATABASE_STATEMENT_TIMEOUT_MS",
                 5_000,
                 10..=3_600_000,
-                MILLISECOND,
             )?,
-            mongodb_timeout: env.duration_or(
-                "MONGODB_TIMEOUT_MS",
-                3_000,
-                10..=600_000,
-                MILLISECOND,
-            )?,
+            mongodb_timeout: env.duration_or("MONGODB_TIMEOUT_MS", 3_000, 10..=600_000)?,
             mongodb_query_timeout: env.duration_or(
                 "MONGODB_QUERY_TIMEOUT_MS",
                 10_000,
                 100..=600_000,
-                MILLISECOND,
             )?,
             max_body_bytes: env.number_or("MAX_BODY_BYTES", 1_048_576, 1_024..=67_108_864)?,
             http: HttpConfig {
@@ -182,19 +163,16 @@ impl Config {
                     "HTTP_HEADER_READ_TIMEOUT_SECONDS",
                     10,
                     1..=600,
-                    SECOND,
                 )?,
                 body_read_timeout: env.duration_or(
                     "HTTP_BODY_READ_TIMEOUT_SECONDS",
                     30,
                     1..=3_600,
-                    SECOND,
                 )?,
                 keep_alive_timeout: env.duration_or(
                     "HTTP_KEEP_ALIVE_TIMEOUT_SECONDS",
                     60,
                     1..=3_600,
-                    SECOND,
                 )?,
                 max_connections: env.number_or("HTTP_MAX_CONNECTIONS", 16_384, 16..=1_048_576)?,
                 max_header_bytes: env.number_or(
@@ -227,13 +205,8 @@ impl Config {
             )?,
             outbox: OutboxConfig {
                 batch_size: env.number_or("OUTBOX_BATCH_SIZE", 200, 1..=10_000)?,
-                poll_interval: env.duration_or(
-                    "OUTBOX_POLL_INTERVAL_MS",
-                    250,
-                    10..=60_000,
-                    MILLISECOND,
-                )?,
-                retention: env.duration_or("OUTBOX_RETENTION_HOURS", 168, 1..=87_600, HOUR)?,
+                poll_interval: env.duration_or("OUTBOX_POLL_INTERVAL_MS", 250, 10..=60_000)?,
+                retention: env.duration_or("OUTBOX_RETENTION_HOURS", 168, 1..=87_600)?,
             },
             activity: ActivityConfig {
                 channel_capacity: env.number_or(
@@ -242,13 +215,8 @@ impl Config {
                     1..=10_000_000,
                 )?,
                 batch_size: env.number_or("ACTIVITY_BATCH_SIZE", 500, 1..=10_000)?,
-                flush_interval: env.duration_or(
-                    "ACTIVITY_FLUSH_INTERVAL_MS",
-                    100,
-                    1..=60_000,
-                    MILLISECOND,
-                )?,
-                retention: env.duration_or("ACTIVITY_RETENTION_DAYS", 90, 1..=3_650, DAY)?,
+                flush_interval: env.duration_or("ACTIVITY_FLUSH_INTERVAL_MS", 100, 1..=60_000)?,
+                retention: env.duration_or("ACTIVITY_RETENTION_DAYS", 90, 1..=3_650)?,
             },
             password_hash: PasswordHashConfig {
                 memory_kib: env.number_or(
@@ -267,11 +235,10 @@ impl Config {
                     "PASSWORD_HASH_QUEUE_TIMEOUT_MS",
                     3_000,
                     1..=60_000,
-                    MILLISECOND,
                 )?,
             },
             mongo_indexes_dir: env.optional("MONGO_INDEXES_DIR").map(Into::into),
-            shutdown_timeout: env.duration_or("SHUTDOWN_TIMEOUT_SECONDS", 20, 1..=600, SECOND)?,
+            shutdown_timeout: env.duration_or("SHUTDOWN_TIMEOUT_SECONDS", 20, 1..=600)?,
             log_format: log_format(env)?,
         })
     }

@@ -128,14 +128,20 @@ impl EnvReader {
         }
     }
 
-    /// A whole number of `unit`s (e.g. `_MS` variables in milliseconds).
+    /// A whole number of the unit the name ends with (`_MS`, `_SECONDS`, `_MINUTES`,
+    /// `_HOURS`, `_DAYS`): the name states the unit, and nothing else does.
     pub fn duration_or(
         &self,
         name: &'static str,
         default: u64,
         range: RangeInclusive<u64>,
-        unit: Duration,
     ) -> Result<Duration, ConfigError> {
+        let unit = unit_of(name).ok_or_else(|| {
+            ConfigError::new(
+                name,
+                "names no unit (_MS, _SECONDS, _MINUTES, _HOURS, _DAYS)",
+            )
+        })?;
         let count = self.number_or(name, default, range)?;
         Ok(unit * u32::try_from(count).unwrap_or(u32::MAX))
     }
@@ -256,4 +262,18 @@ fn prefix_match(net: u128, ip: u128, prefix: u8) -> bool {
     }
     let mask = u128::MAX << (128 - u32::from(prefix));
     net & mask == ip & mask
+}
+
+/// The unit a duration variable's name ends with.
+fn unit_of(name: &str) -> Option<Duration> {
+    [
+        ("_MS", 1),
+        ("_SECONDS", 1_000),
+        ("_MINUTES", 60_000),
+        ("_HOURS", 3_600_000),
+        ("_DAYS", 86_400_000),
+    ]
+    .into_iter()
+    .find(|(suffix, _)| name.ends_with(suffix))
+    .map(|(_, millis)| Duration::from_millis(millis))
 }

@@ -127,3 +127,27 @@ fn password_hashing_defaults_to_one_slot_per_core_and_a_bounded_wait() {
         Duration::from_millis(250)
     );
 }
+
+#[test]
+fn a_duration_takes_its_unit_from_its_name() {
+    let env = EnvReader::from_pairs(&[
+        ("A_MS", "250"),
+        ("B_MINUTES", "2"),
+        ("C_DAYS", "1"),
+        ("NO_UNIT", "5"),
+    ]);
+    assert_eq!(
+        env.duration_or("A_MS", 1, 1..=1_000),
+        Ok(Duration::from_millis(250))
+    );
+    assert_eq!(
+        env.duration_or("B_MINUTES", 1, 1..=10),
+        Ok(Duration::from_secs(120))
+    );
+    assert_eq!(
+        env.duration_or("C_DAYS", 1, 1..=10),
+        Ok(Duration::from_secs(86_400))
+    );
+    let refused = env.duration_or("NO_UNIT", 1, 1..=10).unwrap_err();
+    assert!(refused.to_string().contains("NO_UNIT"), "{refused}");
+}

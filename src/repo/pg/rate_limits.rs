@@ -5,6 +5,8 @@
 use std::time::Duration;
 
 use diesel::data_types::PgInterval;
+use diesel::pg::Pg;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::sql_types::{BigInt, Bool, Interval, Nullable, Text};
 use diesel_async::RunQueryDsl;
 
@@ -54,10 +56,11 @@ SELECT EXISTS (SELECT FROM taken) AS allowed,
     (SELECT (extract(epoch FROM r.tat - now() - $4) * 1000000)::bigint
         FROM rate_limits r WHERE r.name = $1 AND r.key = $2) AS excess_us";
 
-/// Whether the budget holds one more request, using nothing.
+/// Whether the budget holds one more request, using nothing (`$3`, the interval, is bound
+/// like every statement's but not needed here).
 const PEEK: &str = "\
-SELECT coalesce(r.tat <= now() + $3, true) AS allowed,
-    (extract(epoch FROM r.tat - now() - $3) * 1000000)::bigint AS excess_us
+SELECT coalesce(r.tat <= now() + $4, true) AS allowed,
+    (extract(epoch FROM r.tat - now() - $4) * 1000000)::bigint AS excess_us
 FROM (SELECT) AS one
 LEFT JOIN rate_limits r ON r.name = $1 AND r.key = $2";
 
@@ -68,6 +71,22 @@ const CHARGE: &str = "\
 INSERT INTO rate_limits AS r (name, key, tat) VALUES ($1, $2, now() + $3)
 ON CONFLICT (name, key) DO UPDATE
     SET tat = least(greatest(r.tat, now()) + $3, now() + $4 + $3)";
+
+/// A statement on one key's budget: `$1` the limit's name, `$2` the key, `$3` the interval,
+/// `$4` the tolerance.
+fn statement<'a>(
+    sql: &'static str,
+    name: &'a str,
+    key: &'a str,
+    rate: Rate,
+) -> BoxedSqlQuery<'a, Pg, SqlQuery> {
+    diesel::sql_query(sql)
+        .into_boxed()
+        .bind::<Text, _>(name)
+        .bind::<Text, _>(key)
+        .bind::<Interval, _>(interval(rate.interval))
+        .bind::<Interval, _>(interval(rate.tolerance))
+}
 
 fn interval(duration: Duration) -> PgInterval {
     PgInterval::from_microseconds(i64::try_from(duration.as_micros()).unwrap_or(i64::MAX))
@@ -104,11 +123,7 @@ impl PgRateLimitRepo {
         rate: Rate,
     ) -> Result<Decision, DbError> {
         let mut conn = pool.get().await?;
-        let answer: Answer = diesel::sql_query(TAKE)
-            .bind::<Text, _>(name)
-            .bind::<Text, _>(key)
-            .bind::<Interval, _>(interval(rate.interval))
-            .bind::<Interval, _>(interval(rate.tolerance))
+        let answer: Answer = statement(TAKE, name, key, rate)
             .get_result(&mut conn)
             .await?;
         Ok(answer.decision(rate))
@@ -122,10 +137,7 @@ impl PgRateLimitRepo {
         rate: Rate,
     ) -> Result<Decision, DbError> {
         let mut conn = pool.get().await?;
-        let answer: Answer = diesel::sql_query(PEEK)
-            .bind::<Text, _>(name)
-            .bind::<Text, _>(key)
-            .bind::<Interval, _>(interval(rate.tolerance))
+        let answer: Answer = statement(PEEK, name, key, rate)
             .get_result(&mut conn)
             .await?;
         Ok(answer.decision(rate))
@@ -139,11 +151,7 @@ impl PgRateLimitRepo {
         rate: Rate,
     ) -> Result<(), DbError> {
         let mut conn = pool.get().await?;
-        diesel::sql_query(CHARGE)
-            .bind::<Text, _>(name)
-            .bind::<Text, _>(key)
-            .bind::<Interval, _>(interval(rate.interval))
-            .bind::<Interval, _>(interval(rate.tolerance))
+        statement(CHARGE, name, key, rate)
             .execute(&mut conn)
             .await?;
         Ok(())
