@@ -72,6 +72,21 @@ INSERT INTO rate_limits AS r (name, key, tat) VALUES ($1, $2, now() + $3)
 ON CONFLICT (name, key) DO UPDATE
     SET tat = least(greatest(r.tat, now()) + $3, now() + $4 + $3)";
 
+/// What a statement answering [`Answer`] says of one key's budget.
+async fn decide(
+    pool: &PgPool,
+    sql: &'static str,
+    name: &str,
+    key: &str,
+    rate: Rate,
+) -> Result<Decision, DbError> {
+    let mut conn = pool.get().await?;
+    let answer: Answer = statement(sql, name, key, rate)
+        .get_result(&mut conn)
+        .await?;
+    Ok(answer.decision(rate))
+}
+
 /// A statement on one key's budget: `$1` the limit's name, `$2` the key, `$3` the interval,
 /// `$4` the tolerance.
 fn statement<'a>(
@@ -115,6 +130,7 @@ impl Answer {
 pub struct PgRateLimitRepo;
 
 impl PgRateLimitRepo {
+    /// Takes one request's worth if the budget holds it.
     pub async fn take(
         &self,
         pool: &PgPool,
@@ -122,13 +138,10 @@ impl PgRateLimitRepo {
         key: &str,
         rate: Rate,
     ) -> Result<Decision, DbError> {
-        let mut conn = pool.get().await?;
-        let answer: Answer = statement(TAKE, name, key, rate)
-            .get_result(&mut conn)
-            .await?;
-        Ok(answer.decision(rate))
+        decide(pool, TAKE, name, key, rate).await
     }
 
+    /// Whether the budget holds one more request, using nothing.
     pub async fn peek(
         &self,
         pool: &PgPool,
@@ -136,11 +149,7 @@ impl PgRateLimitRepo {
         key: &str,
         rate: Rate,
     ) -> Result<Decision, DbError> {
-        let mut conn = pool.get().await?;
-        let answer: Answer = statement(PEEK, name, key, rate)
-            .get_result(&mut conn)
-            .await?;
-        Ok(answer.decision(rate))
+        decide(pool, PEEK, name, key, rate).await
     }
 
     pub async fn charge(
