@@ -209,6 +209,17 @@ fn field_error(err: &serde_path_to_error::Error<serde_json::Error>) -> FieldErro
     if message.starts_with("unknown field `") {
         return FieldError::new(path, "is not a known field");
     }
+    let rule = value_rule(message);
+    // A value in a list of plain values is the list's field, with its place in words.
+    if let Some(serde_path_to_error::Segment::Seq { index }) = err.path().iter().next_back() {
+        let list = path.strip_suffix(&format!("[{index}]")).unwrap_or(&path);
+        return FieldError::new(list, format!("item {}: {rule}", index + 1));
+    }
+    FieldError::new(path, rule)
+}
+
+/// What a value must be, from serde's words about why it is not.
+fn value_rule(message: String) -> String {
     if let Some(rest) = message.strip_prefix("unknown variant `") {
         // serde: "expected `a`", "expected `a` or `b`", "expected one of `a`, `b`, `c`".
         let allowed: Vec<&str> = rest
@@ -221,19 +232,14 @@ fn field_error(err: &serde_path_to_error::Error<serde_json::Error>) -> FieldErro
             .map(|v| v.trim_matches('`'))
             .filter(|v| !v.is_empty())
             .collect();
-        return FieldError::new(path, format!("must be one of: {}", allowed.join(", ")));
+        return format!("must be one of: {}", allowed.join(", "));
     }
     if let Some(rest) = message.strip_prefix("invalid type: ") {
         let (found, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
-        return FieldError::new(path, type_rule(found, expected));
+        return type_rule(found, expected);
     }
-    // A field type's own rule, said in words by its parser. A value in a list of plain
-    // values is the list's field, with its place in the list said in words.
-    if let Some(serde_path_to_error::Segment::Seq { index }) = err.path().iter().next_back() {
-        let list = path.strip_suffix(&format!("[{index}]")).unwrap_or(&path);
-        return FieldError::new(list, format!("item {}: {message}", index + 1));
-    }
-    FieldError::new(path, message)
+    // Otherwise a field type's own rule, said in words by its parser.
+    message
 }
 
 fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {

@@ -13,6 +13,10 @@ struct Sample {
     items: Vec<Item>,
     #[serde(default)]
     kind: Option<Kind>,
+    #[serde(default)]
+    tags: Vec<Name>,
+    #[serde(default)]
+    kinds: Vec<Kind>,
 }
 
 #[derive(Debug, Deserialize, PartialEq)]
@@ -111,5 +115,21 @@ fn each_field_is_named_with_its_rule_in_words() {
     assert_eq!(
         fields(r#"{"name": "a", "kind": "medium"}"#),
         one("kind", "must be one of: small, large")
+    );
+}
+
+#[test]
+fn a_value_in_a_list_of_values_is_the_lists_field_with_its_place_in_words() {
+    assert_eq!(
+        fields(r#"{"name": "a", "tags": ["ok", "toolong"]}"#),
+        one("tags", "item 2: must be at most 5 characters")
+    );
+    assert_eq!(
+        fields(r#"{"name": "a", "tags": [5]}"#),
+        one("tags", "item 1: must be a string")
+    );
+    assert_eq!(
+        fields(r#"{"name": "a", "kinds": ["small", "huge"]}"#),
+        one("kinds", "item 2: must be one of: small, large")
     );
 }
