@@ -14,7 +14,8 @@ use crate::api::{self, ApiState, HttpSettings};
 use crate::config::{Config, HttpConfig};
 use crate::http::server;
 use crate::repo::mongo::activity_sink::ActivitySink;
-use crate::repo::mongo::indexes::{self, CollectionIndexes, TtlSettings};
+use crate::repo::mongo::indexes::{StoreSpecs, TtlSettings};
+use crate::repo::mongo::legacy;
 use crate::repo::mongo::spec_files::SpecSource;
 use crate::repo::mongo::{self, AnalyticsRepo, AuditQueryRepo, EventStore};
 use crate::repo::pg::{self, PgPool, PoolSettings};
@@ -94,22 +95,27 @@ impl Application {
 
         let background = CancellationToken::new();
         let mut tasks = Vec::new();
-        let specs = indexes::load(&SpecSource::new(config.mongo_indexes_dir.clone()))
-            .context("loading MongoDB index specs")?;
-        let ttl = TtlSettings {
-            activity_retention: config.activity.retention,
+        let specs = StoreSpecs::load(
+            &SpecSource::new(config.mongo_indexes_dir.clone()),
+            TtlSettings {
+                activity_retention: config.activity.retention,
+            },
+        )
+        .context("loading MongoDB index specs and validators")?;
+        let applied = match specs.apply(events.database()).await {
+            Ok(_) => true,
+            Err(err) => {
+                // MongoDB down at start-up must not stop the service (audit events wait in
+                // the outbox); keep trying in the background.
+                tracing::warn!(error = %err, "MongoDB specs not applied yet; retrying in the background");
+                false
+            }
         };
-        if let Err(err) = indexes::apply_specs(events.database(), &specs, &ttl).await {
-            // MongoDB down at start-up must not stop the service (audit events wait in the
-            // outbox); keep trying in the background.
-            tracing::warn!(error = %err, "MongoDB index specs not applied yet; retrying in the background");
-            tasks.push(tokio::spawn(retry_index_specs(
-                events.clone(),
-                specs,
-                ttl,
-                background.clone(),
-            )));
-        }
+        tasks.push(tokio::spawn(prepare_event_store(
+            events.clone(),
+            (!applied).then_some(specs),
+            background.clone(),
+        )));
 
         let relay = OutboxRelay::new(pool.clone(), events.clone(), config.outbox.clone());
         tasks.push(tokio::spawn(relay.run(background.clone())));
@@ -293,24 +299,37 @@ impl Identity {
     }
 }
 
-async fn retry_index_specs(
+/// Applies the specs if start-up could not (`Some`), retrying until MongoDB answers, then
+/// rewrites documents stored before `schema_version` 1.
+async fn prepare_event_store(
     events: EventStore,
-    specs: Vec<CollectionIndexes>,
-    ttl: TtlSettings,
+    pending: Option<StoreSpecs>,
     stop: CancellationToken,
 ) {
-    loop {
-        tokio::select! {
-            () = stop.cancelled() => return,
-            () = tokio::time::sleep(INDEX_RETRY) => {}
-        }
-        match indexes::apply_specs(events.database(), &specs, &ttl).await {
-            Ok(count) => {
-                tracing::info!(count, "MongoDB index specs applied");
-                return;
+    if let Some(specs) = pending {
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = tokio::time::sleep(INDEX_RETRY) => {}
             }
-            Err(err) => tracing::warn!(error = %err, "MongoDB index specs still not applied"),
+            match specs.apply(events.database()).await {
+                Ok(count) => {
+                    tracing::info!(count, "MongoDB index specs and validators applied");
+                    break;
+                }
+                Err(err) => tracing::warn!(error = %err, "MongoDB specs still not applied"),
+            }
         }
+    }
+    tokio::select! {
+        () = stop.cancelled() => {}
+        upgraded = legacy::upgrade(&events) => match upgraded {
+            Ok(done) if done.rewritten > 0 => {
+                tracing::info!(count = done.rewritten, "event documents upgraded to schema_version 1");
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "event documents not upgraded; the next start tries again"),
+        },
     }
 }
 

@@ -65,7 +65,7 @@ async fn analytics_need_a_token_and_analytics_read_and_each_refusal_is_recorded(
             bson::doc! {
                 "action": "access.denied",
                 "target.id": operation,
-                "actor.user_id": bson::Uuid::parse_str(&user.id).unwrap(),
+                "actor.user_id": &user.id,
             },
         )
         .await;
@@ -84,7 +84,7 @@ async fn analytics_need_a_token_and_analytics_read_and_each_refusal_is_recorded(
         &app,
         bson::doc! {
             "action": "access.denied",
-            "actor.user_id": bson::Uuid::parse_str(&user.id).unwrap(),
+            "actor.user_id": &user.id,
         },
     )
     .await;

@@ -10,6 +10,7 @@ mod binary;
 mod catalog;
 mod docs;
 mod errors;
+mod event_store;
 mod faults;
 mod health;
 mod identity_cache;

@@ -339,17 +339,16 @@ async fn index_specs_are_applied_idempotently() {
             "{expected} in {names:?}"
         );
     }
-    // A second start over the same database applies the same specs again without error.
-    let specs = stockroom::repo::mongo::indexes::load(
+    // A second start over the same database applies the same indexes again without error,
+    // and finds the validators in place (none changed: 7 is the indexes alone).
+    let specs = stockroom::repo::mongo::indexes::StoreSpecs::load(
         &stockroom::repo::mongo::spec_files::SpecSource::BuiltIn,
+        stockroom::repo::mongo::indexes::TtlSettings {
+            activity_retention: Duration::from_secs(86_400),
+        },
     )
     .unwrap();
-    let ttl = stockroom::repo::mongo::indexes::TtlSettings {
-        activity_retention: Duration::from_secs(86_400),
-    };
-    let applied = stockroom::repo::mongo::indexes::apply_specs(&database, &specs, &ttl)
-        .await
-        .unwrap();
+    let applied = specs.apply(&database).await.unwrap();
     assert_eq!(applied, 7);
     let activity = database
         .collection::<bson::Document>("activity_events")

@@ -52,16 +52,18 @@ async fn audit_and_analytics_reads_over_the_time_limit_answer_503() {
         let seconds = i64::try_from(i).unwrap();
         bson::DateTime::from_chrono(now - TimeDelta::seconds(seconds))
     };
-    // Successful events only, so `outcome=failure` finds nothing after scanning them all.
+    // Documents of the stored shape (the validators refuse others). Successful events only, so `outcome=failure` finds nothing after scanning them all.
     let audit = (0..SEEDED)
         .map(|i| {
             doc! {
                 "_id": bson::Uuid::from(Uuid::new_v4()),
+                "schema_version": 1,
                 "occurred_at": at(i),
                 "action": "product.viewed.seeded",
                 "outcome": "success",
-                "actor": { "user_id": null },
+                "actor": {},
                 "target": { "type": "product", "id": i.to_string() },
+                "metadata": {},
             }
         })
         .collect();
@@ -70,9 +72,10 @@ async fn audit_and_analytics_reads_over_the_time_limit_answer_503() {
         .map(|i| {
             doc! {
                 "_id": bson::Uuid::from(Uuid::new_v4()),
+                "schema_version": 1,
                 "occurred_at": at(i),
                 "event_type": "product.viewed",
-                "actor_id": bson::Uuid::from(Uuid::new_v4()),
+                "actor_id": Uuid::new_v4().to_string(),
                 "subject": { "type": "product", "id": (i % 50).to_string() },
                 "metadata": {},
             }

@@ -12,7 +12,8 @@ use mongodb::Collection;
 use uuid::Uuid;
 
 use super::EventStoreError;
-use super::events::{AUDIT_COLLECTION, EventStore, document_to_audit};
+use super::documents::{document_to_audit, user_id_filter};
+use super::events::{AUDIT_COLLECTION, EventStore};
 use crate::domain::audit::AuditEvent;
 use crate::domain::audit_query::{AuditCursor, AuditFilter, AuditPage, ExportLimit, PageSize};
 
@@ -107,7 +108,7 @@ fn newest_first() -> Document {
 pub(crate) fn filter_document(filter: &AuditFilter, after: Option<&AuditCursor>) -> Document {
     let mut document = Document::new();
     if let Some(actor_id) = filter.actor_id {
-        document.insert("actor.user_id", bson::Uuid::from(actor_id));
+        document.insert("actor.user_id", user_id_filter(actor_id));
     }
     if let Some(action) = &filter.action {
         document.insert("action", action.as_str());
@@ -191,10 +192,11 @@ mod tests {
             id: Uuid::now_v7(),
         };
         let document = filter_document(&filter, Some(&cursor));
-        assert!(matches!(
+        assert_eq!(
             document.get("actor.user_id"),
-            Some(Bson::Binary(b)) if b.subtype == bson::spec::BinarySubtype::Uuid
-        ));
+            Some(&crate::repo::mongo::documents::user_id_filter(actor)),
+            "the actor in both its stored forms"
+        );
         assert_eq!(
             document.get("target.id"),
             Some(&Bson::String("{\"$ne\": null}".into())),

@@ -48,6 +48,11 @@ pub enum IndexSpecError {
     Read(#[from] SpecReadError),
     #[error("index spec {path} is invalid: {message}")]
     Invalid { path: String, message: String },
+    #[error("applying the validator of `{collection}`: {source}")]
+    Validator {
+        collection: String,
+        source: Box<mongodb::error::Error>,
+    },
     #[error("applying index `{index}` on `{collection}`: {source}")]
     Apply {
         collection: String,
@@ -63,9 +68,29 @@ fn is_index_spec(name: &str) -> bool {
         .is_some_and(|stem| !stem.is_empty() && !stem.contains('.'))
 }
 
-/// Reads and checks every index spec of `source`, sorted by file name.
-pub fn load(source: &SpecSource) -> Result<Vec<CollectionIndexes>, IndexSpecError> {
-    parse_specs(&source.files()?)
+/// Everything the event store is declared with: the collections' validators and indexes.
+pub struct StoreSpecs {
+    pub validators: Vec<super::validators::CollectionValidator>,
+    pub indexes: Vec<CollectionIndexes>,
+    pub ttl: TtlSettings,
+}
+
+impl StoreSpecs {
+    pub fn load(source: &SpecSource, ttl: TtlSettings) -> Result<Self, IndexSpecError> {
+        let files = source.files()?;
+        Ok(Self {
+            validators: super::validators::parse_validators(&files)?,
+            indexes: parse_specs(&files)?,
+            ttl,
+        })
+    }
+
+    /// Validators first, so a collection they create has its validator from its first
+    /// document; then the indexes. Returns how many validators and indexes were applied.
+    pub async fn apply(&self, db: &Database) -> Result<usize, IndexSpecError> {
+        let validators = super::validators::apply(db, &self.validators).await?;
+        Ok(validators + apply_specs(db, &self.indexes, &self.ttl).await?)
+    }
 }
 
 /// Checks the index specs among `files`.
@@ -163,7 +188,7 @@ mod tests {
 
     #[test]
     fn the_shipped_specs_load_and_build() {
-        let specs = load(&SpecSource::BuiltIn).expect("specs load");
+        let specs = parse_specs(&SpecSource::BuiltIn.files().unwrap()).expect("specs load");
         let names: Vec<_> = specs.iter().map(|s| s.collection.as_str()).collect();
         assert!(
             names.contains(&"audit_events") && names.contains(&"activity_events"),

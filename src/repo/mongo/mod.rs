@@ -3,9 +3,12 @@
 pub mod activity_sink;
 pub mod analytics;
 pub mod audit_query;
+pub mod documents;
 pub mod events;
 pub mod indexes;
+pub mod legacy;
 pub mod spec_files;
+pub mod validators;
 
 use std::time::Duration;
 

@@ -268,12 +268,12 @@ async fn reads_leave_viewed_and_searched_activity_events() {
         .database()
         .await
         .collection::<bson::Document>("activity_events");
-    let user_id = bson::Uuid::parse_str(&user.id).unwrap();
+    let user_id = user.id.clone();
     let searched = eventually("a product.searched event", Duration::from_secs(10), || {
-        let events = events.clone();
+        let (events, user_id) = (events.clone(), user_id.clone());
         async move {
             events
-                .find_one(doc! { "event_type": "product.searched", "actor_id": user_id })
+                .find_one(doc! { "event_type": "product.searched", "actor_id": &user_id })
                 .await
                 .unwrap()
         }
@@ -286,12 +286,17 @@ async fn reads_leave_viewed_and_searched_activity_events() {
     assert_eq!(metadata["in_stock"], true);
     assert_eq!(metadata["sort"], "-price");
     assert_eq!(metadata["total"], 1);
+    assert!(
+        metadata.get("category_id").is_none() && metadata.get("max_price").is_none(),
+        "an unused filter is absent, not null: {metadata}"
+    );
+    assert_eq!(searched.get_i32("schema_version"), Ok(1));
     let product_id = product["id"].as_str().unwrap().to_owned();
     let viewed = eventually("a product.viewed event", Duration::from_secs(10), || {
-        let events = events.clone();
+        let (events, user_id) = (events.clone(), user_id.clone());
         async move {
             events
-                .find_one(doc! { "event_type": "product.viewed", "actor_id": user_id })
+                .find_one(doc! { "event_type": "product.viewed", "actor_id": &user_id })
                 .await
                 .unwrap()
         }
