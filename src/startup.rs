@@ -138,6 +138,7 @@ impl Application {
         );
         let analytics = AnalyticsService::new(
             AnalyticsRepo::new(&events, query_time_limit),
+            pool.clone(),
             identity.auth.clone(),
         );
         let state = ApiState {

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::ApiTags;
 use super::permitted::{Permitted, permission};
 use crate::domain::analytics::{
-    ActiveUsers, Bucket, EventCount, EventType, ProductViews, TopLimit,
+    self as domain, ActiveUsers, Bucket, EventCount, EventType, ProductViews, SearchCount, TopLimit,
 };
 use crate::domain::value::rfc3339;
 use crate::http::json::Json;
@@ -35,8 +35,63 @@ pub struct EventCounts {
 #[derive(Debug, Object, Serialize)]
 pub struct ProductViewCount {
     pub product_id: Uuid,
+    /// The product's name now; null once it is deleted.
+    pub name: Option<String>,
     /// `product.viewed` events for this product in the window (at least 1).
     pub views: i64,
+}
+
+#[derive(Debug, Object, Serialize)]
+pub struct SearchCountView {
+    /// The search term, trimmed and lowercased (ASCII letters; other scripts keep their
+    /// case): searches that differ only so count as one.
+    pub query: String,
+    /// Searches for it in the window (at least 1).
+    pub searches: i64,
+    /// Of those, the searches that found no product: what customers look for and miss.
+    pub zero_result_searches: i64,
+}
+
+#[derive(Debug, Object, Serialize)]
+pub struct TopSearches {
+    /// By `searches` descending, then `query`; at most `limit`.
+    pub items: Vec<SearchCountView>,
+}
+
+#[derive(Debug, Object, Serialize)]
+pub struct CategoryViewCount {
+    /// The category the product was in when it was viewed.
+    pub category_id: Uuid,
+    /// The category's name now; null once it is deleted.
+    pub name: Option<String>,
+    /// Product views in the window (at least 1).
+    pub views: i64,
+}
+
+#[derive(Debug, Object, Serialize)]
+pub struct CategoryViews {
+    /// By `views` descending, then `category_id`; categories without views are absent.
+    pub items: Vec<CategoryViewCount>,
+}
+
+impl From<SearchCount> for SearchCountView {
+    fn from(s: SearchCount) -> Self {
+        Self {
+            query: s.query,
+            searches: s.searches,
+            zero_result_searches: s.zero_result_searches,
+        }
+    }
+}
+
+impl From<domain::CategoryViews> for CategoryViewCount {
+    fn from(c: domain::CategoryViews) -> Self {
+        Self {
+            category_id: c.category_id,
+            name: c.name,
+            views: c.views,
+        }
+    }
 }
 
 #[derive(Debug, Object, Serialize)]
@@ -68,6 +123,7 @@ impl From<ProductViews> for ProductViewCount {
     fn from(p: ProductViews) -> Self {
         Self {
             product_id: p.product_id,
+            name: p.name,
             views: p.views,
         }
     }
@@ -187,6 +243,63 @@ impl AnalyticsApi {
             buckets: active.into_iter().map(Into::into).collect(),
         }))
     }
+
+    /// The most frequent searches, and how many found nothing.
+    ///
+    /// Needs `analytics:read`. Counts `product.searched` events with a search term (`q`) and
+    /// `from <= occurred_at < to`, per term trimmed and lowercased, with how many of them
+    /// found no product (a shop's missing products). `from` must precede `to` by at most 92
+    /// days. Invalid parameters are 422, once the permission is held.
+    #[oai(
+        path = "/top-searches",
+        method = "get",
+        operation_id = "get_top_searches"
+    )]
+    async fn top_searches(
+        &self,
+        auth: Permitted<permission::AnalyticsRead>,
+        /// Start of the window, inclusive (RFC 3339).
+        from: Query<DateTime<Utc>>,
+        /// End of the window, exclusive (RFC 3339); after `from`, by at most 92 days.
+        to: Query<DateTime<Utc>>,
+        /// How many searches at most, 1 to 100 (default 10).
+        #[oai(default)]
+        limit: Query<TopLimit>,
+    ) -> Result<Json<TopSearches>, ApiError> {
+        let top = self
+            .analytics
+            .top_searches(&auth.0, from.0, to.0, limit.0)
+            .await?;
+        Ok(Json(TopSearches {
+            items: top.into_iter().map(Into::into).collect(),
+        }))
+    }
+
+    /// Product views per category.
+    ///
+    /// Needs `analytics:read`. Counts `product.viewed` events with `from <= occurred_at < to`
+    /// by the category the product was in when it was viewed (views recorded before the
+    /// category was stored on the event are not counted), with the category's name now. At
+    /// most 1,000 categories. `from` must precede `to` by at most 92 days. Invalid parameters
+    /// are 422, once the permission is held.
+    #[oai(
+        path = "/category-views",
+        method = "get",
+        operation_id = "get_category_views"
+    )]
+    async fn category_views(
+        &self,
+        auth: Permitted<permission::AnalyticsRead>,
+        /// Start of the window, inclusive (RFC 3339).
+        from: Query<DateTime<Utc>>,
+        /// End of the window, exclusive (RFC 3339); after `from`, by at most 92 days.
+        to: Query<DateTime<Utc>>,
+    ) -> Result<Json<CategoryViews>, ApiError> {
+        let views = self.analytics.category_views(&auth.0, from.0, to.0).await?;
+        Ok(Json(CategoryViews {
+            items: views.into_iter().map(Into::into).collect(),
+        }))
+    }
 }
 
 #[cfg(test)]
@@ -221,6 +334,7 @@ mod tests {
         );
         let top = vec![ProductViewCount {
             product_id: Uuid::now_v7(),
+            name: None,
             views: 9,
         }];
         assert_eq!(Some(serde_json::to_value(&top).unwrap()), top.to_json());

@@ -14,6 +14,10 @@ pub const MAX_WINDOW_DAYS: i64 = 92;
 pub const MAX_EVENT_TYPE_CHARS: usize = 64;
 /// The activity event counted as a product view, and the subject type it must carry.
 pub const PRODUCT_VIEWED: &str = "product.viewed";
+/// The activity event of a product search (its `metadata` holds the filters and `total`).
+pub const PRODUCT_SEARCHED: &str = "product.searched";
+/// At most this many categories in one answer (far more than a shop's catalogue holds).
+pub const MAX_CATEGORIES: i64 = 1_000;
 pub const PRODUCT_SUBJECT: &str = "product";
 
 /// A half-open time window `[from, to)`, `from < to`, at most `MAX_WINDOW_DAYS` long.
@@ -122,10 +126,37 @@ pub struct EventCount {
 }
 
 /// How often one product was viewed in the window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProductViews {
     pub product_id: Uuid,
     pub views: i64,
+    /// The product's name now; `None` when it was deleted (or not yet looked up).
+    pub name: Option<String>,
+}
+
+/// How often one search (trimmed, lowercased) was made in a window, and how often it found
+/// nothing: what a shop's customers look for and do not find.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchCount {
+    pub query: String,
+    pub searches: i64,
+    pub zero_result_searches: i64,
+}
+
+/// A search term as analytics count it: trimmed and lowercased, so searches that differ
+/// only so are one; `None` when nothing is left.
+pub fn normalised_query(term: &str) -> Option<String> {
+    let query = term.trim().to_lowercase();
+    (!query.is_empty()).then_some(query)
+}
+
+/// Views of the products that were in one category when they were viewed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CategoryViews {
+    pub category_id: Uuid,
+    pub views: i64,
+    /// The category's name now; `None` when it was deleted.
+    pub name: Option<String>,
 }
 
 /// How many distinct users acted in one bucket (never zero: empty buckets are absent).
@@ -210,6 +241,12 @@ mod tests {
         assert_eq!(TopLimit::parse(100).unwrap().value(), 100);
         assert!(TopLimit::parse(0).is_err() && TopLimit::parse(101).is_err());
         assert_eq!(TopLimit::default().value(), 10);
+        assert_eq!(
+            normalised_query("  Drill BITS "),
+            Some("drill bits".to_owned())
+        );
+        assert_eq!(normalised_query("ÉCROU"), Some("écrou".to_owned()));
+        assert_eq!(normalised_query(" \t "), None);
         assert_eq!(Bucket::default(), Bucket::Hour);
         assert_eq!(
             (Bucket::Hour.as_str(), Bucket::Day.as_str()),

@@ -4,26 +4,42 @@
 //! Order of checks, as everywhere: the permission first (403, recorded as `access.denied`),
 //! then the parameters (422), then the event store (503 while it is unreachable).
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
+use uuid::Uuid;
 
 use super::auth::AuthService;
 use super::caller::Caller;
 use super::error::{EventStoreMessages, ServiceError, ServiceResult};
 use crate::domain::analytics::{
-    ActiveUsers, Bucket, EventCount, EventType, ProductViews, TopLimit, Window,
+    ActiveUsers, Bucket, CategoryViews, EventCount, EventType, ProductViews, SearchCount, TopLimit,
+    Window,
 };
 use crate::domain::identity::Permission;
 use crate::repo::mongo::{AnalyticsRepo, EventStoreError};
+use crate::repo::pg::{PgCategoryRepo, PgPool, PgProductRepo};
 
+/// Reads activity events from MongoDB; the names it shows beside ids come from PostgreSQL
+/// as they are now.
 #[derive(Clone)]
 pub struct AnalyticsService {
     events: AnalyticsRepo,
+    pool: PgPool,
+    products: PgProductRepo,
+    categories: PgCategoryRepo,
     auth: AuthService,
 }
 
 impl AnalyticsService {
-    pub fn new(events: AnalyticsRepo, auth: AuthService) -> Self {
-        Self { events, auth }
+    pub fn new(events: AnalyticsRepo, pool: PgPool, auth: AuthService) -> Self {
+        Self {
+            events,
+            pool,
+            products: PgProductRepo,
+            categories: PgCategoryRepo,
+            auth,
+        }
     }
 
     /// Activity events per bucket and type in `[from, to)`, optionally of one type.
@@ -57,10 +73,71 @@ impl AnalyticsService {
             .authorize(caller, Permission::AnalyticsRead, "get_top_products")
             .await?;
         let window = window(from, to)?;
-        self.events
+        let mut top = self
+            .events
             .top_products(&window, limit)
             .await
+            .map_err(unavailable)?;
+        let ids: Vec<Uuid> = top.iter().map(|p| p.product_id).collect();
+        let names: HashMap<Uuid, String> = self
+            .products
+            .names(&self.pool, &ids)
+            .await?
+            .into_iter()
+            .collect();
+        for product in &mut top {
+            product.name = names.get(&product.product_id).cloned();
+        }
+        Ok(top)
+    }
+
+    /// The `limit` most frequent searches in `[from, to)`, trimmed and lowercased, with how
+    /// many of each found nothing.
+    pub async fn top_searches(
+        &self,
+        caller: &Caller,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: TopLimit,
+    ) -> ServiceResult<Vec<SearchCount>> {
+        self.auth
+            .authorize(caller, Permission::AnalyticsRead, "get_top_searches")
+            .await?;
+        let window = window(from, to)?;
+        self.events
+            .top_searches(&window, limit)
+            .await
             .map_err(unavailable)
+    }
+
+    /// Product views in `[from, to)` per category the product was in when viewed, with the
+    /// category's name now (`None` once deleted).
+    pub async fn category_views(
+        &self,
+        caller: &Caller,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> ServiceResult<Vec<CategoryViews>> {
+        self.auth
+            .authorize(caller, Permission::AnalyticsRead, "get_category_views")
+            .await?;
+        let window = window(from, to)?;
+        let mut views = self
+            .events
+            .category_views(&window)
+            .await
+            .map_err(unavailable)?;
+        let ids: Vec<Uuid> = views.iter().map(|c| c.category_id).collect();
+        let names: HashMap<Uuid, String> = self
+            .categories
+            .names(&self.pool, &ids)
+            .await?
+            .into_iter()
+            .collect();
+        for category in &mut views {
+            category.name = names.get(&category.category_id).cloned();
+        }
+        Ok(views)
     }
 
     /// Distinct users (non-null actors of any activity event) per bucket in `[from, to)`.

@@ -11,6 +11,7 @@ use super::auth::{AuthService, Caller};
 use super::catalog_events;
 use super::error::{FieldIssue, ServiceError, ServiceResult};
 use crate::domain::activity::ActivityEvent;
+use crate::domain::analytics::normalised_query;
 use crate::domain::catalog::{
     AdjustmentReason, MAX_STOCK, ProductDescription, ProductName, ProductSort, Sku, StockDelta,
     StockQuantity,
@@ -80,18 +81,25 @@ impl ProductService {
         }
     }
 
-    /// A live product; recorded as `product.viewed` activity.
+    /// A live product; recorded as `product.viewed` activity with the category it is in
+    /// now (views per category count the category a product had when it was viewed).
     pub async fn get(&self, caller: &Caller, id: Uuid) -> ServiceResult<ProductRecord> {
         self.auth
             .authorize(caller, Permission::ProductsRead, "get_product")
             .await?;
         let product = self.products.find(&self.pool, id).await?;
-        self.activity.record(ActivityEvent::new(
+        let mut viewed = ActivityEvent::new(
             "product.viewed",
             Some(caller.id()),
             "product",
             Some(id.to_string()),
-        ));
+        );
+        if let Some(category_id) = product.category_id {
+            viewed
+                .metadata
+                .insert("category_id".to_owned(), category_id.to_string().into());
+        }
+        self.activity.record(viewed);
         Ok(product)
     }
 
@@ -273,6 +281,7 @@ fn search_metadata(
         "category_id": query.category_id,
         "supplier_id": query.supplier_id,
         "q": query.q,
+        "query": query.q.as_deref().and_then(normalised_query),
         "min_price": query.min_price.map(Price::to_text),
         "max_price": query.max_price.map(Price::to_text),
         "in_stock": query.in_stock,

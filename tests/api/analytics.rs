@@ -3,6 +3,7 @@
 
 mod counts;
 mod products_and_users;
+mod searches_and_categories;
 mod support;
 
 use std::collections::BTreeSet;

@@ -13,17 +13,20 @@
 
 use std::time::Duration;
 
-use bson::{Bson, Document, doc};
+use bson::{Bson, Document};
 use futures::TryStreamExt;
 use mongodb::Collection;
 use uuid::Uuid;
 
+mod pipelines;
+
 use super::EventStoreError;
 use super::events::{ACTIVITY_COLLECTION, EventStore};
 use crate::domain::analytics::{
-    ActiveUsers, Bucket, EventCount, EventType, PRODUCT_SUBJECT, PRODUCT_VIEWED, ProductViews,
-    TopLimit, Window,
+    ActiveUsers, Bucket, CategoryViews, EventCount, EventType, ProductViews, SearchCount, TopLimit,
+    Window,
 };
+pub(crate) use pipelines::*;
 
 #[derive(Clone)]
 pub struct AnalyticsRepo {
@@ -73,6 +76,25 @@ impl AnalyticsRepo {
         Ok(rows.iter().filter_map(read_active_users).collect())
     }
 
+    /// The most frequent searches, by searches descending then the query.
+    pub async fn top_searches(
+        &self,
+        window: &Window,
+        limit: TopLimit,
+    ) -> Result<Vec<SearchCount>, EventStoreError> {
+        let rows = self.run(top_searches_pipeline(window, limit)).await?;
+        Ok(rows.iter().filter_map(read_search_count).collect())
+    }
+
+    /// Product views per category, by views descending then category id.
+    pub async fn category_views(
+        &self,
+        window: &Window,
+    ) -> Result<Vec<CategoryViews>, EventStoreError> {
+        let rows = self.run(category_views_pipeline(window)).await?;
+        Ok(rows.iter().filter_map(read_category_views).collect())
+    }
+
     async fn run(&self, pipeline: Vec<Document>) -> Result<Vec<Document>, EventStoreError> {
         // The answers are small (at most 92 days x 24 buckets x event types, or 100
         // products), so they are collected rather than streamed.
@@ -84,73 +106,6 @@ impl AnalyticsRepo {
             .try_collect()
             .await?)
     }
-}
-
-/// `occurred_at` in `[from, to)`.
-fn in_window(window: &Window) -> Document {
-    doc! {
-        "$gte": bson::DateTime::from_chrono(window.from()),
-        "$lt": bson::DateTime::from_chrono(window.to()),
-    }
-}
-
-/// The start of the UTC bucket `occurred_at` falls in.
-fn bucket_start(bucket: Bucket) -> Document {
-    doc! {
-        "$dateTrunc": { "date": "$occurred_at", "unit": bucket.as_str(), "timezone": "UTC" }
-    }
-}
-
-pub(crate) fn counts_pipeline(
-    window: &Window,
-    bucket: Bucket,
-    event_type: Option<&EventType>,
-) -> Vec<Document> {
-    let filter = match event_type {
-        Some(event_type) => doc! {
-            "event_type": event_type.as_str(),
-            "occurred_at": in_window(window),
-        },
-        None => doc! { "occurred_at": in_window(window) },
-    };
-    vec![
-        doc! { "$match": filter },
-        doc! { "$group": {
-            "_id": { "start": bucket_start(bucket), "event_type": "$event_type" },
-            "count": { "$sum": 1 },
-        } },
-        doc! { "$sort": { "_id.start": 1, "_id.event_type": 1 } },
-        doc! { "$project": {
-            "_id": 0, "start": "$_id.start", "event_type": "$_id.event_type", "count": 1,
-        } },
-    ]
-}
-
-pub(crate) fn top_products_pipeline(window: &Window, limit: TopLimit) -> Vec<Document> {
-    vec![
-        doc! { "$match": {
-            "event_type": PRODUCT_VIEWED,
-            "occurred_at": in_window(window),
-            "subject.type": PRODUCT_SUBJECT,
-        } },
-        doc! { "$group": { "_id": "$subject.id", "views": { "$sum": 1 } } },
-        doc! { "$sort": { "views": -1, "_id": 1 } },
-        doc! { "$limit": limit.value() },
-        doc! { "$project": { "_id": 0, "product_id": "$_id", "views": 1 } },
-    ]
-}
-
-/// Two groups rather than `$addToSet`: the first makes one row per (bucket, actor), the
-/// second counts them, so no bucket ever holds its actors in one array (which a busy day
-/// could grow past what a group may hold in memory).
-pub(crate) fn active_users_pipeline(window: &Window, bucket: Bucket) -> Vec<Document> {
-    vec![
-        doc! { "$match": { "occurred_at": in_window(window), "actor_id": { "$ne": Bson::Null } } },
-        doc! { "$group": { "_id": { "start": bucket_start(bucket), "actor": "$actor_id" } } },
-        doc! { "$group": { "_id": "$_id.start", "active_users": { "$sum": 1 } } },
-        doc! { "$sort": { "_id": 1 } },
-        doc! { "$project": { "_id": 0, "start": "$_id", "active_users": 1 } },
-    ]
 }
 
 /// `$sum` answers an int32 while small and an int64 beyond.
@@ -182,6 +137,23 @@ fn read_product_views(row: &Document) -> Option<ProductViews> {
     Some(ProductViews {
         product_id: product_id?,
         views: get_count(row, "views")?,
+        name: None,
+    })
+}
+
+fn read_search_count(row: &Document) -> Option<SearchCount> {
+    Some(SearchCount {
+        query: row.get_str("query").ok()?.to_owned(),
+        searches: get_count(row, "searches")?,
+        zero_result_searches: get_count(row, "zero_result_searches")?,
+    })
+}
+
+fn read_category_views(row: &Document) -> Option<CategoryViews> {
+    Some(CategoryViews {
+        category_id: Uuid::parse_str(row.get_str("category_id").ok()?).ok()?,
+        views: get_count(row, "views")?,
+        name: None,
     })
 }
 
@@ -194,6 +166,7 @@ fn read_active_users(row: &Document) -> Option<ActiveUsers> {
 
 #[cfg(test)]
 mod tests {
+    use bson::doc;
     use chrono::{TimeZone, Utc};
 
     use super::*;
@@ -282,7 +255,8 @@ mod tests {
             read_product_views(&doc! { "product_id": id.to_string(), "views": 2 }),
             Some(ProductViews {
                 product_id: id,
-                views: 2
+                views: 2,
+                name: None,
             })
         );
         assert_eq!(

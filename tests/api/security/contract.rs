@@ -37,7 +37,7 @@ pub enum Who {
 use Who::{Anyone, Authenticated, Permission, RefreshToken};
 
 /// (method, path template, who), in the contract's order.
-pub const CONTRACT: [(&str, &str, Who); 44] = [
+pub const CONTRACT: [(&str, &str, Who); 46] = [
     ("POST", "/api/v1/auth/register", Anyone),
     ("POST", "/api/v1/auth/login", Anyone),
     ("POST", "/api/v1/auth/refresh", RefreshToken),
@@ -125,6 +125,16 @@ pub const CONTRACT: [(&str, &str, Who); 44] = [
     (
         "GET",
         "/api/v1/analytics/active-users",
+        Permission("analytics:read"),
+    ),
+    (
+        "GET",
+        "/api/v1/analytics/top-searches",
+        Permission("analytics:read"),
+    ),
+    (
+        "GET",
+        "/api/v1/analytics/category-views",
         Permission("analytics:read"),
     ),
     ("GET", "/health/live", Anyone),

@@ -174,7 +174,12 @@ impl Targets {
                 None,
             ),
             ("GET", "/api/v1/analytics/events/counts" | "/api/v1/analytics/active-users")
-            | ("GET", "/api/v1/analytics/top-products") => (format!("{template}?{window}"), None),
+            | (
+                "GET",
+                "/api/v1/analytics/top-products"
+                | "/api/v1/analytics/top-searches"
+                | "/api/v1/analytics/category-views",
+            ) => (format!("{template}?{window}"), None),
             ("GET", _) if !template.contains('{') => (template.to_owned(), None),
             _ => panic!("the matrix builds no request for {method} {template}"),
         }
