@@ -9,7 +9,8 @@ use uuid::Uuid;
 use super::ApiTags;
 use super::permitted::{Permitted, permission};
 use crate::domain::analytics::{
-    self as domain, ActiveUsers, Bucket, EventCount, EventType, ProductViews, SearchCount, TopLimit,
+    self as domain, ActiveUsers, Bucket, Compare, EventCount, EventType, ProductViews, SearchCount,
+    TopLimit,
 };
 use crate::domain::value::rfc3339;
 use crate::http::json::Json;
@@ -29,6 +30,16 @@ pub struct EventCountBucket {
 #[derive(Debug, Object, Serialize)]
 pub struct EventCounts {
     /// Sorted by `start`, then `event_type`. A bucket or type without events is absent.
+    pub buckets: Vec<EventCountBucket>,
+    /// With `compare=previous`: the window of the same length that ends at `from`.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<PreviousEventCounts>,
+}
+
+#[derive(Debug, Object, Serialize)]
+pub struct PreviousEventCounts {
+    /// As `buckets` above, for the previous window.
     pub buckets: Vec<EventCountBucket>,
 }
 
@@ -107,6 +118,16 @@ pub struct ActiveUsersBucket {
 pub struct ActiveUsersCounts {
     /// Sorted by `start`. A bucket without any identified user is absent.
     pub buckets: Vec<ActiveUsersBucket>,
+    /// With `compare=previous`: the window of the same length that ends at `from`.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<PreviousActiveUsers>,
+}
+
+#[derive(Debug, Object, Serialize)]
+pub struct PreviousActiveUsers {
+    /// As `buckets` above, for the previous window.
+    pub buckets: Vec<ActiveUsersBucket>,
 }
 
 impl From<EventCount> for EventCountBucket {
@@ -170,13 +191,19 @@ impl AnalyticsApi {
         bucket: Query<Bucket>,
         /// Only events of this type.
         event_type: Query<Option<EventType>>,
+        /// `previous`: also count the window of the same length that ends at `from`.
+        compare: Query<Option<Compare>>,
     ) -> Result<Json<EventCounts>, ApiError> {
         let counts = self
             .analytics
-            .event_counts(&auth.0, from.0, to.0, bucket.0, event_type.0)
+            .event_counts(&auth.0, from.0, to.0, bucket.0, event_type.0, compare.0)
             .await?;
+        let buckets = |counts: Vec<EventCount>| counts.into_iter().map(Into::into).collect();
         Ok(Json(EventCounts {
-            buckets: counts.into_iter().map(Into::into).collect(),
+            buckets: buckets(counts.current),
+            previous: counts.previous.map(|previous| PreviousEventCounts {
+                buckets: buckets(previous),
+            }),
         }))
     }
 
@@ -234,13 +261,19 @@ impl AnalyticsApi {
         /// Bucket width: `hour` (default) or `day`, in UTC.
         #[oai(default)]
         bucket: Query<Bucket>,
+        /// `previous`: also count the window of the same length that ends at `from`.
+        compare: Query<Option<Compare>>,
     ) -> Result<Json<ActiveUsersCounts>, ApiError> {
         let active = self
             .analytics
-            .active_users(&auth.0, from.0, to.0, bucket.0)
+            .active_users(&auth.0, from.0, to.0, bucket.0, compare.0)
             .await?;
+        let buckets = |active: Vec<ActiveUsers>| active.into_iter().map(Into::into).collect();
         Ok(Json(ActiveUsersCounts {
-            buckets: active.into_iter().map(Into::into).collect(),
+            buckets: buckets(active.current),
+            previous: active.previous.map(|previous| PreviousActiveUsers {
+                buckets: buckets(previous),
+            }),
         }))
     }
 
@@ -317,16 +350,26 @@ mod tests {
                 event_type: "product.viewed".into(),
                 count: 3,
             }],
+            previous: None,
         };
         assert_eq!(
             Some(serde_json::to_value(&counts).unwrap()),
             counts.to_json()
+        );
+        let compared = EventCounts {
+            previous: Some(PreviousEventCounts { buckets: vec![] }),
+            ..counts
+        };
+        assert_eq!(
+            Some(serde_json::to_value(&compared).unwrap()),
+            compared.to_json()
         );
         let active = ActiveUsersCounts {
             buckets: vec![ActiveUsersBucket {
                 start: Utc::now(),
                 active_users: 2,
             }],
+            previous: Some(PreviousActiveUsers { buckets: vec![] }),
         };
         assert_eq!(
             Some(serde_json::to_value(&active).unwrap()),

@@ -55,6 +55,28 @@ impl Window {
     pub fn to(&self) -> DateTime<Utc> {
         self.to
     }
+
+    /// The window of the same length that ends where this one starts.
+    pub fn previous(&self) -> Self {
+        Self {
+            from: self.from - (self.to - self.from),
+            to: self.from,
+        }
+    }
+}
+
+crate::choices! {
+    /// What an answer is compared with.
+    pub enum Compare as "Compare", "previous: also answer the window of the same length that ends at `from`." {
+        Previous => "previous",
+    }
+}
+
+/// An answer for the asked window and, when a comparison was asked, for the one before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compared<T> {
+    pub current: T,
+    pub previous: Option<T>,
 }
 
 fn ceil_to_millis(t: DateTime<Utc>) -> DateTime<Utc> {
@@ -198,6 +220,11 @@ mod tests {
             "from"
         );
         assert!(Window::parse(from, from + Duration::milliseconds(1)).is_ok());
+        let previous = longest.previous();
+        assert_eq!(
+            (previous.from(), previous.to()),
+            (from - Duration::days(92), from)
+        );
     }
 
     #[test]

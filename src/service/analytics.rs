@@ -13,8 +13,8 @@ use super::auth::AuthService;
 use super::caller::Caller;
 use super::error::{EventStoreMessages, ServiceError, ServiceResult};
 use crate::domain::analytics::{
-    ActiveUsers, Bucket, CategoryViews, EventCount, EventType, ProductViews, SearchCount, TopLimit,
-    Window,
+    ActiveUsers, Bucket, CategoryViews, Compare, Compared, EventCount, EventType, ProductViews,
+    SearchCount, TopLimit, Window,
 };
 use crate::domain::identity::Permission;
 use crate::repo::mongo::{AnalyticsRepo, EventStoreError};
@@ -42,7 +42,8 @@ impl AnalyticsService {
         }
     }
 
-    /// Activity events per bucket and type in `[from, to)`, optionally of one type.
+    /// Activity events per bucket and type in `[from, to)`, optionally of one type, and for
+    /// the window before it when `compare` asks.
     pub async fn event_counts(
         &self,
         caller: &Caller,
@@ -50,15 +51,20 @@ impl AnalyticsService {
         to: DateTime<Utc>,
         bucket: Bucket,
         event_type: Option<EventType>,
-    ) -> ServiceResult<Vec<EventCount>> {
+        compare: Option<Compare>,
+    ) -> ServiceResult<Compared<Vec<EventCount>>> {
         self.auth
             .authorize(caller, Permission::AnalyticsRead, "get_event_counts")
             .await?;
         let window = window(from, to)?;
-        self.events
-            .event_counts(&window, bucket, event_type.as_ref())
-            .await
-            .map_err(unavailable)
+        let event_type = event_type.as_ref();
+        let counts = |window: Window| async move {
+            self.events
+                .event_counts(&window, bucket, event_type)
+                .await
+                .map_err(unavailable)
+        };
+        compared(window, compare, counts).await
     }
 
     /// The `limit` most viewed products in `[from, to)`.
@@ -140,22 +146,52 @@ impl AnalyticsService {
         Ok(views)
     }
 
-    /// Distinct users (non-null actors of any activity event) per bucket in `[from, to)`.
+    /// Distinct users (non-null actors of any activity event) per bucket in `[from, to)`,
+    /// and for the window before it when `compare` asks.
     pub async fn active_users(
         &self,
         caller: &Caller,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         bucket: Bucket,
-    ) -> ServiceResult<Vec<ActiveUsers>> {
+        compare: Option<Compare>,
+    ) -> ServiceResult<Compared<Vec<ActiveUsers>>> {
         self.auth
             .authorize(caller, Permission::AnalyticsRead, "get_active_users")
             .await?;
         let window = window(from, to)?;
-        self.events
-            .active_users(&window, bucket)
-            .await
-            .map_err(unavailable)
+        let active = |window: Window| async move {
+            self.events
+                .active_users(&window, bucket)
+                .await
+                .map_err(unavailable)
+        };
+        compared(window, compare, active).await
+    }
+}
+
+/// `read` of the window and, when `compare` asks, of the one before it (both at once).
+async fn compared<T, F, Fut>(
+    window: Window,
+    compare: Option<Compare>,
+    read: F,
+) -> ServiceResult<Compared<T>>
+where
+    F: Fn(Window) -> Fut,
+    Fut: std::future::Future<Output = ServiceResult<T>>,
+{
+    match compare {
+        None => Ok(Compared {
+            current: read(window).await?,
+            previous: None,
+        }),
+        Some(Compare::Previous) => {
+            let (current, previous) = tokio::try_join!(read(window), read(window.previous()))?;
+            Ok(Compared {
+                current,
+                previous: Some(previous),
+            })
+        }
     }
 }
 

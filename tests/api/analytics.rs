@@ -231,10 +231,14 @@ async fn the_openapi_document_describes_the_analytics_operations() {
         (
             COUNTS,
             "get_event_counts",
-            vec!["from", "to", "bucket", "event_type"],
+            vec!["from", "to", "bucket", "event_type", "compare"],
         ),
         (TOP, "get_top_products", vec!["from", "to", "limit"]),
-        (ACTIVE, "get_active_users", vec!["from", "to", "bucket"]),
+        (
+            ACTIVE,
+            "get_active_users",
+            vec!["from", "to", "bucket", "compare"],
+        ),
     ] {
         let operation = &paths[path]["get"];
         assert_eq!(operation["operationId"], operation_id);

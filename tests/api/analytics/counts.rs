@@ -164,3 +164,40 @@ async fn an_event_at_from_is_inside_and_one_at_to_is_outside() {
     let body = get_ok(&app, &admin, COUNTS, &query).await;
     assert_eq!(count_rows(&body), vec![row(s.at(0, 1, 0, 0), VIEWED, 2)]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn compare_previous_answers_the_window_of_the_same_length_before_from() {
+    use super::support::ACTIVE;
+
+    let app = spawn().await;
+    let s = seed(&app).await;
+    let admin = app.new_admin().await;
+    for path in [COUNTS, ACTIVE] {
+        let plain = get_ok(&app, &admin, path, &format!("{}&bucket=day", s.days(1, 2))).await;
+        assert!(plain.get("previous").is_none(), "only when asked: {plain}");
+        let day_before = get_ok(&app, &admin, path, &format!("{}&bucket=day", s.days(0, 1))).await;
+        let compared = get_ok(
+            &app,
+            &admin,
+            path,
+            &format!("{}&bucket=day&compare=previous", s.days(1, 2)),
+        )
+        .await;
+        assert_eq!(compared["buckets"], plain["buckets"], "{path}");
+        assert_eq!(
+            compared["previous"]["buckets"], day_before["buckets"],
+            "{path}"
+        );
+        assert!(
+            !day_before["buckets"].as_array().unwrap().is_empty(),
+            "the seeded day 0 has events: {day_before}"
+        );
+    }
+    let bad = app
+        .get_as(
+            &format!("{COUNTS}?{}&compare=next", s.days(1, 2)),
+            &admin.access_token,
+        )
+        .await;
+    assert_eq!(bad.status(), 422, "compare takes only `previous`");
+}
