@@ -12,7 +12,9 @@
 # authentication = one PostgreSQL round trip); catalog (10,000 products seeded, then
 # GET /products/{id}, GET /products?limit=20 and stock adjustments at 64 connections, each
 # also as a ratio of pgbench's select-only figure measured in the same run, the physical
-# bound here; resident memory sampled every second under load).
+# bound here; resident memory sampled every second under load); analytics (not in the
+# default run: BENCH_ACTIVITY_EVENTS activity events seeded over 92 days, then the analytics
+# endpoints over 1, 30 and 92 days).
 set -euo pipefail
 
 LOG_TAG="bench"
@@ -45,6 +47,8 @@ LIMIT="${BENCH_RATE_LIMIT:-0}"
 export RATE_LIMIT_REGISTER_PER_MINUTE="$LIMIT" RATE_LIMIT_LOGIN_PER_MINUTE="$LIMIT"
 export RATE_LIMIT_LOGIN_FAILURES_PER_MINUTE="$LIMIT" RATE_LIMIT_PASSWORD_CHANGE_PER_MINUTE="$LIMIT"
 export DATABASE_POOL_SIZE="${BENCH_POOL_SIZE:-32}"
+# Analytics over seeded months: keep them (retention) and let a long scan finish (time limit).
+export ACTIVITY_RETENTION_DAYS=120 MONGODB_QUERY_TIMEOUT_MS=600000
 start_scratch_service "$BIN" "$PORT" bench
 
 rss_mb() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status"; }
@@ -132,3 +136,4 @@ fi
 
 # An `if`, so that leaving the section out does not make the script's exit status 1.
 if wants catalog; then source "$ROOT_DIR/scripts/lib/bench_catalog.sh"; fi
+if wants analytics; then source "$ROOT_DIR/scripts/lib/bench_analytics.sh"; fi

@@ -15,7 +15,6 @@ use crate::config::{Config, HttpConfig};
 use crate::http::server;
 use crate::repo::mongo::activity_sink::ActivitySink;
 use crate::repo::mongo::indexes::{StoreSpecs, TtlSettings};
-use crate::repo::mongo::legacy;
 use crate::repo::mongo::spec_files::SpecSource;
 use crate::repo::mongo::{self, AnalyticsRepo, AuditQueryRepo, EventStore};
 use crate::repo::pg::{self, PgPool, PoolSettings};
@@ -36,10 +35,9 @@ use crate::service::user_admin::AdminUserService;
 use crate::telemetry;
 use crate::worker::activity::activity_pipeline;
 use crate::worker::relay::OutboxRelay;
-use crate::worker::{cleanup, identity_listener};
+use crate::worker::{cleanup, event_store_setup, identity_listener};
 
 const HEALTH_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
-const INDEX_RETRY: Duration = Duration::from_secs(5);
 /// Remembered identities: ~1 KB each; a backstop lifetime behind the notifications.
 const IDENTITY_CACHE_CAPACITY: usize = 100_000;
 const IDENTITY_CACHE_LIFETIME: Duration = Duration::from_secs(60);
@@ -111,7 +109,7 @@ impl Application {
                 false
             }
         };
-        tasks.push(tokio::spawn(prepare_event_store(
+        tasks.push(tokio::spawn(event_store_setup::run(
             events.clone(),
             (!applied).then_some(specs),
             background.clone(),
@@ -297,40 +295,6 @@ impl Identity {
             accounts: AccountService::new(pool, passwords, limits, identities.clone()),
             identities,
         })
-    }
-}
-
-/// Applies the specs if start-up could not (`Some`), retrying until MongoDB answers, then
-/// rewrites documents stored before `schema_version` 1.
-async fn prepare_event_store(
-    events: EventStore,
-    pending: Option<StoreSpecs>,
-    stop: CancellationToken,
-) {
-    if let Some(specs) = pending {
-        loop {
-            tokio::select! {
-                () = stop.cancelled() => return,
-                () = tokio::time::sleep(INDEX_RETRY) => {}
-            }
-            match specs.apply(events.database()).await {
-                Ok(count) => {
-                    tracing::info!(count, "MongoDB index specs and validators applied");
-                    break;
-                }
-                Err(err) => tracing::warn!(error = %err, "MongoDB specs still not applied"),
-            }
-        }
-    }
-    tokio::select! {
-        () = stop.cancelled() => {}
-        upgraded = legacy::upgrade(&events) => match upgraded {
-            Ok(done) if done.rewritten > 0 => {
-                tracing::info!(count = done.rewritten, "event documents upgraded to schema_version 1");
-            }
-            Ok(_) => {}
-            Err(err) => tracing::warn!(error = %err, "event documents not upgraded; the next start tries again"),
-        },
     }
 }
 

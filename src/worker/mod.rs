@@ -2,5 +2,6 @@
 
 pub mod activity;
 pub mod cleanup;
+pub mod event_store_setup;
 pub mod identity_listener;
 pub mod relay;
