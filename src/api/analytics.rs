@@ -281,8 +281,9 @@ impl AnalyticsApi {
     ///
     /// Needs `analytics:read`. Counts `product.searched` events with a search term (`q`) and
     /// `from <= occurred_at < to`, per term trimmed and lowercased, with how many of them
-    /// found no product (a shop's missing products). `from` must precede `to` by at most 92
-    /// days. Invalid parameters are 422, once the permission is held.
+    /// found no product (a shop's missing products); terms nobody searched in the window are
+    /// absent. `from` must precede `to` by at most 92 days. Invalid parameters are 422, once
+    /// the permission is held (without it, 403 whatever the parameters).
     #[oai(
         path = "/top-searches",
         method = "get",
@@ -312,9 +313,10 @@ impl AnalyticsApi {
     ///
     /// Needs `analytics:read`. Counts `product.viewed` events with `from <= occurred_at < to`
     /// by the category the product was in when it was viewed (views recorded before the
-    /// category was stored on the event are not counted), with the category's name now. At
-    /// most 1,000 categories. `from` must precede `to` by at most 92 days. Invalid parameters
-    /// are 422, once the permission is held.
+    /// category was stored on the event are not counted), with the category's name now;
+    /// categories without views in the window are absent. At most 1,000 categories. `from`
+    /// must precede `to` by at most 92 days. Invalid parameters are 422, once the permission
+    /// is held (without it, 403 whatever the parameters).
     #[oai(
         path = "/category-views",
         method = "get",

@@ -239,6 +239,16 @@ async fn the_openapi_document_describes_the_analytics_operations() {
             "get_active_users",
             vec!["from", "to", "bucket", "compare"],
         ),
+        (
+            "/api/v1/analytics/top-searches",
+            "get_top_searches",
+            vec!["from", "to", "limit"],
+        ),
+        (
+            "/api/v1/analytics/category-views",
+            "get_category_views",
+            vec!["from", "to"],
+        ),
     ] {
         let operation = &paths[path]["get"];
         assert_eq!(operation["operationId"], operation_id);
