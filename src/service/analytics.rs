@@ -85,15 +85,8 @@ impl AnalyticsService {
             .await
             .map_err(unavailable)?;
         let ids: Vec<Uuid> = top.iter().map(|p| p.product_id).collect();
-        let names: HashMap<Uuid, String> = self
-            .products
-            .names(&self.pool, &ids)
-            .await?
-            .into_iter()
-            .collect();
-        for product in &mut top {
-            product.name = names.get(&product.product_id).cloned();
-        }
+        let names = self.products.names(&self.pool, &ids).await?;
+        name_each(&mut top, names, |p| (p.product_id, &mut p.name));
         Ok(top)
     }
 
@@ -134,15 +127,8 @@ impl AnalyticsService {
             .await
             .map_err(unavailable)?;
         let ids: Vec<Uuid> = views.iter().map(|c| c.category_id).collect();
-        let names: HashMap<Uuid, String> = self
-            .categories
-            .names(&self.pool, &ids)
-            .await?
-            .into_iter()
-            .collect();
-        for category in &mut views {
-            category.name = names.get(&category.category_id).cloned();
-        }
+        let names = self.categories.names(&self.pool, &ids).await?;
+        name_each(&mut views, names, |c| (c.category_id, &mut c.name));
         Ok(views)
     }
 
@@ -167,6 +153,19 @@ impl AnalyticsService {
                 .map_err(unavailable)
         };
         compared(window, compare, active).await
+    }
+}
+
+/// Gives each item the name its id has in `names` (`None` for an id without one: deleted).
+fn name_each<T>(
+    items: &mut [T],
+    names: Vec<(Uuid, String)>,
+    slot: impl Fn(&mut T) -> (Uuid, &mut Option<String>),
+) {
+    let names: HashMap<Uuid, String> = names.into_iter().collect();
+    for item in items {
+        let (id, name) = slot(item);
+        *name = names.get(&id).cloned();
     }
 }
 

@@ -179,7 +179,7 @@ pub async fn apply_specs(
 
 fn is_options_conflict(err: &mongodb::error::Error) -> bool {
     // 85 IndexOptionsConflict, 86 IndexKeySpecsConflict.
-    matches!(err.kind.as_ref(), mongodb::error::ErrorKind::Command(c) if c.code == 85 || c.code == 86)
+    matches!(super::command_code(err), Some(85 | 86))
 }
 
 #[cfg(test)]

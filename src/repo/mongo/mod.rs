@@ -23,6 +23,14 @@ pub use events::EventStore;
 /// The server's code for a query stopped by its `maxTimeMS`.
 const MAX_TIME_MS_EXPIRED: i32 = 50;
 
+/// The server's code of a command error (`None` for any other kind of error).
+pub(crate) fn command_code(err: &MongoError) -> Option<i32> {
+    match err.kind.as_ref() {
+        ErrorKind::Command(command) => Some(command.code),
+        _ => None,
+    }
+}
+
 /// Why an event-store read failed, in terms the service layer can act on.
 #[derive(Debug, thiserror::Error)]
 pub enum EventStoreError {

@@ -10,6 +10,7 @@ use futures::TryStreamExt;
 use mongodb::Database;
 use mongodb::options::{ValidationAction, ValidationLevel};
 
+use super::command_code;
 use super::indexes::IndexSpecError;
 use super::spec_files::SpecFile;
 
@@ -115,13 +116,6 @@ async fn collection_mod(
     let mut command = doc! { "collMod": collection };
     command.extend(settings);
     db.run_command(command).await.map(|_| ())
-}
-
-fn command_code(err: &mongodb::error::Error) -> Option<i32> {
-    match err.kind.as_ref() {
-        mongodb::error::ErrorKind::Command(command) => Some(command.code),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

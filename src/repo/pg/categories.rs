@@ -42,16 +42,6 @@ row_statements! {
 }
 
 impl PgCategoryRepo {
-    /// The names of those of `ids` that are categories.
-    pub async fn names(&self, pool: &PgPool, ids: &[Uuid]) -> Result<Vec<(Uuid, String)>, DbError> {
-        let mut conn = pool.get().await?;
-        Ok(categories::table
-            .filter(categories::id.eq_any(ids))
-            .select((categories::id, categories::name))
-            .load(&mut conn)
-            .await?)
-    }
-
     /// A page of categories by name, and how many there are.
     pub async fn list(
         &self,

@@ -6,8 +6,8 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use super::DbError;
 use super::schema::products;
-use super::{DbError, PgPool};
 use crate::domain::catalog::MAX_STOCK;
 pub use crate::domain::catalog::ProductRecord;
 
@@ -77,17 +77,6 @@ row_statements! {
 }
 
 impl PgProductRepo {
-    /// The names of those of `ids` that are live products.
-    pub async fn names(&self, pool: &PgPool, ids: &[Uuid]) -> Result<Vec<(Uuid, String)>, DbError> {
-        let mut conn = pool.get().await?;
-        Ok(products::table
-            .filter(products::id.eq_any(ids))
-            .filter(products::is_active)
-            .select((products::id, products::name))
-            .load(&mut conn)
-            .await?)
-    }
-
     /// Adds `delta` to the stock in one conditional UPDATE, so concurrent adjustments queue
     /// on the row and each sees the last one's result: none is lost, and one that would take
     /// the stock out of `0..=MAX_STOCK` changes nothing.

@@ -1,9 +1,9 @@
 //! The statements on a resource's rows that every resource shares, declared once.
 
 /// Implements, for a repository over one table, the statements every resource's rows share:
-/// `find` (by id, from the pool), `insert` (returning the row), `lock` (by id, `FOR UPDATE`
-/// until the unit of work ends) and `update` (the changes, a new `updated_at`), each in the
-/// unit of work's connection. Rows are `live` (soft-deleted: the statements see only rows with
+/// `find` (by id) and `names` (of those of some ids that are there), from the pool; `insert`
+/// (returning the row), `lock` (by id, `FOR UPDATE` until the unit of work ends) and `update`
+/// (the changes, a new `updated_at`), each in the unit of work's connection. Rows are `live` (soft-deleted: the statements see only rows with
 /// `is_active`, each write takes a new `version`, and `soft_delete` is added) or `plain`.
 /// What is particular to a resource stays written out in its repository.
 macro_rules! row_statements {
@@ -28,6 +28,19 @@ macro_rules! row_statements {
                     .await
                     .optional()?
                     .ok_or($crate::repo::pg::DbError::Missing($what))
+            }
+
+            /// The names of those of `ids` that are (live) rows.
+            pub async fn names(
+                &self,
+                pool: &$crate::repo::pg::PgPool,
+                ids: &[::uuid::Uuid],
+            ) -> Result<Vec<(::uuid::Uuid, String)>, $crate::repo::pg::DbError> {
+                let mut conn = pool.get().await?;
+                Ok(row_statements!(@rows $rows $table, $table::table.filter($table::id.eq_any(ids)))
+                    .select(($table::id, $table::name))
+                    .load(&mut conn)
+                    .await?)
             }
 
             /// Inserts the row. A unique or foreign key it breaks fails by its constraint's
