@@ -56,7 +56,7 @@ impl AnalyticsService {
         self.auth
             .authorize(caller, Permission::AnalyticsRead, "get_event_counts")
             .await?;
-        let window = window(from, to)?;
+        let window = Window::parse(from, to)?;
         let event_type = event_type.as_ref();
         let counts = |window: Window| async move {
             self.events
@@ -78,7 +78,7 @@ impl AnalyticsService {
         self.auth
             .authorize(caller, Permission::AnalyticsRead, "get_top_products")
             .await?;
-        let window = window(from, to)?;
+        let window = Window::parse(from, to)?;
         let mut top = self
             .events
             .top_products(&window, limit)
@@ -102,7 +102,7 @@ impl AnalyticsService {
         self.auth
             .authorize(caller, Permission::AnalyticsRead, "get_top_searches")
             .await?;
-        let window = window(from, to)?;
+        let window = Window::parse(from, to)?;
         self.events
             .top_searches(&window, limit)
             .await
@@ -120,7 +120,7 @@ impl AnalyticsService {
         self.auth
             .authorize(caller, Permission::AnalyticsRead, "get_category_views")
             .await?;
-        let window = window(from, to)?;
+        let window = Window::parse(from, to)?;
         let mut views = self
             .events
             .category_views(&window)
@@ -145,7 +145,7 @@ impl AnalyticsService {
         self.auth
             .authorize(caller, Permission::AnalyticsRead, "get_active_users")
             .await?;
-        let window = window(from, to)?;
+        let window = Window::parse(from, to)?;
         let active = |window: Window| async move {
             self.events
                 .active_users(&window, bucket)
@@ -192,11 +192,6 @@ where
             })
         }
     }
-}
-
-/// The window once its rules hold (each bound is a valid time by its type).
-fn window(from: DateTime<Utc>, to: DateTime<Utc>) -> ServiceResult<Window> {
-    Window::parse(from, to).map_err(|(field, why)| ServiceError::invalid(field, why.rule()))
 }
 
 /// As for the audit trail, but naming what is missing in this operation's terms.

@@ -42,7 +42,7 @@ impl AuditService {
         self.auth
             .authorize(caller, Permission::AuditRead, "list_audit_events")
             .await?;
-        let filter = checked(filter)?;
+        let filter = filter.checked()?;
         Ok(self.events.page(&filter, after.as_ref(), size).await?)
     }
 
@@ -68,7 +68,7 @@ impl AuditService {
         self.auth
             .authorize(caller, Permission::AuditRead, "export_audit_events")
             .await?;
-        let filter = checked(filter)?;
+        let filter = filter.checked()?;
         let stream = self.events.stream(&filter, limit).await?;
         Ok(stream.map(|item| item.map_err(ServiceError::from)).boxed())
     }
@@ -84,11 +84,4 @@ impl AuditService {
         let filter = AuditFilter::by_actor(caller.id());
         Ok(self.events.page(&filter, after.as_ref(), size).await?)
     }
-}
-
-/// The filter once its cross-parameter rule holds (each value is valid by its type).
-fn checked(filter: AuditFilter) -> ServiceResult<AuditFilter> {
-    filter
-        .checked()
-        .map_err(|(field, why)| ServiceError::invalid(field, why.rule()))
 }

@@ -1,6 +1,6 @@
 //! What a service call can fail with, in business terms; the API maps each to a status.
 
-use crate::domain::value::VersionPrecondition;
+use crate::domain::value::{Invalid, VersionPrecondition};
 use crate::repo::mongo::EventStoreError;
 use crate::repo::pg::DbError;
 
@@ -119,6 +119,13 @@ const CONSTRAINTS: &[(&str, Meaning)] = &[
         },
     ),
 ];
+
+/// A domain rule that spans parameters, broken: 422 on the parameter it names.
+impl From<(&'static str, Invalid)> for ServiceError {
+    fn from((field, why): (&'static str, Invalid)) -> Self {
+        ServiceError::invalid(field, why.rule())
+    }
+}
 
 impl From<DbError> for ServiceError {
     fn from(err: DbError) -> Self {
