@@ -11,7 +11,7 @@
 * ``$sort`` uses MongoDB's BSON ordering (arrays by min/max element, BinData by
   length/subtype/bytes); ``$count`` on empty input gives no document;
   ``$match`` no longer rebuilds every document; ``$limit``/``$skip`` validated.
-* ``$unset`` and ``$replaceWith`` stages (missing in mongomock); ``$dateToString``,
+* ``$unset``, ``$replaceWith`` and ``$unionWith`` (union_with.py) stages (missing in mongomock); ``$dateToString``,
   ``$setUnion``, ``$concatArrays``, ``$size`` from expressions.py.
 * Expression operators mongomock does not know -> NotImplementedError (code 238)
   rather than "Unrecognized expression"; ``$out`` is refused (mongomock's drops
@@ -32,6 +32,7 @@ from . import bsonvalues
 from . import dates
 from . import expressions
 from . import fastmatch
+from . import union_with
 from .errors import CommandError, not_implemented
 
 EPOCH = datetime.datetime(1970, 1, 1)
@@ -329,5 +330,6 @@ def install():
     handlers['$skip'] = _handle_skip_stage
     handlers['$unset'] = _handle_unset_stage
     handlers['$replaceWith'] = _handle_replace_with_stage
+    handlers['$unionWith'] = union_with.handle
     handlers['$out'] = None  # refused: mongomock's $out drops the target's indexes
     handlers['$merge'] = None  # a final $merge is merge.py's; anywhere else it is refused
