@@ -49,6 +49,8 @@ export RATE_LIMIT_LOGIN_FAILURES_PER_MINUTE="$LIMIT" RATE_LIMIT_PASSWORD_CHANGE_
 export DATABASE_POOL_SIZE="${BENCH_POOL_SIZE:-32}"
 # Analytics over seeded months: keep them (retention) and let a long scan finish (time limit).
 export ACTIVITY_RETENTION_DAYS=120 MONGODB_QUERY_TIMEOUT_MS=600000
+# Raw events first; the analytics section starts a second instance with rollups on.
+export ACTIVITY_ROLLUPS=false
 start_scratch_service "$BIN" "$PORT" bench
 
 rss_mb() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status"; }

@@ -95,6 +95,17 @@ pub struct ActivityConfig {
     pub batch_size: usize,
     pub flush_interval: Duration,
     pub retention: Duration,
+    pub rollups: RollupConfig,
+}
+
+/// `activity_rollups`: kept up to date and read by analytics when `enabled`.
+#[derive(Clone, Debug)]
+pub struct RollupConfig {
+    pub enabled: bool,
+    /// Between two rollup passes.
+    pub interval: Duration,
+    /// TTL of the rollups, at least that of raw events.
+    pub retention: Duration,
 }
 
 /// argon2id cost (the minimums are OWASP's floor: 19 MiB, 2 iterations, 1 lane) and the
@@ -217,6 +228,7 @@ impl Config {
                 batch_size: env.number_or("ACTIVITY_BATCH_SIZE", 500, 1..=10_000)?,
                 flush_interval: env.duration_or("ACTIVITY_FLUSH_INTERVAL_MS", 100, 1..=60_000)?,
                 retention: env.duration_or("ACTIVITY_RETENTION_DAYS", 90, 1..=3_650)?,
+                rollups: rollup_config(env)?,
             },
             password_hash: PasswordHashConfig {
                 memory_kib: env.number_or(
@@ -278,6 +290,22 @@ fn jwt_secret(env: &EnvReader) -> Result<String, ConfigError> {
         ));
     }
     Ok(secret)
+}
+
+fn rollup_config(env: &EnvReader) -> Result<RollupConfig, ConfigError> {
+    let rollups = RollupConfig {
+        enabled: env.flag_or("ACTIVITY_ROLLUPS", true)?,
+        interval: env.duration_or("ACTIVITY_ROLLUP_INTERVAL_SECONDS", 60, 1..=3_600)?,
+        retention: env.duration_or("ACTIVITY_ROLLUP_RETENTION_DAYS", 730, 1..=36_500)?,
+    };
+    let raw = env.duration_or("ACTIVITY_RETENTION_DAYS", 90, 1..=3_650)?;
+    if rollups.retention < raw {
+        return Err(ConfigError::new(
+            "ACTIVITY_ROLLUP_RETENTION_DAYS",
+            "must be at least ACTIVITY_RETENTION_DAYS (rollups answer for expired raw events)",
+        ));
+    }
+    Ok(rollups)
 }
 
 fn log_format(env: &EnvReader) -> Result<LogFormat, ConfigError> {

@@ -16,7 +16,7 @@ use crate::http::server;
 use crate::repo::mongo::activity_sink::ActivitySink;
 use crate::repo::mongo::indexes::{StoreSpecs, TtlSettings};
 use crate::repo::mongo::spec_files::SpecSource;
-use crate::repo::mongo::{self, AnalyticsRepo, AuditQueryRepo, EventStore};
+use crate::repo::mongo::{self, AnalyticsRepo, AuditQueryRepo, EventStore, RollupRepo};
 use crate::repo::pg::{self, PgPool, PoolSettings};
 use crate::service::ServiceContext;
 use crate::service::account::AccountService;
@@ -35,6 +35,7 @@ use crate::service::user_admin::AdminUserService;
 use crate::telemetry;
 use crate::worker::activity::activity_pipeline;
 use crate::worker::relay::OutboxRelay;
+use crate::worker::rollups::RollupWorker;
 use crate::worker::{cleanup, event_store_setup, identity_listener};
 
 const HEALTH_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
@@ -97,6 +98,7 @@ impl Application {
             &SpecSource::new(config.mongo_indexes_dir.clone()),
             TtlSettings {
                 activity_retention: config.activity.retention,
+                rollup_retention: config.activity.rollups.retention,
             },
         )
         .context("loading MongoDB index specs and validators")?;
@@ -109,11 +111,24 @@ impl Application {
                 false
             }
         };
-        tasks.push(tokio::spawn(event_store_setup::run(
+        // Rollups start once the documents they read are in `schema_version` 1.
+        let rollups = config.activity.rollups.enabled.then(|| RollupWorker {
+            repo: RollupRepo::new(&events),
+            interval: config.activity.rollups.interval,
+            raw_retention: config.activity.retention,
+        });
+        let setup = event_store_setup::run(
             events.clone(),
             (!applied).then_some(specs),
             background.clone(),
-        )));
+        );
+        let stop = background.clone();
+        tasks.push(tokio::spawn(async move {
+            setup.await;
+            if let Some(rollups) = rollups {
+                rollups.run(stop).await;
+            }
+        }));
 
         let relay = OutboxRelay::new(pool.clone(), events.clone(), config.outbox.clone());
         tasks.push(tokio::spawn(relay.run(background.clone())));
@@ -135,7 +150,7 @@ impl Application {
             identity.auth.clone(),
         );
         let analytics = AnalyticsService::new(
-            AnalyticsRepo::new(&events, query_time_limit),
+            AnalyticsRepo::new(&events, query_time_limit, config.activity.rollups.enabled),
             pool.clone(),
             identity.auth.clone(),
         );

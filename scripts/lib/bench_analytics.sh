@@ -3,8 +3,9 @@
 # MONGODB_DATABASE, ROOT_DIR, TMP_DIR). Seeds BENCH_ACTIVITY_EVENTS (default 1,000,000)
 # activity events over 92 days straight into MongoDB, then times the counts, top products and
 # active users endpoints over 1, 30 and 92 days: the median of 3 sequential requests each, as
-# a dashboard loads them (one at a time, not under concurrent load). These read raw events;
-# rollups are not built yet, so there is no "with rollups" column.
+# a dashboard loads them (one at a time, not under concurrent load). First from raw events
+# (the benchmark's service runs with ACTIVITY_ROLLUPS=false), then from a second instance on the
+# same databases with rollups on, once its first pass has caught up (timed).
 
 EVENTS="${BENCH_ACTIVITY_EVENTS:-1000000}"
 ANALYST_EMAIL="bench-analyst-$$@example.com"
@@ -25,14 +26,37 @@ median_seconds() {
     printf '%s %s\n' "$(printf '%s\n' "${times[@]}" | sort -n | sed -n 2p)" "$status"
 }
 
-printf '\n== analytics over %s seeded activity events (raw events; median of 3) ==\n' "$EVENTS"
 now="$(date -u +%Y-%m-%dT%H:00:00Z)"
-for days in 1 30 92; do
-    from="$(date -u -d "$now - $days days" +%Y-%m-%dT%H:00:00Z)"
-    window="from=$from&to=$now"
-    bucket=day; [[ "$days" == 1 ]] && bucket=hour
-    for endpoint in "events/counts?$window&bucket=$bucket" "top-products?$window" "active-users?$window&bucket=$bucket"; do
-        read -r seconds status < <(median_seconds "$BASE/api/v1/analytics/$endpoint")
-        printf '%-4s days  %-28s %8s s  (HTTP %s)\n' "$days" "${endpoint%%\?*}" "$seconds" "$status"
+# time_endpoints BASE: each endpoint over the last 1, 30 and 92 days (to the current hour).
+time_endpoints() {
+    local base="$1" days from window bucket endpoint seconds status
+    for days in 1 30 92; do
+        from="$(date -u -d "$now - $days days" +%Y-%m-%dT%H:00:00Z)"
+        window="from=$from&to=$now"
+        bucket=day; [[ "$days" == 1 ]] && bucket=hour
+        for endpoint in "events/counts?$window&bucket=$bucket" "top-products?$window" "active-users?$window&bucket=$bucket" "top-searches?$window" "category-views?$window"; do
+            read -r seconds status < <(median_seconds "$base/api/v1/analytics/$endpoint")
+            printf '%-4s days  %-28s %8s s  (HTTP %s)\n' "$days" "${endpoint%%\?*}" "$seconds" "$status"
+        done
     done
+}
+
+printf '\n== analytics over %s seeded activity events, raw events (median of 3) ==\n' "$EVENTS"
+time_endpoints "$BASE"
+
+ROLLUP_PORT=$((PORT + 1))
+log "starting a second instance with rollups on (port $ROLLUP_PORT) and waiting for its first pass"
+rollups_started="$(date +%s)"
+ACTIVITY_ROLLUPS=true BIND_ADDR="127.0.0.1:$ROLLUP_PORT" "$BIN" serve >"$TMP_DIR/rollups-server.log" 2>&1 &
+ROLLUP_PID=$!
+register_cleanup kill "$ROLLUP_PID"
+"$(stand_in_python)" "$ROOT_DIR/scripts/lib/rollup_status.py" "$MONGODB_URL" "$MONGODB_DATABASE" wait 3600 \
+    || die "the rollups did not catch up within an hour (log: $TMP_DIR/rollups-server.log)"
+printf '\n== rollups: first pass over %s events in %s s ==\n' "$EVENTS" "$(( $(date +%s) - rollups_started ))"
+for days in 1 30 92; do
+    printf '%-4s days  ' "$days"
+    "$(stand_in_python)" "$ROOT_DIR/scripts/lib/rollup_status.py" "$MONGODB_URL" "$MONGODB_DATABASE" counts \
+        "$(date -u -d "$now - $days days" +%Y-%m-%dT%H:00:00Z)" "$now"
 done
+printf '\n== analytics over %s seeded activity events, with rollups (median of 3) ==\n' "$EVENTS"
+time_endpoints "http://127.0.0.1:$ROLLUP_PORT"

@@ -128,6 +128,21 @@ impl EnvReader {
         }
     }
 
+    /// `true` or `false` (also `1`/`0`, `on`/`off`, `yes`/`no`, in any case).
+    pub fn flag_or(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
+        let Some(raw) = self.get(name) else {
+            return Ok(default);
+        };
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "on" | "yes" => Ok(true),
+            "false" | "0" | "off" | "no" => Ok(false),
+            _ => Err(ConfigError::new(
+                name,
+                format!("must be `true` or `false` (got `{raw}`)"),
+            )),
+        }
+    }
+
     /// A whole number of the unit the name ends with (`_MS`, `_SECONDS`, `_MINUTES`,
     /// `_HOURS`, `_DAYS`): the name states the unit, and nothing else does.
     pub fn duration_or(

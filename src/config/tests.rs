@@ -151,3 +151,27 @@ fn a_duration_takes_its_unit_from_its_name() {
     let refused = env.duration_or("NO_UNIT", 1, 1..=10).unwrap_err();
     assert!(refused.to_string().contains("NO_UNIT"), "{refused}");
 }
+
+#[test]
+fn rollups_are_on_by_default_and_outlive_raw_events() {
+    let rollups = load(&[]).unwrap().activity.rollups;
+    assert!(rollups.enabled);
+    assert_eq!(rollups.interval, Duration::from_secs(60));
+    assert_eq!(rollups.retention, Duration::from_secs(730 * 86_400));
+    assert!(
+        !load(&[("ACTIVITY_ROLLUPS", "Off")])
+            .unwrap()
+            .activity
+            .rollups
+            .enabled
+    );
+    let err = load(&[("ACTIVITY_ROLLUPS", "maybe")]).err().unwrap();
+    assert_eq!(err.variable, "ACTIVITY_ROLLUPS");
+    let err = load(&[
+        ("ACTIVITY_RETENTION_DAYS", "400"),
+        ("ACTIVITY_ROLLUP_RETENTION_DAYS", "365"),
+    ])
+    .err()
+    .unwrap();
+    assert_eq!(err.variable, "ACTIVITY_ROLLUP_RETENTION_DAYS");
+}

@@ -46,6 +46,12 @@ impl Window {
         })
     }
 
+    /// `[from, to)` when `from < to`, of any length: for the service's own reads (rollup
+    /// passes, the parts of a window), never for a client's window.
+    pub(crate) fn span(from: DateTime<Utc>, to: DateTime<Utc>) -> Option<Self> {
+        (from < to).then_some(Self { from, to })
+    }
+
     /// The first instant inside the window.
     pub fn from(&self) -> DateTime<Utc> {
         self.from

@@ -10,5 +10,6 @@ pub mod credentials;
 pub mod identity;
 pub mod money;
 pub mod page;
+pub mod rollups;
 pub mod text;
 pub mod value;

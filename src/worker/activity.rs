@@ -118,6 +118,11 @@ mod tests {
             batch_size: 10,
             flush_interval: Duration::from_secs(1),
             retention: Duration::from_secs(86_400),
+            rollups: crate::config::RollupConfig {
+                enabled: false,
+                interval: Duration::from_secs(60),
+                retention: Duration::from_secs(86_400),
+            },
         };
         let (sink, writer) = activity_pipeline(events, &config);
         let event = || ActivityEvent::new("product.viewed", None, "product", None);

@@ -5,3 +5,4 @@ pub mod cleanup;
 pub mod event_store_setup;
 pub mod identity_listener;
 pub mod relay;
+pub mod rollups;

@@ -3,6 +3,7 @@
 
 mod counts;
 mod products_and_users;
+mod rollups;
 mod searches_and_categories;
 mod support;
 

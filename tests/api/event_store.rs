@@ -50,6 +50,19 @@ fn activity_document() -> Document {
     }
 }
 
+fn rollup_document() -> Document {
+    doc! {
+        "_id": "event_counts|hour|2026-03-01T10:00:00Z|product.viewed",
+        "schema_version": 1,
+        "kind": "event_counts",
+        "unit": "hour",
+        "start": bson::DateTime::now(),
+        "computed_at": bson::DateTime::now(),
+        "event_type": "product.viewed",
+        "count": 3_i64,
+    }
+}
+
 /// `document` with `path` (`a` or `a.b`) set to `value`, or removed when it is `None`.
 fn with(mut document: Document, path: &str, value: Option<Bson>) -> Document {
     let (parent, key) = match path.split_once('.') {
@@ -72,7 +85,7 @@ async fn direct_writes_that_break_the_schema_are_refused_with_121() {
     let app = TestApp::spawn().await;
     let database = app.mongo.database().await;
     let binary_id = Bson::Binary(bson::Uuid::from(Uuid::now_v7()).into());
-    let cases: [(&str, Document, Vec<Break>); 2] = [
+    let cases: [(&str, Document, Vec<Break>); 3] = [
         (
             "audit_events",
             audit_document(),
@@ -107,6 +120,19 @@ async fn direct_writes_that_break_the_schema_are_refused_with_121() {
                 ("unexpected", Some(Bson::Int32(1))),
             ],
         ),
+        (
+            "activity_rollups",
+            rollup_document(),
+            vec![
+                ("schema_version", Some(Bson::Int32(2))),
+                ("kind", Some(Bson::String("frob".into()))),
+                ("unit", Some(Bson::String("day".into()))),
+                ("count", Some(Bson::Int64(0))),
+                ("count", None),
+                ("views", Some(Bson::Int64(1))),
+                ("start", Some(Bson::String("2026-03-01T10:00:00Z".into()))),
+            ],
+        ),
     ];
     for (collection, valid, breaks) in cases {
         let collection = database.collection::<Document>(collection);
@@ -116,7 +142,10 @@ async fn direct_writes_that_break_the_schema_are_refused_with_121() {
             .expect("a document of the documented shape is stored");
         for (path, value) in breaks {
             let mut broken = with(valid.clone(), path, value.clone());
-            broken.insert("_id", bson::Uuid::from(Uuid::now_v7()));
+            match broken.get("_id") {
+                Some(Bson::String(_)) => broken.insert("_id", Uuid::now_v7().to_string()),
+                _ => broken.insert("_id", bson::Uuid::from(Uuid::now_v7())),
+            };
             let err = collection
                 .insert_one(broken)
                 .await
@@ -134,7 +163,7 @@ async fn direct_writes_that_break_the_schema_are_refused_with_121() {
 async fn each_event_collection_has_its_strict_validator_from_start_up() {
     let app = TestApp::spawn().await;
     let database = app.mongo.database().await;
-    for name in ["audit_events", "activity_events"] {
+    for name in ["audit_events", "activity_events", "activity_rollups"] {
         let options = database
             .run_command(doc! { "listCollections": 1, "filter": { "name": name } })
             .await

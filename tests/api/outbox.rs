@@ -340,16 +340,17 @@ async fn index_specs_are_applied_idempotently() {
         );
     }
     // A second start over the same database applies the same indexes again without error,
-    // and finds the validators in place (none changed: 7 is the indexes alone).
+    // and finds the validators in place (none changed: 9 is the indexes alone).
     let specs = stockroom::repo::mongo::indexes::StoreSpecs::load(
         &stockroom::repo::mongo::spec_files::SpecSource::BuiltIn,
         stockroom::repo::mongo::indexes::TtlSettings {
             activity_retention: Duration::from_secs(86_400),
+            rollup_retention: Duration::from_secs(86_400),
         },
     )
     .unwrap();
     let applied = specs.apply(&database).await.unwrap();
-    assert_eq!(applied, 7);
+    assert_eq!(applied, 9);
     let activity = database
         .collection::<bson::Document>("activity_events")
         .list_index_names()

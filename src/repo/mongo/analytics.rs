@@ -10,6 +10,9 @@
 //! * counts without it, and active users: `occurred_at_event_type_actor` (the range, with
 //!   the grouped fields in the index so the plan need not fetch documents);
 //! * top products: `event_type_occurred_at` (`product.viewed`, then the range).
+//!
+//! With rollups on, the part of a window they cover is read from `activity_rollups`
+//! (`rolled.rs`) and only the rest from raw events (`crate::domain::rollups::ReadPlan`).
 
 use std::time::Duration;
 
@@ -19,27 +22,81 @@ use mongodb::Collection;
 use uuid::Uuid;
 
 mod pipelines;
+mod rolled;
 
 use super::EventStoreError;
-use super::events::{ACTIVITY_COLLECTION, EventStore};
+use super::events::{ACTIVITY_COLLECTION, EventStore, ROLLUP_COLLECTION};
+use super::rollups::RollupRepo;
 use crate::domain::analytics::{
     ActiveUsers, Bucket, CategoryViews, EventCount, EventType, ProductViews, SearchCount, TopLimit,
     Window,
 };
+use crate::domain::rollups::ReadPlan;
 pub(crate) use pipelines::*;
 
 #[derive(Clone)]
 pub struct AnalyticsRepo {
     activity: Collection<Document>,
+    rollups: Collection<Document>,
+    /// Where rollups are complete up to; `None` when they are off (raw events only).
+    coverage: Option<RollupRepo>,
     /// `maxTimeMS` of each pipeline.
     time_limit: Duration,
 }
 
 impl AnalyticsRepo {
-    pub fn new(events: &EventStore, time_limit: Duration) -> Self {
+    pub fn new(events: &EventStore, time_limit: Duration, read_rollups: bool) -> Self {
         Self {
             activity: events.database().collection(ACTIVITY_COLLECTION),
+            rollups: events.database().collection(ROLLUP_COLLECTION),
+            coverage: read_rollups.then(|| RollupRepo::new(events)),
             time_limit,
+        }
+    }
+
+    /// Which parts of `window` rollups answer, in whole `bucket`s.
+    async fn plan(&self, window: &Window, bucket: Bucket) -> Result<ReadPlan, EventStoreError> {
+        let Some(coverage) = &self.coverage else {
+            return Ok(ReadPlan::raw(*window));
+        };
+        let closed_through = coverage.closed_through().await?;
+        Ok(ReadPlan::new(*window, bucket, closed_through))
+    }
+
+    /// Rows of a bucketed answer: raw before, rollups, raw after (no bucket in two parts).
+    async fn bucketed(
+        &self,
+        plan: ReadPlan,
+        raw: impl Fn(&Window) -> Vec<Document>,
+        rolled: impl Fn(&Window) -> Vec<Document>,
+    ) -> Result<Vec<Document>, EventStoreError> {
+        let mut rows = Vec::new();
+        if let Some(head) = &plan.head {
+            rows.extend(self.run(raw(head)).await?);
+        }
+        if let Some(middle) = &plan.rolled {
+            rows.extend(self.run_on(&self.rollups, rolled(middle)).await?);
+        }
+        if let Some(tail) = &plan.tail {
+            rows.extend(self.run(raw(tail)).await?);
+        }
+        Ok(rows)
+    }
+
+    /// A top list: raw events alone, or rollups plus the raw parts in one pipeline.
+    async fn top(
+        &self,
+        plan: ReadPlan,
+        raw: impl Fn(&Window) -> Vec<Document>,
+        summed: impl Fn(&Window, &[Window]) -> Vec<Document>,
+    ) -> Result<Vec<Document>, EventStoreError> {
+        match (&plan.rolled, plan.head) {
+            (None, Some(whole)) => self.run(raw(&whole)).await,
+            (Some(middle), _) => {
+                let raw_parts: Vec<Window> = plan.raw_windows().collect();
+                self.run_on(&self.rollups, summed(middle, &raw_parts)).await
+            }
+            (None, None) => Ok(Vec::new()),
         }
     }
 
@@ -50,8 +107,13 @@ impl AnalyticsRepo {
         bucket: Bucket,
         event_type: Option<&EventType>,
     ) -> Result<Vec<EventCount>, EventStoreError> {
+        let plan = self.plan(window, bucket).await?;
         let rows = self
-            .run(counts_pipeline(window, bucket, event_type))
+            .bucketed(
+                plan,
+                |part| counts_pipeline(part, bucket, event_type),
+                |part| rolled::counts(part, bucket, event_type),
+            )
             .await?;
         Ok(rows.iter().filter_map(read_count).collect())
     }
@@ -62,7 +124,14 @@ impl AnalyticsRepo {
         window: &Window,
         limit: TopLimit,
     ) -> Result<Vec<ProductViews>, EventStoreError> {
-        let rows = self.run(top_products_pipeline(window, limit)).await?;
+        let plan = self.plan(window, Bucket::Hour).await?;
+        let rows = self
+            .top(
+                plan,
+                |part| top_products_pipeline(part, limit),
+                |middle, raw| rolled::top_products(middle, raw, limit),
+            )
+            .await?;
         Ok(rows.iter().filter_map(read_product_views).collect())
     }
 
@@ -72,7 +141,14 @@ impl AnalyticsRepo {
         window: &Window,
         bucket: Bucket,
     ) -> Result<Vec<ActiveUsers>, EventStoreError> {
-        let rows = self.run(active_users_pipeline(window, bucket)).await?;
+        let plan = self.plan(window, bucket).await?;
+        let rows = self
+            .bucketed(
+                plan,
+                |part| active_users_pipeline(part, bucket),
+                |part| rolled::active_users(part, bucket),
+            )
+            .await?;
         Ok(rows.iter().filter_map(read_active_users).collect())
     }
 
@@ -82,7 +158,14 @@ impl AnalyticsRepo {
         window: &Window,
         limit: TopLimit,
     ) -> Result<Vec<SearchCount>, EventStoreError> {
-        let rows = self.run(top_searches_pipeline(window, limit)).await?;
+        let plan = self.plan(window, Bucket::Hour).await?;
+        let rows = self
+            .top(
+                plan,
+                |part| top_searches_pipeline(part, limit),
+                |middle, raw| rolled::top_searches(middle, raw, limit),
+            )
+            .await?;
         Ok(rows.iter().filter_map(read_search_count).collect())
     }
 
@@ -91,15 +174,25 @@ impl AnalyticsRepo {
         &self,
         window: &Window,
     ) -> Result<Vec<CategoryViews>, EventStoreError> {
-        let rows = self.run(category_views_pipeline(window)).await?;
+        let plan = self.plan(window, Bucket::Hour).await?;
+        let rows = self
+            .top(plan, category_views_pipeline, rolled::category_views)
+            .await?;
         Ok(rows.iter().filter_map(read_category_views).collect())
     }
 
     async fn run(&self, pipeline: Vec<Document>) -> Result<Vec<Document>, EventStoreError> {
+        self.run_on(&self.activity, pipeline).await
+    }
+
+    async fn run_on(
+        &self,
+        collection: &Collection<Document>,
+        pipeline: Vec<Document>,
+    ) -> Result<Vec<Document>, EventStoreError> {
         // The answers are small (at most 92 days x 24 buckets x event types, or 100
         // products), so they are collected rather than streamed.
-        Ok(self
-            .activity
+        Ok(collection
             .aggregate(pipeline)
             .max_time(self.time_limit)
             .await?
@@ -109,7 +202,7 @@ impl AnalyticsRepo {
 }
 
 /// `$sum` answers an int32 while small and an int64 beyond.
-fn get_count(row: &Document, key: &str) -> Option<i64> {
+pub(crate) fn get_count(row: &Document, key: &str) -> Option<i64> {
     match row.get(key)? {
         Bson::Int32(n) => Some(i64::from(*n)),
         Bson::Int64(n) => Some(*n),

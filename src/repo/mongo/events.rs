@@ -14,6 +14,8 @@ use crate::domain::audit::AuditEvent;
 
 pub const AUDIT_COLLECTION: &str = "audit_events";
 pub const ACTIVITY_COLLECTION: &str = "activity_events";
+/// Hourly and daily aggregates of `activity_events` (`super::rollups`).
+pub const ROLLUP_COLLECTION: &str = "activity_rollups";
 const DUPLICATE_KEY: i32 = 11000;
 
 /// What happened to each event of an audit batch.

@@ -25,7 +25,8 @@ pub struct IndexSpec {
     pub keys: Vec<IndexKey>,
     #[serde(default)]
     pub unique: bool,
-    /// A TTL index whose lifetime comes from configuration, named here (`activity_retention`).
+    /// A TTL index whose lifetime comes from configuration, named here (`activity_retention`,
+    /// `rollup_retention`).
     #[serde(default)]
     pub ttl_from: Option<String>,
 }
@@ -40,6 +41,7 @@ pub struct IndexKey {
 /// Lifetimes a spec may refer to with `ttl_from`.
 pub struct TtlSettings {
     pub activity_retention: Duration,
+    pub rollup_retention: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -127,6 +129,7 @@ fn index_model(spec: &IndexSpec, ttl: &TtlSettings) -> Result<IndexModel, String
     let expire_after = match spec.ttl_from.as_deref() {
         None => None,
         Some("activity_retention") => Some(ttl.activity_retention),
+        Some("rollup_retention") => Some(ttl.rollup_retention),
         Some(other) => return Err(format!("unknown ttl_from `{other}`")),
     };
     let options = IndexOptions::builder()
@@ -191,11 +194,14 @@ mod tests {
         let specs = parse_specs(&SpecSource::BuiltIn.files().unwrap()).expect("specs load");
         let names: Vec<_> = specs.iter().map(|s| s.collection.as_str()).collect();
         assert!(
-            names.contains(&"audit_events") && names.contains(&"activity_events"),
+            ["audit_events", "activity_events", "activity_rollups"]
+                .iter()
+                .all(|name| names.contains(name)),
             "{names:?}"
         );
         let ttl = TtlSettings {
             activity_retention: Duration::from_secs(86_400),
+            rollup_retention: Duration::from_secs(730 * 86_400),
         };
         let ttl_indexes: Vec<_> = specs
             .iter()
@@ -205,8 +211,8 @@ mod tests {
             .collect();
         assert_eq!(
             ttl_indexes.len(),
-            1,
-            "exactly one TTL index (activity retention)"
+            2,
+            "one TTL index each for raw activity events and their rollups"
         );
     }
 
@@ -242,6 +248,7 @@ mod tests {
         };
         let ttl = TtlSettings {
             activity_retention: Duration::from_secs(1),
+            rollup_retention: Duration::from_secs(1),
         };
         assert!(index_model(&spec, &ttl).is_err());
     }

@@ -7,6 +7,7 @@ pub mod documents;
 pub mod events;
 pub mod indexes;
 pub mod legacy;
+pub mod rollups;
 pub mod spec_files;
 pub mod validators;
 
@@ -19,6 +20,7 @@ use mongodb::options::ClientOptions;
 pub use analytics::AnalyticsRepo;
 pub use audit_query::AuditQueryRepo;
 pub use events::EventStore;
+pub use rollups::RollupRepo;
 
 /// The server's code for a query stopped by its `maxTimeMS`.
 const MAX_TIME_MS_EXPIRED: i32 = 50;

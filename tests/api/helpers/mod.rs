@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use stockroom::config::{
     ActivityConfig, Config, HttpConfig, JwtConfig, LogFormat, OutboxConfig, PasswordHashConfig,
-    TrustedProxies,
+    RollupConfig, TrustedProxies,
 };
 use stockroom::startup::{Application, Handles};
 use tokio::sync::oneshot;
@@ -40,6 +40,9 @@ pub struct TestOptions {
     pub trusted_proxies: &'static str,
     /// TTL of `activity_events` (tests seeding events days back need more than a day).
     pub activity_retention: Duration,
+    /// Activity rollups kept and read (off by default: tests seed events in closed hours,
+    /// which rollups would already have passed).
+    pub rollups: bool,
     /// `maxTimeMS` of audit and analytics reads.
     pub mongodb_query_timeout: Duration,
     /// The HTTP server's time limits and caps.
@@ -62,6 +65,7 @@ impl Default for TestOptions {
             password_change_per_minute: 0,
             trusted_proxies: "",
             activity_retention: Duration::from_secs(86_400),
+            rollups: false,
             mongodb_query_timeout: Duration::from_secs(10),
             http: default_http(),
             password_hash_concurrency: 2,
@@ -112,6 +116,11 @@ impl TestApp {
         .await
     }
 
+    /// As `spawn_sharing`, with other knobs.
+    pub async fn spawn_sharing_with(other: &TestApp, options: TestOptions) -> TestApp {
+        Self::spawn_on(other.db.share(), other.mongo.share(), options).await
+    }
+
     async fn spawn_on(db: TestDatabase, mongo: TestMongo, options: TestOptions) -> TestApp {
         // Server logs only on request (`TEST_LOG=1`), so test output stays readable.
         if std::env::var_os("TEST_LOG").is_some() {
@@ -134,6 +143,7 @@ impl TestApp {
         );
         config.activity.flush_interval = options.activity_flush_interval;
         config.activity.retention = options.activity_retention;
+        config.activity.rollups.enabled = options.rollups;
         config.mongodb_query_timeout = options.mongodb_query_timeout;
         config.http = options.http;
         config.cors_allowed_origins = options.cors_allowed_origins;
@@ -253,6 +263,11 @@ pub fn test_config(
             batch_size: 100,
             flush_interval: Duration::from_millis(50),
             retention: Duration::from_secs(86_400),
+            rollups: RollupConfig {
+                enabled: false,
+                interval: Duration::from_millis(200),
+                retention: Duration::from_secs(730 * 86_400),
+            },
         },
         password_hash: PasswordHashConfig {
             memory_kib: 19_456,

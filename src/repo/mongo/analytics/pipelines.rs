@@ -47,13 +47,18 @@ pub(crate) fn counts_pipeline(
     ]
 }
 
+/// Views of products in the window.
+pub(crate) fn product_views_match(window: &Window) -> Document {
+    doc! { "$match": {
+        "event_type": PRODUCT_VIEWED,
+        "occurred_at": in_window(window),
+        "subject.type": PRODUCT_SUBJECT,
+    } }
+}
+
 pub(crate) fn top_products_pipeline(window: &Window, limit: TopLimit) -> Vec<Document> {
     vec![
-        doc! { "$match": {
-            "event_type": PRODUCT_VIEWED,
-            "occurred_at": in_window(window),
-            "subject.type": PRODUCT_SUBJECT,
-        } },
+        product_views_match(window),
         doc! { "$group": { "_id": "$subject.id", "views": { "$sum": 1 } } },
         doc! { "$sort": { "views": -1, "_id": 1 } },
         doc! { "$limit": limit.value() },
@@ -74,21 +79,29 @@ pub(crate) fn active_users_pipeline(window: &Window, bucket: Bucket) -> Vec<Docu
     ]
 }
 
+/// Searches with a text term in the window.
+pub(crate) fn searches_match(window: &Window) -> Document {
+    doc! { "$match": {
+        "event_type": PRODUCT_SEARCHED,
+        "occurred_at": in_window(window),
+        "metadata.query": { "$type": "string" },
+    } }
+}
+
+/// 1 for a search that found nothing, else 0.
+pub(crate) fn found_nothing() -> Document {
+    doc! { "$cond": [{ "$eq": ["$metadata.total", 0] }, 1, 0] }
+}
+
 /// Searches with a text term, by the term as recorded normalised (`metadata.query`:
 /// trimmed and lowercased when the search was made).
 pub(crate) fn top_searches_pipeline(window: &Window, limit: TopLimit) -> Vec<Document> {
     vec![
-        doc! { "$match": {
-            "event_type": PRODUCT_SEARCHED,
-            "occurred_at": in_window(window),
-            "metadata.query": { "$type": "string" },
-        } },
+        searches_match(window),
         doc! { "$group": {
             "_id": "$metadata.query",
             "searches": { "$sum": 1 },
-            "zero_result_searches": {
-                "$sum": { "$cond": [{ "$eq": ["$metadata.total", 0] }, 1, 0] },
-            },
+            "zero_result_searches": { "$sum": found_nothing() },
         } },
         doc! { "$sort": { "searches": -1, "_id": 1 } },
         doc! { "$limit": limit.value() },
@@ -98,14 +111,19 @@ pub(crate) fn top_searches_pipeline(window: &Window, limit: TopLimit) -> Vec<Doc
     ]
 }
 
+/// Product views in the window that recorded the product's category.
+pub(crate) fn category_views_match(window: &Window) -> Document {
+    doc! { "$match": {
+        "event_type": PRODUCT_VIEWED,
+        "occurred_at": in_window(window),
+        "metadata.category_id": { "$type": "string" },
+    } }
+}
+
 /// Product views by the category the product was in when viewed (`metadata.category_id`).
 pub(crate) fn category_views_pipeline(window: &Window) -> Vec<Document> {
     vec![
-        doc! { "$match": {
-            "event_type": PRODUCT_VIEWED,
-            "occurred_at": in_window(window),
-            "metadata.category_id": { "$type": "string" },
-        } },
+        category_views_match(window),
         doc! { "$group": { "_id": "$metadata.category_id", "views": { "$sum": 1 } } },
         doc! { "$sort": { "views": -1, "_id": 1 } },
         doc! { "$limit": MAX_CATEGORIES },
