@@ -1,6 +1,8 @@
-//! The command line: `serve`, `migrate`, `check-config`.
+//! The command line: `serve`, `migrate`, `check-config`, `create-admin`, `audit`.
 
 use clap::{Parser, Subcommand};
+
+pub mod audit;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -35,6 +37,22 @@ pub enum Command {
         #[arg(long, default_value = "Administrator")]
         full_name: String,
     },
+    /// The audit trail's integrity (docs/AUDIT_INTEGRITY.md).
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the audit chain and name its first break. Exit 0: intact; 1: broken; 2: could not
+    /// run. On a terminal, shows progress on standard error.
+    Verify {
+        /// Start at this position (its link to the one before is taken as stored).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(i64).range(1..))]
+        from: i64,
+    },
 }
 
 #[cfg(test)]
@@ -60,6 +78,15 @@ mod tests {
             Command::CheckConfig
         ));
         assert!(Cli::try_parse_from(["stockroom", "launch"]).is_err());
+        assert!(matches!(
+            Cli::try_parse_from(["stockroom", "audit", "verify", "--from", "7"])
+                .unwrap()
+                .command,
+            Command::Audit {
+                command: AuditCommand::Verify { from: 7 }
+            }
+        ));
+        assert!(Cli::try_parse_from(["stockroom", "audit", "verify", "--from", "0"]).is_err());
         assert!(matches!(
             Cli::try_parse_from(["stockroom", "create-admin", "--email", "a@b.io"]).unwrap().command,
             Command::CreateAdmin { email, .. } if email == "a@b.io"

@@ -2,7 +2,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
-use stockroom::cli::{Cli, Command};
+use stockroom::cli::{AuditCommand, Cli, Command};
 use stockroom::config::{Config, LogFormat};
 use stockroom::repo::pg;
 use stockroom::service::auth::Provisioned;
@@ -34,6 +34,12 @@ async fn async_main() -> ExitCode {
         }
     };
     telemetry::init_tracing(config.log_format);
+    if let Command::Audit {
+        command: AuditCommand::Verify { from },
+    } = cli.command
+    {
+        return ExitCode::from(stockroom::cli::audit::verify(&config, from).await as u8);
+    }
     match run(cli.command, config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if err.is::<InputError>() => {
@@ -76,6 +82,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Audit { .. } => unreachable!("answered before `run`"),
         Command::CheckConfig => {
             println!("configuration OK");
             println!("  bind address:        {}", config.bind_addr);

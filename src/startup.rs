@@ -16,12 +16,15 @@ use crate::http::server;
 use crate::repo::mongo::activity_sink::ActivitySink;
 use crate::repo::mongo::indexes::{StoreSpecs, TtlSettings};
 use crate::repo::mongo::spec_files::SpecSource;
-use crate::repo::mongo::{self, AnalyticsRepo, AuditQueryRepo, EventStore, RollupRepo};
+use crate::repo::mongo::{
+    self, AnalyticsRepo, AuditChainRepo, AuditQueryRepo, EventStore, RollupRepo,
+};
 use crate::repo::pg::{self, PgPool, PoolSettings};
 use crate::service::ServiceContext;
 use crate::service::account::AccountService;
 use crate::service::analytics::AnalyticsService;
 use crate::service::audit::AuditService;
+use crate::service::audit_integrity::AuditIntegrityService;
 use crate::service::auth::{AuthService, Provisioned};
 use crate::service::error::ServiceError;
 use crate::service::health::HealthService;
@@ -351,6 +354,24 @@ pub async fn create_admin(
         }
         other => anyhow::Error::new(other),
     })
+}
+
+/// The verifier of the audit chain, for the command line (no migrations run: it only reads).
+pub async fn audit_integrity(
+    config: &Config,
+) -> anyhow::Result<(AuditIntegrityService, mongodb::Client)> {
+    let settings = PoolSettings {
+        max_size: 2,
+        wait_timeout: config.database_pool_timeout,
+        statement_timeout: config.database_statement_timeout,
+    };
+    let pool = pg::build_pool(&config.database_url, &settings)?;
+    let mongo_client = mongo::connect(&config.mongodb_url, config.mongodb_timeout).await?;
+    let events = EventStore::new(mongo_client.database(&config.mongodb_database));
+    Ok((
+        AuditIntegrityService::new(pool, AuditChainRepo::new(&events)),
+        mongo_client,
+    ))
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

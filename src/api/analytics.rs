@@ -283,7 +283,9 @@ impl AnalyticsApi {
     /// `from <= occurred_at < to`, per term trimmed and lowercased, with how many of them
     /// found no product (a shop's missing products); terms nobody searched in the window are
     /// absent. `from` must precede `to` by at most 92 days. Invalid parameters are 422, once
-    /// the permission is held (without it, 403 whatever the parameters).
+    /// the permission is held (without it, 403 whatever the parameters). Hours already rolled
+    /// up keep their 100 most frequent terms by name: a term outside an hour's 100 is not
+    /// counted for that hour (exact whenever an hour has at most 100 distinct terms).
     #[oai(
         path = "/top-searches",
         method = "get",

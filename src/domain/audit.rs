@@ -9,6 +9,8 @@ use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::audit_chain::ChainLink;
+
 crate::choices! {
     /// What became of an attempt.
     pub enum Outcome as "AuditOutcome", "What became of the attempt: success (it took place), denied (refused by a permission or security check; every 403 is `access.denied`) or failure (attempted and failed, e.g. a wrong password)." {
@@ -161,6 +163,10 @@ pub struct AuditEvent {
     pub changes: Option<BTreeMap<String, FieldChange>>,
     pub request_id: Option<String>,
     pub metadata: serde_json::Map<String, serde_json::Value>,
+    /// Its place in the audit chain, fixed by the relay before delivery (`None` before, and
+    /// for events stored before the chain existed). Kept in outbox columns, not the payload.
+    #[serde(skip)]
+    pub chain: Option<ChainLink>,
 }
 
 impl AuditEvent {
@@ -177,6 +183,7 @@ impl AuditEvent {
             changes: None,
             request_id: None,
             metadata: serde_json::Map::new(),
+            chain: None,
         }
     }
 

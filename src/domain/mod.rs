@@ -3,7 +3,9 @@
 pub mod activity;
 pub mod analytics;
 pub mod audit;
+pub mod audit_chain;
 pub mod audit_query;
+pub mod audit_verify;
 pub mod catalog;
 mod common_passwords;
 pub mod credentials;

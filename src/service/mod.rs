@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod analytics;
 pub mod audit;
+pub mod audit_integrity;
 pub mod auth;
 pub mod caller;
 pub mod catalog_events;

@@ -116,11 +116,16 @@ async fn events_are_listed_newest_first_in_the_documented_shape_and_read_by_id()
             "action",
             "actor",
             "changes",
+            "content_hash",
+            "hash",
             "id",
             "metadata",
             "occurred_at",
             "outcome",
+            "prev_hash",
             "request_id",
+            "schema_version",
+            "seq",
             "target"
         ]
     );

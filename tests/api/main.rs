@@ -5,6 +5,7 @@ mod helpers;
 
 mod analytics;
 mod audit;
+mod audit_chain;
 mod auth;
 mod binary;
 mod catalog;

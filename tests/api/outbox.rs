@@ -7,6 +7,7 @@ use bson::doc;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use stockroom::config::OutboxConfig;
 use stockroom::domain::audit::{Actor, AuditAction, AuditEvent, Outcome, Target};
+use stockroom::domain::audit_chain::Digest32;
 use stockroom::repo::mongo::EventStore;
 use stockroom::repo::pg::{self, DbError, PgOutbox, PgPool, PoolSettings, UnitOfWork};
 use stockroom::worker::relay::{MAX_DELIVERY_ATTEMPTS, OutboxRelay};
@@ -121,8 +122,14 @@ async fn a_committed_event_is_stored_once_even_when_delivered_twice() {
         .await
         .unwrap()
         .expect("stored");
+    let link = stored.chain.expect("delivered chained");
+    assert_eq!((link.seq, link.prev_hash), (1, Digest32::GENESIS));
     assert_eq!(
-        stored, committed,
+        AuditEvent {
+            chain: None,
+            ..stored
+        },
+        committed,
         "the stored event is the committed one, field for field"
     );
 }
@@ -340,7 +347,7 @@ async fn index_specs_are_applied_idempotently() {
         );
     }
     // A second start over the same database applies the same indexes again without error,
-    // and finds the validators in place (none changed: 9 is the indexes alone).
+    // and finds the validators in place (none changed: 10 is the indexes alone).
     let specs = stockroom::repo::mongo::indexes::StoreSpecs::load(
         &stockroom::repo::mongo::spec_files::SpecSource::BuiltIn,
         stockroom::repo::mongo::indexes::TtlSettings {
@@ -350,7 +357,7 @@ async fn index_specs_are_applied_idempotently() {
     )
     .unwrap();
     let applied = specs.apply(&database).await.unwrap();
-    assert_eq!(applied, 9);
+    assert_eq!(applied, 10);
     let activity = database
         .collection::<bson::Document>("activity_events")
         .list_index_names()

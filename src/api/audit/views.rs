@@ -8,6 +8,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::domain::audit::{AuditEvent, FieldChange, Outcome};
+use crate::domain::audit_chain::CHAIN_SCHEMA_VERSION;
 use crate::domain::audit_query::AuditPage;
 use crate::domain::value::rfc3339;
 
@@ -53,6 +54,25 @@ pub struct FieldChangeView {
 #[derive(Debug, Object, Serialize)]
 pub struct AuditEventView {
     pub id: Uuid,
+    /// The document's version (1), part of the chained bytes.
+    pub schema_version: i64,
+    /// The event's place in the audit chain (1, 2, 3, ...); absent for events stored before
+    /// the chain existed, or not delivered yet (docs/AUDIT_INTEGRITY.md).
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seq: Option<i64>,
+    /// The previous event's `hash` (64 zeros before the first), lowercase hex SHA-256.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prev_hash: Option<String>,
+    /// SHA-256 of the event's canonical bytes, lowercase hex.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_hash: Option<String>,
+    /// SHA-256(prev_hash || content_hash), lowercase hex.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hash: Option<String>,
     #[serde(serialize_with = "rfc3339")]
     pub occurred_at: DateTime<Utc>,
     /// e.g. `user.updated`, `auth.login_failed`, `access.denied`.
@@ -72,8 +92,14 @@ pub struct AuditEventView {
 
 impl From<AuditEvent> for AuditEventView {
     fn from(event: AuditEvent) -> Self {
+        let link = event.chain;
         Self {
             id: event.id,
+            schema_version: CHAIN_SCHEMA_VERSION,
+            seq: link.map(|l| l.seq),
+            prev_hash: link.map(|l| l.prev_hash.to_hex()),
+            content_hash: link.map(|l| l.content_hash.to_hex()),
+            hash: link.map(|l| l.hash.to_hex()),
             occurred_at: event.occurred_at,
             action: event.action,
             outcome: event.outcome,

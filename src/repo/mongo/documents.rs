@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::domain::activity::ActivityEvent;
 use crate::domain::audit::{Actor, AuditEvent, FieldChange, Outcome, Target};
+use crate::domain::audit_chain::{ChainLink, Digest32};
 
 /// The version every document written now carries. Within a version, changes are additive
 /// only (a new optional field); anything else is a new version.
@@ -55,7 +56,24 @@ pub(crate) fn audit_to_document(event: &AuditEvent) -> Document {
         document.insert("changes", changes);
     }
     document.insert("metadata", json_map_to_document(&event.metadata));
+    if let Some(link) = &event.chain {
+        document.insert("seq", link.seq);
+        document.insert("prev_hash", link.prev_hash.to_hex());
+        document.insert("content_hash", link.content_hash.to_hex());
+        document.insert("hash", link.hash.to_hex());
+    }
     document
+}
+
+/// The chain fields of an audit document, when it has them all and they are well formed.
+fn read_link(document: &Document) -> Option<ChainLink> {
+    let digest = |key| Digest32::from_hex(document.get_str(key).ok()?);
+    Some(ChainLink {
+        seq: document.get_i64("seq").ok()?,
+        prev_hash: digest("prev_hash")?,
+        content_hash: digest("content_hash")?,
+        hash: digest("hash")?,
+    })
 }
 
 /// Reads an audit document back (version 1 or earlier); `None` for a document that is not
@@ -103,6 +121,7 @@ pub(crate) fn document_to_audit(document: &Document) -> Option<AuditEvent> {
         changes,
         request_id: get_string(document, "request_id"),
         metadata: document_to_json_map(document.get_document("metadata").ok()),
+        chain: read_link(document),
     })
 }
 

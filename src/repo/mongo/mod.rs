@@ -2,6 +2,7 @@
 
 pub mod activity_sink;
 pub mod analytics;
+pub mod audit_chain;
 pub mod audit_query;
 pub mod documents;
 pub mod events;
@@ -18,6 +19,7 @@ use mongodb::error::{Error as MongoError, ErrorKind};
 use mongodb::options::ClientOptions;
 
 pub use analytics::AnalyticsRepo;
+pub use audit_chain::AuditChainRepo;
 pub use audit_query::AuditQueryRepo;
 pub use events::EventStore;
 pub use rollups::RollupRepo;

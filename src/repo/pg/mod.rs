@@ -12,6 +12,7 @@ macro_rules! columns {
 #[macro_use]
 mod rows;
 
+pub mod audit_chain;
 pub mod categories;
 pub mod identity_changes;
 pub mod outbox;
@@ -39,6 +40,7 @@ use diesel_async::{
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use futures::FutureExt;
 
+pub use audit_chain::PgAuditChain;
 pub use categories::PgCategoryRepo;
 pub use outbox::PgOutbox;
 pub use product_list::PgProductListRepo;

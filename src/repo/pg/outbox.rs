@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::schema::outbox;
 use super::{DbError, PgPool};
 use crate::domain::audit::AuditEvent;
+use crate::domain::audit_chain::{ChainLink, Digest32};
 
 #[derive(Insertable)]
 #[diesel(table_name = outbox)]
@@ -27,6 +28,23 @@ struct ClaimedRow {
     seq: i64,
     event_id: Uuid,
     payload: serde_json::Value,
+    chain_seq: Option<i64>,
+    prev_hash: Option<Vec<u8>>,
+    content_hash: Option<Vec<u8>>,
+    hash: Option<Vec<u8>>,
+}
+
+impl ClaimedRow {
+    /// The row's place in the chain, which the claim only takes rows with.
+    fn link(&self) -> Option<ChainLink> {
+        let digest = |bytes: &Option<Vec<u8>>| Digest32::from_slice(bytes.as_deref()?);
+        Some(ChainLink {
+            seq: self.chain_seq?,
+            prev_hash: digest(&self.prev_hash)?,
+            content_hash: digest(&self.content_hash)?,
+            hash: digest(&self.hash)?,
+        })
+    }
 }
 
 /// What the delivery callback reports, by event id.
@@ -107,7 +125,8 @@ impl PgOutbox {
             .await?)
     }
 
-    /// Claims up to `limit` pending events that have failed fewer than `max_attempts` times
+    /// Claims up to `limit` pending chained events, in chain order, that have failed fewer
+    /// than `max_attempts` times
     /// (`FOR UPDATE SKIP LOCKED`: concurrent relays never claim the same row), hands them to
     /// `deliver`, then marks what was delivered and counts an attempt on what failed, all in
     /// one transaction. Should the process die
@@ -128,8 +147,9 @@ impl PgOutbox {
         conn.transaction::<_, DbError, _>(async |conn| {
             let rows: Vec<ClaimedRow> = outbox::table
                 .filter(outbox::delivered_at.is_null())
+                .filter(outbox::chain_seq.is_not_null())
                 .filter(outbox::attempts.lt(max_attempts))
-                .order(outbox::seq.asc())
+                .order(outbox::chain_seq.asc())
                 .limit(i64::try_from(limit).unwrap_or(i64::MAX))
                 .for_update()
                 .skip_locked()
@@ -144,8 +164,12 @@ impl PgOutbox {
             let mut failures: HashMap<String, Vec<i64>> = HashMap::new();
             let mut events = Vec::with_capacity(rows.len());
             for row in rows {
+                let link = row.link();
                 match serde_json::from_value::<AuditEvent>(row.payload) {
-                    Ok(event) => events.push(event),
+                    Ok(event) => events.push(AuditEvent {
+                        chain: link,
+                        ..event
+                    }),
                     Err(e) => failures
                         .entry(format!("unreadable payload: {e}"))
                         .or_default()

@@ -19,6 +19,29 @@ diesel::table! {
         attempts -> Int4,
         last_error -> Nullable<Text>,
         delivered_at -> Nullable<Timestamptz>,
+        chain_seq -> Nullable<Int8>,
+        prev_hash -> Nullable<Bytea>,
+        content_hash -> Nullable<Bytea>,
+        hash -> Nullable<Bytea>,
+    }
+}
+
+diesel::table! {
+    audit_chain_head (singleton) {
+        singleton -> Bool,
+        seq -> Int8,
+        hash -> Bytea,
+        started_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    audit_checkpoints (seq) {
+        seq -> Int8,
+        hash -> Bytea,
+        created_at -> Timestamptz,
+        key_id -> Text,
+        signature -> Bytea,
     }
 }
 
@@ -138,6 +161,8 @@ diesel::joinable!(user_roles -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     categories,
+    audit_chain_head,
+    audit_checkpoints,
     outbox,
     permissions,
     product_counts,

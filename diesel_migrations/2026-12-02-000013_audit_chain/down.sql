@@ -1,0 +1,10 @@
+DROP TABLE audit_checkpoints;
+DROP TABLE audit_chain_head;
+DROP INDEX outbox_chained_pending_idx;
+DROP INDEX outbox_unchained_idx;
+ALTER TABLE outbox
+    DROP CONSTRAINT outbox_chained_whole,
+    DROP COLUMN hash,
+    DROP COLUMN content_hash,
+    DROP COLUMN prev_hash,
+    DROP COLUMN chain_seq;

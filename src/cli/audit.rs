@@ -1,0 +1,94 @@
+//! `stockroom audit verify`: the chain walked from the command line, with progress on a
+//! terminal, the counts and the first break at the end.
+
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+use crate::config::Config;
+use crate::service::audit_integrity::Verification;
+use crate::startup::audit_integrity;
+
+/// How the command ended, as its exit status says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerifyExit {
+    Intact = 0,
+    Broken = 1,
+    CouldNotRun = 2,
+}
+
+/// Progress is redrawn at most this often.
+const REDRAW: Duration = Duration::from_millis(250);
+
+pub async fn verify(config: &Config, from: i64) -> VerifyExit {
+    let (service, client) = match audit_integrity(config).await {
+        Ok(built) => built,
+        Err(err) => {
+            eprintln!("stockroom: cannot verify: {err:#}");
+            return VerifyExit::CouldNotRun;
+        }
+    };
+    let terminal = std::io::stderr().is_terminal();
+    let started = Instant::now();
+    let mut drawn = Instant::now();
+    let result = service
+        .verify(from, |seq, head| {
+            if terminal && drawn.elapsed() >= REDRAW {
+                drawn = Instant::now();
+                draw_progress(seq, from, head, started.elapsed());
+            }
+        })
+        .await;
+    if terminal {
+        eprint!("\r\x1b[K");
+    }
+    crate::repo::mongo::shutdown(client, config.shutdown_timeout).await;
+    match result {
+        Ok(verification) => {
+            report(&verification, started.elapsed());
+            if verification.is_intact() {
+                VerifyExit::Intact
+            } else {
+                VerifyExit::Broken
+            }
+        }
+        Err(err) => {
+            eprintln!("stockroom: cannot verify: {err}");
+            VerifyExit::CouldNotRun
+        }
+    }
+}
+
+fn draw_progress(seq: i64, from: i64, head: i64, elapsed: Duration) {
+    let done = (seq - from + 1).max(0) as f64;
+    let rate = done / elapsed.as_secs_f64().max(0.001);
+    let left = ((head - seq).max(0) as f64 / rate.max(1.0)).round();
+    eprint!(
+        "\r\x1b[Kverified through seq {seq} of {head} ({rate:.0} events/s, about {left} s left)"
+    );
+    let _ = std::io::stderr().flush();
+}
+
+fn report(verification: &Verification, elapsed: Duration) {
+    let checked = verification.verified_through_seq;
+    println!(
+        "head seq {}, verified through seq {checked}, {} pending delivery, in {:.1} s",
+        verification.head_seq,
+        verification.pending,
+        elapsed.as_secs_f64()
+    );
+    match &verification.first_break {
+        None => println!("intact"),
+        Some(broken) => {
+            let event = broken
+                .event_id
+                .map(|id| format!(" (event {id})"))
+                .unwrap_or_default();
+            println!(
+                "broken at seq {}{event}: {}: {}",
+                broken.seq,
+                broken.kind.as_str(),
+                broken.detail
+            );
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! The audit chain as the event store holds it: events in `seq` order (index `seq`), for
+//! the verifier.
+
+use bson::{Document, doc};
+use futures::{Stream, StreamExt};
+use mongodb::Collection;
+use mongodb::error::Error as MongoError;
+
+use super::documents::document_to_audit;
+use super::events::{AUDIT_COLLECTION, EventStore};
+use crate::domain::audit::AuditEvent;
+
+/// A stored document in the chain's range.
+#[derive(Debug)]
+pub enum Stored {
+    Event(Box<AuditEvent>),
+    /// Has a `seq` but is not an audit event of ours any more (a field removed or retyped).
+    Unreadable {
+        seq: Option<i64>,
+    },
+}
+
+#[derive(Clone)]
+pub struct AuditChainRepo {
+    audit: Collection<Document>,
+}
+
+impl AuditChainRepo {
+    pub fn new(events: &EventStore) -> Self {
+        Self {
+            audit: events.database().collection(AUDIT_COLLECTION),
+        }
+    }
+
+    /// Every document with `from <= seq <= through`, by `seq` then `_id`, streamed.
+    pub async fn chained(
+        &self,
+        from: i64,
+        through: i64,
+    ) -> Result<impl Stream<Item = Result<Stored, MongoError>> + use<>, MongoError> {
+        let cursor = self
+            .audit
+            .find(doc! { "seq": { "$gte": from, "$lte": through } })
+            .sort(doc! { "seq": 1, "_id": 1 })
+            .batch_size(1_000)
+            .await?;
+        Ok(cursor.map(|document| {
+            let document = document?;
+            Ok(match document_to_audit(&document) {
+                Some(event) if event.chain.is_some() => Stored::Event(Box::new(event)),
+                _ => Stored::Unreadable {
+                    seq: document.get_i64("seq").ok(),
+                },
+            })
+        }))
+    }
+
+    /// The lowest `seq` stored above `seq` (a position never given, when `seq` is the head).
+    pub async fn first_above(&self, seq: i64) -> Result<Option<i64>, MongoError> {
+        let found = self
+            .audit
+            .find_one(doc! { "seq": { "$gt": seq } })
+            .sort(doc! { "seq": 1 })
+            .projection(doc! { "seq": 1 })
+            .await?;
+        Ok(found.and_then(|document| document.get_i64("seq").ok()))
+    }
+}
