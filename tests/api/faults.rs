@@ -212,7 +212,8 @@ pub async fn outbox_rows(database_url: &str) -> Vec<(Uuid, bool)> {
 }
 
 /// Waits until every outbox row is delivered, then checks that each is stored exactly once
-/// and nothing else is: the audit collection holds exactly the outbox's event ids.
+/// and nothing else is: the audit collection holds exactly the outbox's event ids, and they
+/// form one intact chain, positions 1 to n (the verifier of `stockroom audit verify`).
 pub async fn assert_outbox_stored_once(
     database_url: &str,
     mongo: &mongodb::Database,
@@ -239,7 +240,36 @@ pub async fn assert_outbox_stored_once(
         "outbox rows not stored / stored events with no outbox row"
     );
     assert_eq!(events.len(), rows.len());
+    assert_chain_intact(database_url, mongo, rows.len()).await;
     events
+}
+
+async fn assert_chain_intact(database_url: &str, mongo: &mongodb::Database, events: usize) {
+    let pool = stockroom::repo::pg::build_pool(
+        database_url,
+        &stockroom::repo::pg::PoolSettings {
+            max_size: 2,
+            wait_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(10),
+        },
+    )
+    .unwrap();
+    let store = stockroom::repo::mongo::EventStore::new(mongo.clone());
+    let verifier = stockroom::service::audit_integrity::AuditIntegrityService::new(
+        pool,
+        stockroom::repo::mongo::AuditChainRepo::new(&store),
+    );
+    let verification = verifier.verify(1, |_, _| {}).await.unwrap();
+    assert_eq!(verification.first_break, None, "the audit chain is intact");
+    assert_eq!(
+        (
+            verification.verified_through_seq,
+            verification.head_seq,
+            verification.pending
+        ),
+        (events as i64, events as i64, 0),
+        "every event chained once, at consecutive positions"
+    );
 }
 
 /// Product creations by target id: each acknowledged one has exactly one event.
