@@ -135,6 +135,7 @@ impl Config {
     }
 
     fn from_reader(env: &EnvReader) -> Result<Self, ConfigError> {
+        let activity_retention = env.duration_or("ACTIVITY_RETENTION_DAYS", 90, 1..=3_650)?;
         Ok(Self {
             database_url: env.url("DATABASE_URL", &["postgres", "postgresql"])?,
             mongodb_url: env.url("MONGODB_URL", &["mongodb", "mongodb+srv"])?,
@@ -227,8 +228,8 @@ impl Config {
                 )?,
                 batch_size: env.number_or("ACTIVITY_BATCH_SIZE", 500, 1..=10_000)?,
                 flush_interval: env.duration_or("ACTIVITY_FLUSH_INTERVAL_MS", 100, 1..=60_000)?,
-                retention: env.duration_or("ACTIVITY_RETENTION_DAYS", 90, 1..=3_650)?,
-                rollups: rollup_config(env)?,
+                retention: activity_retention,
+                rollups: rollup_config(env, activity_retention)?,
             },
             password_hash: PasswordHashConfig {
                 memory_kib: env.number_or(
@@ -292,13 +293,13 @@ fn jwt_secret(env: &EnvReader) -> Result<String, ConfigError> {
     Ok(secret)
 }
 
-fn rollup_config(env: &EnvReader) -> Result<RollupConfig, ConfigError> {
+/// `raw`: the retention of raw activity events, which rollups must outlive.
+fn rollup_config(env: &EnvReader, raw: Duration) -> Result<RollupConfig, ConfigError> {
     let rollups = RollupConfig {
         enabled: env.flag_or("ACTIVITY_ROLLUPS", true)?,
         interval: env.duration_or("ACTIVITY_ROLLUP_INTERVAL_SECONDS", 60, 1..=3_600)?,
         retention: env.duration_or("ACTIVITY_ROLLUP_RETENTION_DAYS", 730, 1..=36_500)?,
     };
-    let raw = env.duration_or("ACTIVITY_RETENTION_DAYS", 90, 1..=3_650)?;
     if rollups.retention < raw {
         return Err(ConfigError::new(
             "ACTIVITY_ROLLUP_RETENTION_DAYS",

@@ -327,14 +327,7 @@ pub async fn create_admin(
     pg::run_pending_migrations(&config.database_url)
         .await
         .context("applying database migrations")?;
-    let settings = PoolSettings {
-        max_size: 2,
-        wait_timeout: config.database_pool_timeout,
-        statement_timeout: config.database_statement_timeout,
-    };
-    let pool = pg::build_pool(&config.database_url, &settings)?;
-    let mongo_client = mongo::connect(&config.mongodb_url, config.mongodb_timeout).await?;
-    let events = EventStore::new(mongo_client.database(&config.mongodb_database));
+    let (pool, mongo_client, events) = command_line_stores(&config).await?;
     let (activity, writer) = activity_pipeline(events, &config.activity);
     drop(writer);
     let identity = Identity::build(&config, pool, activity).await?;
@@ -360,6 +353,18 @@ pub async fn create_admin(
 pub async fn audit_integrity(
     config: &Config,
 ) -> anyhow::Result<(AuditIntegrityService, mongodb::Client)> {
+    let (pool, mongo_client, events) = command_line_stores(config).await?;
+    Ok((
+        AuditIntegrityService::new(pool, AuditChainRepo::new(&events)),
+        mongo_client,
+    ))
+}
+
+/// The stores a one-off command uses: a pool of two connections and the event store (the
+/// client is returned to be shut down when the command is done).
+async fn command_line_stores(
+    config: &Config,
+) -> anyhow::Result<(PgPool, mongodb::Client, EventStore)> {
     let settings = PoolSettings {
         max_size: 2,
         wait_timeout: config.database_pool_timeout,
@@ -368,10 +373,7 @@ pub async fn audit_integrity(
     let pool = pg::build_pool(&config.database_url, &settings)?;
     let mongo_client = mongo::connect(&config.mongodb_url, config.mongodb_timeout).await?;
     let events = EventStore::new(mongo_client.database(&config.mongodb_database));
-    Ok((
-        AuditIntegrityService::new(pool, AuditChainRepo::new(&events)),
-        mongo_client,
-    ))
+    Ok((pool, mongo_client, events))
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -83,21 +83,20 @@ impl AnalyticsRepo {
         Ok(rows)
     }
 
-    /// A top list: raw events alone, or rollups plus the raw parts in one pipeline.
+    /// A top list of `window`: raw events alone, or rollups plus the raw parts in one
+    /// pipeline.
     async fn top(
         &self,
-        plan: ReadPlan,
+        window: &Window,
         raw: impl Fn(&Window) -> Vec<Document>,
         summed: impl Fn(&Window, &[Window]) -> Vec<Document>,
     ) -> Result<Vec<Document>, EventStoreError> {
-        match (&plan.rolled, plan.head) {
-            (None, Some(whole)) => self.run(raw(&whole)).await,
-            (Some(middle), _) => {
-                let raw_parts: Vec<Window> = plan.raw_windows().collect();
-                self.run_on(&self.rollups, summed(middle, &raw_parts)).await
-            }
-            (None, None) => Ok(Vec::new()),
-        }
+        let plan = self.plan(window, Bucket::Hour).await?;
+        let Some(middle) = &plan.rolled else {
+            return self.run(raw(window)).await;
+        };
+        let raw_parts: Vec<Window> = plan.raw_windows().collect();
+        self.run_on(&self.rollups, summed(middle, &raw_parts)).await
     }
 
     /// Events per bucket and type, by bucket start then type.
@@ -124,10 +123,9 @@ impl AnalyticsRepo {
         window: &Window,
         limit: TopLimit,
     ) -> Result<Vec<ProductViews>, EventStoreError> {
-        let plan = self.plan(window, Bucket::Hour).await?;
         let rows = self
             .top(
-                plan,
+                window,
                 |part| top_products_pipeline(part, limit),
                 |middle, raw| rolled::top_products(middle, raw, limit),
             )
@@ -158,10 +156,9 @@ impl AnalyticsRepo {
         window: &Window,
         limit: TopLimit,
     ) -> Result<Vec<SearchCount>, EventStoreError> {
-        let plan = self.plan(window, Bucket::Hour).await?;
         let rows = self
             .top(
-                plan,
+                window,
                 |part| top_searches_pipeline(part, limit),
                 |middle, raw| rolled::top_searches(middle, raw, limit),
             )
@@ -174,9 +171,8 @@ impl AnalyticsRepo {
         &self,
         window: &Window,
     ) -> Result<Vec<CategoryViews>, EventStoreError> {
-        let plan = self.plan(window, Bucket::Hour).await?;
         let rows = self
-            .top(plan, category_views_pipeline, rolled::category_views)
+            .top(window, category_views_pipeline, rolled::category_views)
             .await?;
         Ok(rows.iter().filter_map(read_category_views).collect())
     }
