@@ -82,6 +82,19 @@ impl PgAuditChain {
         park_at: i32,
     ) -> Result<Chained, DbError> {
         let mut conn = pool.get().await?;
+        // The relay polls several times a second: when nothing waits, the head's row is not
+        // locked at all (a row lock is a write). A row committed just after this look is
+        // chained by the next poll.
+        let waiting: bool = diesel::select(diesel::dsl::exists(
+            outbox::table
+                .filter(outbox::chain_seq.is_null())
+                .filter(outbox::attempts.lt(park_at)),
+        ))
+        .get_result(&mut conn)
+        .await?;
+        if !waiting {
+            return Ok(Chained::default());
+        }
         conn.transaction::<_, DbError, _>(async |conn| {
             let (mut seq, head_hash): (i64, Vec<u8>) = audit_chain_head::table
                 .select((audit_chain_head::seq, audit_chain_head::hash))
