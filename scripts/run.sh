@@ -46,15 +46,26 @@ random_secret() {
 ensure_env_file() {
     [[ -f .env ]] && return 0
     [[ -f .env.example ]] || die ".env.example is missing: cannot create .env"
-    local secret tmp
+    local secret signing_key tmp
     secret="$(random_secret)"
     [[ "$secret" =~ ^[0-9a-f]{64}$ ]] || die "could not generate a JWT secret"
+    signing_key="$(random_signing_key)"
+    [[ "$signing_key" =~ ^[A-Za-z0-9+/]{43}=$ ]] || die "could not generate an audit signing key"
     tmp="$(mktemp "$ROOT_DIR/.env.XXXXXX")"
     chmod 600 "$tmp"
-    sed -E "s/^JWT_SECRET=.*/JWT_SECRET=$secret/" .env.example >"$tmp"
+    # `|` delimits: base64 has `/` and `+` but never `|`.
+    sed -E -e "s/^JWT_SECRET=.*/JWT_SECRET=$secret/" \
+        -e "s|^AUDIT_SIGNING_KEY=.*|AUDIT_SIGNING_KEY=$signing_key|" .env.example >"$tmp"
     grep -q "^JWT_SECRET=$secret\$" "$tmp" || echo "JWT_SECRET=$secret" >>"$tmp"
+    grep -qF "AUDIT_SIGNING_KEY=$signing_key" "$tmp" || echo "AUDIT_SIGNING_KEY=$signing_key" >>"$tmp"
     mv "$tmp" .env
-    log "created .env from .env.example with a freshly generated JWT_SECRET"
+    log "created .env from .env.example with a freshly generated JWT_SECRET and AUDIT_SIGNING_KEY"
+}
+
+# The base64 of a random 32-byte Ed25519 seed (what `stockroom audit keygen` prints).
+random_signing_key() {
+    head -c 32 /dev/urandom | base64 | tr -d '\n'
+    echo
 }
 
 # Create database DB on the server of ADMIN_URL if it does not exist.
@@ -99,6 +110,10 @@ ensure_env_file
 if [[ "$(dotenv_get JWT_SECRET)" == change-me && -z "${JWT_SECRET:-}" ]]; then
     warn ".env still has JWT_SECRET=change-me: the service will refuse to start." \
         "Set one, e.g. JWT_SECRET=$(random_secret)"
+fi
+if [[ -z "$(dotenv_get AUDIT_SIGNING_KEY)" && -z "${AUDIT_SIGNING_KEY:-}" ]]; then
+    warn ".env has no AUDIT_SIGNING_KEY: the service will refuse to start." \
+        "Set one, e.g. AUDIT_SIGNING_KEY=$(random_signing_key)"
 fi
 
 # ---------------------------------------------------------------- other commands

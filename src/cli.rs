@@ -53,6 +53,10 @@ pub enum AuditCommand {
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(i64).range(1..))]
         from: i64,
     },
+    /// Print a new signing key: `AUDIT_SIGNING_KEY` (the base64 of a 32-byte Ed25519 seed)
+    /// and its public key, for `AUDIT_PREVIOUS_PUBLIC_KEYS` once it is retired. Needs no
+    /// configuration and touches no store.
+    Keygen,
 }
 
 #[cfg(test)]
@@ -87,6 +91,14 @@ mod tests {
             }
         ));
         assert!(Cli::try_parse_from(["stockroom", "audit", "verify", "--from", "0"]).is_err());
+        assert!(matches!(
+            Cli::try_parse_from(["stockroom", "audit", "keygen"])
+                .unwrap()
+                .command,
+            Command::Audit {
+                command: AuditCommand::Keygen
+            }
+        ));
         assert!(matches!(
             Cli::try_parse_from(["stockroom", "create-admin", "--email", "a@b.io"]).unwrap().command,
             Command::CreateAdmin { email, .. } if email == "a@b.io"

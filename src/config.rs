@@ -8,6 +8,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use env::EnvReader;
+
+use crate::domain::audit_checkpoint::{AuditKeys, CheckpointPolicy};
 pub use env::{ConfigError, TrustedProxies};
 
 /// Values a JWT secret must never be: the placeholders people copy from examples.
@@ -37,6 +39,7 @@ pub struct Config {
     pub rate_limit_password_change_per_minute: u32,
     pub outbox: OutboxConfig,
     pub activity: ActivityConfig,
+    pub audit: AuditConfig,
     pub password_hash: PasswordHashConfig,
     /// A folder to read the MongoDB spec files from instead of those built into the binary.
     pub mongo_indexes_dir: Option<std::path::PathBuf>,
@@ -96,6 +99,16 @@ pub struct ActivityConfig {
     pub flush_interval: Duration,
     pub retention: Duration,
     pub rollups: RollupConfig,
+}
+
+/// The audit chain's signed checkpoints and its background verifier.
+#[derive(Clone, Debug)]
+pub struct AuditConfig {
+    /// The signing key (`AUDIT_SIGNING_KEY`) and retired public keys still trusted.
+    pub keys: AuditKeys,
+    pub checkpoint: CheckpointPolicy,
+    /// Between two runs of the background verifier.
+    pub verify_interval: Duration,
 }
 
 /// `activity_rollups`: kept up to date and read by analytics when `enabled`.
@@ -231,6 +244,22 @@ impl Config {
                 retention: activity_retention,
                 rollups: rollup_config(env, activity_retention)?,
             },
+            audit: AuditConfig {
+                keys: audit_keys(env)?,
+                checkpoint: CheckpointPolicy {
+                    every: env.number_or("AUDIT_CHECKPOINT_EVERY", 1_000, 1..=10_000_000)?,
+                    interval: env.duration_or(
+                        "AUDIT_CHECKPOINT_INTERVAL_SECONDS",
+                        60,
+                        1..=86_400,
+                    )?,
+                },
+                verify_interval: env.duration_or(
+                    "AUDIT_VERIFY_INTERVAL_SECONDS",
+                    60,
+                    1..=86_400,
+                )?,
+            },
             password_hash: PasswordHashConfig {
                 memory_kib: env.number_or(
                     "PASSWORD_HASH_MEMORY_KIB",
@@ -291,6 +320,23 @@ fn jwt_secret(env: &EnvReader) -> Result<String, ConfigError> {
         ));
     }
     Ok(secret)
+}
+
+/// `AUDIT_SIGNING_KEY` (required, like `JWT_SECRET`) and `AUDIT_PREVIOUS_PUBLIC_KEYS`.
+fn audit_keys(env: &EnvReader) -> Result<AuditKeys, ConfigError> {
+    let seed = AuditKeys::seed_from_base64(&env.required("AUDIT_SIGNING_KEY")?).map_err(|why| {
+        ConfigError::new(
+            "AUDIT_SIGNING_KEY",
+            format!("{why}; generate one with `stockroom audit keygen`"),
+        )
+    })?;
+    let previous = env
+        .list("AUDIT_PREVIOUS_PUBLIC_KEYS")?
+        .iter()
+        .map(|key| AuditKeys::public_key_from_base64(key))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|why| ConfigError::new("AUDIT_PREVIOUS_PUBLIC_KEYS", why))?;
+    Ok(AuditKeys::new(seed, previous))
 }
 
 /// `raw`: the retention of raw activity events, which rollups must outlive.

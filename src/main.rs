@@ -26,6 +26,12 @@ fn main() -> ExitCode {
 
 async fn async_main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Audit {
+        command: AuditCommand::Keygen,
+    } = cli.command
+    {
+        return stockroom::cli::audit::keygen();
+    }
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(err) => {

@@ -1,5 +1,8 @@
 //! Builds the application from configuration and runs it until a shutdown signal.
 
+mod command_line;
+mod identity;
+
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,34 +20,29 @@ use crate::repo::mongo::activity_sink::ActivitySink;
 use crate::repo::mongo::indexes::{StoreSpecs, TtlSettings};
 use crate::repo::mongo::spec_files::SpecSource;
 use crate::repo::mongo::{
-    self, AnalyticsRepo, AuditChainRepo, AuditQueryRepo, EventStore, RollupRepo,
+    self, AnalyticsRepo, AuditChainRepo, AuditCheckpointStore, AuditQueryRepo, EventStore,
+    RollupRepo,
 };
 use crate::repo::pg::{self, PgPool, PoolSettings};
 use crate::service::ServiceContext;
-use crate::service::account::AccountService;
 use crate::service::analytics::AnalyticsService;
 use crate::service::audit::AuditService;
 use crate::service::audit_integrity::AuditIntegrityService;
-use crate::service::auth::{AuthService, Provisioned};
-use crate::service::error::ServiceError;
+use crate::service::audit_trail::{AuditTrailParts, AuditTrailService, LatestVerification};
+use crate::service::auth::AuthService;
 use crate::service::health::HealthService;
-use crate::service::identity_cache::IdentityCache;
-use crate::service::passwords::{HashCost, HashQueue, PasswordHasher};
 use crate::service::products::ProductService;
-use crate::service::rate_limit::{LimitSettings, RateLimits};
-use crate::service::roles::RoleService;
-use crate::service::tokens::AccessTokens;
-use crate::service::user_admin::AdminUserService;
 use crate::telemetry;
 use crate::worker::activity::activity_pipeline;
+use crate::worker::checkpoints::Checkpointer;
 use crate::worker::relay::OutboxRelay;
 use crate::worker::rollups::RollupWorker;
+use crate::worker::verifier::BackgroundVerifier;
 use crate::worker::{cleanup, event_store_setup, identity_listener};
+pub use command_line::{audit_integrity, create_admin};
+pub use identity::Identity;
 
 const HEALTH_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
-/// Remembered identities: ~1 KB each; a backstop lifetime behind the notifications.
-const IDENTITY_CACHE_CAPACITY: usize = 100_000;
-const IDENTITY_CACHE_LIFETIME: Duration = Duration::from_secs(60);
 
 /// Handles on the stores and pipelines, for the CLI and the test harness.
 #[derive(Clone)]
@@ -133,7 +131,18 @@ impl Application {
             }
         }));
 
-        let relay = OutboxRelay::new(pool.clone(), events.clone(), config.outbox.clone());
+        let checkpointer = Checkpointer::new(
+            pool.clone(),
+            AuditCheckpointStore::new(&events),
+            config.audit.keys.clone(),
+            config.audit.checkpoint,
+        );
+        let relay = OutboxRelay::new(
+            pool.clone(),
+            events.clone(),
+            config.outbox.clone(),
+            checkpointer,
+        );
         tasks.push(tokio::spawn(relay.run(background.clone())));
         let (activity, writer) = activity_pipeline(events.clone(), &config.activity);
         tasks.push(tokio::spawn(writer.run(background.clone())));
@@ -152,6 +161,31 @@ impl Application {
             AuditQueryRepo::new(&events, query_time_limit),
             identity.auth.clone(),
         );
+        let integrity = AuditIntegrityService::new(
+            pool.clone(),
+            AuditChainRepo::new(&events),
+            AuditCheckpointStore::new(&events),
+            config.audit.keys.clone(),
+        );
+        let latest = LatestVerification::default();
+        tasks.push(tokio::spawn(
+            BackgroundVerifier {
+                integrity: integrity.clone(),
+                latest: latest.clone(),
+                interval: config.audit.verify_interval,
+            }
+            .run(background.clone()),
+        ));
+        let audit_trail = AuditTrailService::new(AuditTrailParts {
+            pool: pool.clone(),
+            auth: identity.auth.clone(),
+            integrity,
+            latest,
+            chain: AuditChainRepo::new(&events),
+            events: AuditQueryRepo::new(&events, query_time_limit),
+            time_limit: query_time_limit,
+            checkpoint_interval: config.audit.checkpoint.interval,
+        });
         let analytics = AnalyticsService::new(
             AnalyticsRepo::new(&events, query_time_limit, config.activity.rollups.enabled),
             pool.clone(),
@@ -167,6 +201,7 @@ impl Application {
             auth: identity.auth,
             accounts: identity.accounts,
             audit,
+            audit_trail,
             users: identity.users,
             roles: identity.roles,
             products: ProductService::new(pool.clone(), auth_handle.clone(), activity.clone()),
@@ -259,121 +294,6 @@ async fn stop_tasks(tasks: Vec<JoinHandle<()>>, bound: Duration) {
         }
         all.await;
     }
-}
-
-/// The identity services, shared by the HTTP server and the command line.
-pub struct Identity {
-    pub auth: AuthService,
-    pub accounts: AccountService,
-    pub users: AdminUserService,
-    pub roles: RoleService,
-    /// Inert until a listener resumes it (see `worker::identity_listener`).
-    pub identities: IdentityCache,
-}
-
-impl Identity {
-    pub async fn build(
-        config: &Config,
-        pool: PgPool,
-        activity: ActivitySink,
-    ) -> anyhow::Result<Self> {
-        let cost = HashCost {
-            memory_kib: config.password_hash.memory_kib,
-            iterations: config.password_hash.iterations,
-            parallelism: config.password_hash.parallelism,
-        };
-        let queue = HashQueue {
-            concurrency: config.password_hash.concurrency,
-            timeout: config.password_hash.queue_timeout,
-        };
-        let passwords = PasswordHasher::new(cost, queue).await?;
-        let limits = Arc::new(RateLimits::new(
-            pool.clone(),
-            LimitSettings {
-                register_per_address: config.rate_limit_register_per_minute,
-                login_per_address: config.rate_limit_login_per_minute,
-                login_failures_per_account_and_address: config.rate_limit_login_failures_per_minute,
-                password_changes_per_user: config.rate_limit_password_change_per_minute,
-            },
-        ));
-        let identities = IdentityCache::new(IDENTITY_CACHE_CAPACITY, IDENTITY_CACHE_LIFETIME);
-        let auth = AuthService::new(
-            pool.clone(),
-            passwords.clone(),
-            Arc::new(AccessTokens::new(&config.jwt)),
-            limits.clone(),
-            activity,
-            config.jwt.refresh_token_ttl,
-            identities.clone(),
-        );
-        Ok(Self {
-            users: AdminUserService::new(pool.clone(), auth.clone()),
-            roles: RoleService::new(pool.clone(), auth.clone()),
-            auth,
-            accounts: AccountService::new(pool, passwords, limits, identities.clone()),
-            identities,
-        })
-    }
-}
-
-/// `stockroom create-admin`: migrations, then the idempotent provisioning (recorded with
-/// actor "system"; the relay of a running server delivers the event).
-pub async fn create_admin(
-    config: Config,
-    email: &str,
-    password: &str,
-    full_name: &str,
-) -> anyhow::Result<Provisioned> {
-    pg::run_pending_migrations(&config.database_url)
-        .await
-        .context("applying database migrations")?;
-    let (pool, mongo_client, events) = command_line_stores(&config).await?;
-    let (activity, writer) = activity_pipeline(events, &config.activity);
-    drop(writer);
-    let identity = Identity::build(&config, pool, activity).await?;
-    let provisioned = identity
-        .auth
-        .provision_admin(email, password, full_name)
-        .await;
-    drop(identity);
-    mongo::shutdown(mongo_client, config.shutdown_timeout).await;
-    provisioned.map_err(|err| match err {
-        ServiceError::Validation(issues) => {
-            let problems: Vec<String> = issues
-                .iter()
-                .map(|i| format!("{} {}", i.field, i.message))
-                .collect();
-            anyhow::anyhow!("invalid input: {}", problems.join("; "))
-        }
-        other => anyhow::Error::new(other),
-    })
-}
-
-/// The verifier of the audit chain, for the command line (no migrations run: it only reads).
-pub async fn audit_integrity(
-    config: &Config,
-) -> anyhow::Result<(AuditIntegrityService, mongodb::Client)> {
-    let (pool, mongo_client, events) = command_line_stores(config).await?;
-    Ok((
-        AuditIntegrityService::new(pool, AuditChainRepo::new(&events)),
-        mongo_client,
-    ))
-}
-
-/// The stores a one-off command uses: a pool of two connections and the event store (the
-/// client is returned to be shut down when the command is done).
-async fn command_line_stores(
-    config: &Config,
-) -> anyhow::Result<(PgPool, mongodb::Client, EventStore)> {
-    let settings = PoolSettings {
-        max_size: 2,
-        wait_timeout: config.database_pool_timeout,
-        statement_timeout: config.database_statement_timeout,
-    };
-    let pool = pg::build_pool(&config.database_url, &settings)?;
-    let mongo_client = mongo::connect(&config.mongodb_url, config.mongodb_timeout).await?;
-    let events = EventStore::new(mongo_client.database(&config.mongodb_database));
-    Ok((pool, mongo_client, events))
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -8,8 +8,8 @@
 #   create_admin_token EMAIL PASSWORD     # creates an admin with the CLI, prints a token
 #   ensure_wrk                            # installs wrk and curl when missing (load scripts)
 #
-# start_scratch_service exports DATABASE_URL, MONGODB_URL, MONGODB_DATABASE, JWT_SECRET
-# (random), BIND_ADDR; sets SERVER_PID, BASE and SERVER_LOG; registers the cleanup (stop the
+# start_scratch_service exports DATABASE_URL, MONGODB_URL, MONGODB_DATABASE, JWT_SECRET and
+# AUDIT_SIGNING_KEY (random), BIND_ADDR; sets SERVER_PID, BASE and SERVER_LOG; registers the cleanup (stop the
 # service, drop the database). Extra settings come from the caller's environment (e.g.
 # RATE_LIMIT_*_PER_MINUTE, DATABASE_POOL_SIZE, RUST_LOG).
 
@@ -19,11 +19,12 @@ start_scratch_service() { # BIN PORT TAG
     psql "$TEST_DATABASE_URL" -qc "CREATE DATABASE $db" >/dev/null
     register_cleanup psql "$TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)"
 
-    export DATABASE_URL MONGODB_URL MONGODB_DATABASE JWT_SECRET BIND_ADDR LOG_FORMAT RUST_LOG
+    export DATABASE_URL MONGODB_URL MONGODB_DATABASE JWT_SECRET AUDIT_SIGNING_KEY BIND_ADDR LOG_FORMAT RUST_LOG
     DATABASE_URL="$(pg_url_with_db "$TEST_DATABASE_URL" "$db")"
     MONGODB_URL="$TEST_MONGODB_URL"
     MONGODB_DATABASE="$db"
     JWT_SECRET="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+    AUDIT_SIGNING_KEY="$(head -c 32 /dev/urandom | base64 | tr -d '\n')"
     BIND_ADDR="127.0.0.1:$port"
     LOG_FORMAT=json
     RUST_LOG="${RUST_LOG:-warn}"

@@ -2,6 +2,7 @@
 
 pub mod analytics;
 pub mod audit;
+pub mod audit_trail;
 pub mod auth;
 pub mod catalog_views;
 pub mod categories;
@@ -28,6 +29,7 @@ use crate::service::ServiceContext;
 use crate::service::account::AccountService;
 use crate::service::analytics::AnalyticsService;
 use crate::service::audit::AuditService;
+use crate::service::audit_trail::AuditTrailService;
 use crate::service::auth::AuthService;
 use crate::service::categories::CategoryService;
 use crate::service::health::HealthService;
@@ -37,6 +39,7 @@ use crate::service::suppliers::SupplierService;
 use crate::service::user_admin::AdminUserService;
 use analytics::AnalyticsApi;
 use audit::AuditApi;
+use audit_trail::AuditTrailApi;
 use auth::AuthApi;
 use categories::CategoriesApi;
 use me::MeApi;
@@ -99,6 +102,7 @@ pub struct ApiState {
     pub auth: AuthService,
     pub accounts: AccountService,
     pub audit: AuditService,
+    pub audit_trail: AuditTrailService,
     pub users: AdminUserService,
     pub roles: RoleService,
     pub products: ProductService,
@@ -122,6 +126,7 @@ type Apis = (
     UsersApi,
     RolesApi,
     AuditApi,
+    AuditTrailApi,
     AnalyticsApi,
     OperationsApi,
 );
@@ -168,6 +173,9 @@ pub fn openapi_service(state: ApiState) -> OpenApiService<Apis, ()> {
         UsersApi { users: state.users },
         RolesApi { roles: state.roles },
         AuditApi { audit: state.audit },
+        AuditTrailApi {
+            trail: state.audit_trail,
+        },
         AnalyticsApi {
             analytics: state.analytics,
         },

@@ -1,11 +1,12 @@
 //! `stockroom audit verify`: the chain walked from the command line, with progress on a
-//! terminal, the counts and the first break at the end.
+//! terminal, the counts and the first break at the end; `stockroom audit keygen`.
 
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
-use crate::service::audit_integrity::Verification;
+use crate::domain::audit_checkpoint::AuditKeys;
+use crate::service::audit_integrity::{Verification, WalkStart};
 use crate::startup::audit_integrity;
 
 /// How the command ended, as its exit status says.
@@ -14,6 +15,21 @@ pub enum VerifyExit {
     Intact = 0,
     Broken = 1,
     CouldNotRun = 2,
+}
+
+/// `stockroom audit keygen`: a new seed and its public key, on standard output only.
+pub fn keygen() -> std::process::ExitCode {
+    match AuditKeys::generate() {
+        Ok((seed, public_key)) => {
+            println!("AUDIT_SIGNING_KEY={seed}");
+            println!("# public key (for AUDIT_PREVIOUS_PUBLIC_KEYS once retired): {public_key}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("stockroom: no random source: {err}");
+            std::process::ExitCode::from(2)
+        }
+    }
 }
 
 /// Progress is redrawn at most this often.
@@ -31,7 +47,7 @@ pub async fn verify(config: &Config, from: i64) -> VerifyExit {
     let started = Instant::now();
     let mut drawn = Instant::now();
     let result = service
-        .verify(from, |seq, head| {
+        .verify(WalkStart::At(from), |seq, head| {
             if terminal && drawn.elapsed() >= REDRAW {
                 drawn = Instant::now();
                 draw_progress(seq, from, head, started.elapsed());

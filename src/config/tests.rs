@@ -1,5 +1,7 @@
 use super::*;
 
+/// The base64 of 32 bytes of 0x01 (the test vector's seed).
+const GOOD_SIGNING_KEY: &str = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
 const GOOD_SECRET: &str = "0f9c2a7be41d4c8a9b3e6f1d2c5a8b7e4d1f0a9c";
 
 fn base() -> Vec<(&'static str, &'static str)> {
@@ -7,6 +9,7 @@ fn base() -> Vec<(&'static str, &'static str)> {
         ("DATABASE_URL", "postgres://u:p@127.0.0.1:5432/db"),
         ("MONGODB_URL", "mongodb://127.0.0.1:27017"),
         ("JWT_SECRET", GOOD_SECRET),
+        ("AUDIT_SIGNING_KEY", GOOD_SIGNING_KEY),
     ]
 }
 
@@ -174,4 +177,48 @@ fn rollups_are_on_by_default_and_outlive_raw_events() {
     .err()
     .unwrap();
     assert_eq!(err.variable, "ACTIVITY_ROLLUP_RETENTION_DAYS");
+}
+
+#[test]
+fn the_audit_signing_key_is_required_and_read_strictly() {
+    let config = load(&[]).expect("valid config");
+    assert_eq!(
+        config.audit.keys.active_key_id(),
+        "ed25519:34750f98bd59fcfc"
+    );
+    assert_eq!(config.audit.checkpoint.every, 1_000);
+    assert_eq!(config.audit.checkpoint.interval, Duration::from_secs(60));
+    let mut pairs = base();
+    pairs.retain(|(name, _)| *name != "AUDIT_SIGNING_KEY");
+    let missing = Config::from_reader(&EnvReader::from_pairs(&pairs))
+        .err()
+        .unwrap();
+    assert_eq!(missing.variable, "AUDIT_SIGNING_KEY");
+    for bad in [
+        "AAAA",
+        "not base64 at all!",
+        "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQ",
+    ] {
+        let err = load(&[("AUDIT_SIGNING_KEY", bad)]).err().expect(bad);
+        assert_eq!(err.variable, "AUDIT_SIGNING_KEY", "{bad}");
+        assert!(err.to_string().contains("stockroom audit keygen"), "{err}");
+        assert!(
+            !err.to_string().contains(bad),
+            "the key is not echoed: {err}"
+        );
+    }
+    let rotated = load(&[(
+        "AUDIT_PREVIOUS_PUBLIC_KEYS",
+        "iojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1w=, gTl3Dqh9F19Wo1Rmw0x+zMuNipG07jeiXfYPW4/Js5Q=",
+    )])
+    .expect("valid previous keys");
+    assert_eq!(
+        rotated.audit.keys.trusted().len(),
+        2,
+        "the active key listed once"
+    );
+    let err = load(&[("AUDIT_PREVIOUS_PUBLIC_KEYS", "AAAA")])
+        .err()
+        .unwrap();
+    assert_eq!(err.variable, "AUDIT_PREVIOUS_PUBLIC_KEYS");
 }

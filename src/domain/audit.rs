@@ -70,6 +70,10 @@ audit_actions! {
     SupplierDeleted => "supplier.deleted",
     /// Every 403.
     AccessDenied => "access.denied",
+    /// An export of the audit trail (the filters in metadata).
+    AuditExported => "audit.exported",
+    /// A verification someone asked for (`full=true`, the command line).
+    AuditVerified => "audit.verified",
 }
 
 /// What an audit event is about.
@@ -82,6 +86,8 @@ pub enum TargetKind {
     Supplier,
     /// An API operation (the target of `access.denied`), by its operation id.
     Operation,
+    /// The audit trail itself (exports and verifications), without an id.
+    AuditTrail,
 }
 
 impl TargetKind {
@@ -93,6 +99,7 @@ impl TargetKind {
             TargetKind::Product => "product",
             TargetKind::Supplier => "supplier",
             TargetKind::Operation => "operation",
+            TargetKind::AuditTrail => "audit_trail",
         }
     }
 }

@@ -66,6 +66,37 @@ impl ChainWalk {
         }
     }
 
+    /// A walk that goes on after position `from - 1`, already verified, whose hash is
+    /// `prev` (a checkpoint passed by an earlier walk).
+    pub fn resume(state: ChainState, from: i64, prev: Digest32) -> Self {
+        Self {
+            state,
+            expected: from.max(1),
+            prev: Some(prev),
+        }
+    }
+
+    /// The hash of the last position checked (`None` before any, on a walk from the middle).
+    pub fn last_hash(&self) -> Option<Digest32> {
+        self.prev
+    }
+
+    /// At a signed checkpoint the walk has just reached: the chain must end in its hash
+    /// there, or events before it were rewritten (their hashes recomputed to match).
+    pub fn passes_checkpoint(&self, seq: i64, hash: Digest32) -> Result<(), ChainBreak> {
+        if seq != self.verified_through() || self.prev == Some(hash) {
+            return Ok(());
+        }
+        Err(ChainBreak {
+            seq,
+            event_id: None,
+            kind: BreakKind::Modified,
+            detail: format!(
+                "the chain at seq {seq} does not have the hash its signed checkpoint fixed"
+            ),
+        })
+    }
+
     /// The positions checked so far end here (`from - 1` before any).
     pub fn verified_through(&self) -> i64 {
         self.expected - 1

@@ -4,6 +4,7 @@ pub mod activity;
 pub mod analytics;
 pub mod audit;
 pub mod audit_chain;
+pub mod audit_checkpoint;
 pub mod audit_query;
 pub mod audit_verify;
 pub mod catalog;

@@ -88,6 +88,12 @@ pub enum ApiError {
         detail: String,
         retry_after_secs: u64,
     },
+    /// 409 with `Retry-After`: what was asked for is not there yet, and will be.
+    #[error("not yet: {detail}")]
+    NotYet {
+        detail: String,
+        retry_after_secs: u64,
+    },
     /// Anything unexpected: logged with its cause, answered as a bare 500.
     #[error("internal error: {0:#}")]
     Internal(#[from] anyhow::Error),
@@ -104,7 +110,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::NotYet { .. } => StatusCode::CONFLICT,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
@@ -127,6 +133,7 @@ impl ApiError {
             ApiError::Forbidden(d) => ("/problems/forbidden", d.clone(), None),
             ApiError::NotFound(d) => ("/problems/not-found", d.clone(), None),
             ApiError::Conflict(d) => ("/problems/conflict", d.clone(), None),
+            ApiError::NotYet { detail, .. } => ("/problems/not-yet", detail.clone(), None),
             ApiError::PreconditionFailed(d) => ("/problems/precondition-failed", d.clone(), None),
             ApiError::PayloadTooLarge => (
                 "/problems/payload-too-large",
@@ -194,6 +201,9 @@ impl ResponseError for ApiError {
             ApiError::TooManyRequests { retry_after_secs }
             | ApiError::Overloaded {
                 retry_after_secs, ..
+            }
+            | ApiError::NotYet {
+                retry_after_secs, ..
             } => {
                 response
                     .headers_mut()
@@ -242,6 +252,13 @@ impl From<ServiceError> for ApiError {
                 retry_after_secs,
             } => ApiError::Overloaded {
                 detail: detail.to_owned(),
+                retry_after_secs,
+            },
+            ServiceError::NotYet {
+                detail,
+                retry_after_secs,
+            } => ApiError::NotYet {
+                detail,
                 retry_after_secs,
             },
             ServiceError::Internal(cause) => ApiError::Internal(cause),

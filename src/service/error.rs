@@ -43,6 +43,12 @@ pub enum ServiceError {
         detail: &'static str,
         retry_after_secs: u64,
     },
+    /// Not possible yet; it will be after about `retry_after_secs` (409).
+    #[error("not yet: {detail}")]
+    NotYet {
+        detail: String,
+        retry_after_secs: u64,
+    },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod analytics;
 pub mod audit;
 pub mod audit_integrity;
+pub mod audit_trail;
 pub mod auth;
 pub mod caller;
 pub mod catalog_events;

@@ -12,6 +12,7 @@ use chrono::Utc;
 use tokio::time::{Instant, sleep};
 use tokio_util::sync::CancellationToken;
 
+use super::checkpoints::Checkpointer;
 use crate::config::OutboxConfig;
 use crate::repo::mongo::EventStore;
 use crate::repo::pg::outbox::{BatchResult, DeliveryOutcome};
@@ -39,16 +40,23 @@ pub struct OutboxRelay {
     chain: PgAuditChain,
     events: EventStore,
     config: OutboxConfig,
+    checkpointer: Checkpointer,
 }
 
 impl OutboxRelay {
-    pub fn new(pool: PgPool, events: EventStore, config: OutboxConfig) -> Self {
+    pub fn new(
+        pool: PgPool,
+        events: EventStore,
+        config: OutboxConfig,
+        checkpointer: Checkpointer,
+    ) -> Self {
         Self {
             pool,
             outbox: PgOutbox,
             chain: PgAuditChain,
             events,
             config,
+            checkpointer,
         }
     }
 
@@ -62,6 +70,11 @@ impl OutboxRelay {
             .await?;
         if chained.chained > 0 {
             metrics::counter!("audit_chain_appended_total").increment(chained.chained as u64);
+        }
+        if let Some(head) = chained.head
+            && let Err(err) = self.checkpointer.after_chaining(head).await
+        {
+            tracing::warn!(error = %err, "audit checkpoint not written; retried on the next tick");
         }
         let events = self.events.clone();
         let result = self
@@ -126,6 +139,7 @@ impl OutboxRelay {
     pub async fn run(self, shutdown: CancellationToken) {
         let mut backoff = Duration::ZERO;
         let mut next_prune = Instant::now();
+        let mut next_checkpoint = Instant::now();
         loop {
             let wait = if backoff.is_zero() {
                 self.config.poll_interval
@@ -144,6 +158,12 @@ impl OutboxRelay {
                 }
             };
             self.report_backlog().await;
+            if Instant::now() >= next_checkpoint {
+                if let Err(err) = self.checkpointer.on_tick().await {
+                    tracing::warn!(error = %err, "audit checkpoint check failed; retried on the next tick");
+                }
+                next_checkpoint = Instant::now() + self.checkpointer.tick();
+            }
             if Instant::now() >= next_prune {
                 self.prune().await;
                 next_prune = Instant::now() + PRUNE_EVERY;

@@ -12,7 +12,7 @@ use stockroom::repo::pg::PgOutbox;
 
 use crate::helpers::{TestApp, binary_command, eventually, mongo_url};
 
-async fn chained_documents(app: &TestApp) -> Vec<Document> {
+pub(crate) async fn chained_documents(app: &TestApp) -> Vec<Document> {
     let audit = app
         .mongo
         .database()
@@ -29,7 +29,7 @@ async fn chained_documents(app: &TestApp) -> Vec<Document> {
 }
 
 /// An app with a dozen audit events, all delivered.
-async fn app_with_history() -> TestApp {
+pub(crate) async fn app_with_history() -> TestApp {
     let app = TestApp::spawn().await;
     let admin = app.new_admin().await;
     for n in 0..4 {
@@ -58,7 +58,7 @@ fn hex_sha256(bytes: &[u8]) -> String {
 /// What a client does with an event from the API: drop the three hashes, write the time at
 /// milliseconds with `Z`, serialise with sorted keys and no whitespace (RFC 8785 for these
 /// ASCII keys, strings and integers), and hash.
-fn client_side_content_hash(event: &Value) -> String {
+pub(crate) fn client_side_content_hash(event: &Value) -> String {
     let mut event = event.clone();
     let object = event.as_object_mut().unwrap();
     for key in ["prev_hash", "content_hash", "hash"] {
@@ -132,7 +132,7 @@ async fn events_are_chained_consecutively_and_a_client_can_recompute_every_hash(
 }
 
 /// `stockroom audit verify`: exit code and standard output.
-async fn verify(app: &TestApp) -> (i32, String) {
+pub(crate) async fn verify(app: &TestApp) -> (i32, String) {
     let output =
         tokio::process::Command::from(binary_command(&app.db.url, &mongo_url(), &app.mongo.name))
             .args(["audit", "verify"])
@@ -143,7 +143,7 @@ async fn verify(app: &TestApp) -> (i32, String) {
     (output.status.code().unwrap_or(-1), stdout)
 }
 
-async fn assert_broken(app: &TestApp, kind: &str, seq: i64) {
+pub(crate) async fn assert_broken(app: &TestApp, kind: &str, seq: i64) {
     let (code, stdout) = verify(app).await;
     assert_eq!(code, 1, "{stdout}");
     assert!(stdout.contains(&format!("broken at seq {seq}")), "{stdout}");

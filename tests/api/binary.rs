@@ -9,7 +9,9 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 mod terminal;
 
-use crate::helpers::{JWT_SECRET, TestDatabase, TestMongo, binary_command, mongo_url};
+use crate::helpers::{
+    AUDIT_SIGNING_KEY, JWT_SECRET, TestDatabase, TestMongo, binary_command, mongo_url,
+};
 
 const ADMIN_PASSWORD: &str = "admin password from the environment";
 const REGISTERED_PASSWORD: &str = "a registered user's own password";
@@ -32,6 +34,7 @@ async fn a_bad_configuration_stops_start_up_with_one_line_naming_the_variable() 
         ("JWT_SECRET", "change-me"),
         ("DATABASE_POOL_SIZE", "lots"),
         ("MONGODB_URL", "http://x"),
+        ("AUDIT_SIGNING_KEY", "c2hvcnQ="),
     ] {
         let output = command(&db, &mongo)
             .env(variable, value)
@@ -43,6 +46,7 @@ async fn a_bad_configuration_stops_start_up_with_one_line_naming_the_variable() 
         assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
         assert!(stderr.contains(variable), "{stderr}");
         assert!(!stderr.contains(JWT_SECRET));
+        assert!(!stderr.contains(AUDIT_SIGNING_KEY));
     }
     let ok = command(&db, &mongo).arg("check-config").output().unwrap();
     assert!(ok.status.success());
@@ -212,6 +216,10 @@ async fn create_admin_then_serve_then_sigterm_with_no_secret_in_the_logs() {
         logs.contains("shutdown signal received"),
         "graceful shutdown is logged"
     );
+    assert!(
+        logs.contains("audit checkpoint signed") && logs.contains("\"key_id\":\"ed25519:"),
+        "each checkpoint is one structured log line"
+    );
     // The driver would print parameters as byte lists: a stored hash starts `$argon2id$`.
     let hash_prefix_bytes: Vec<String> = "$argon2id$".bytes().map(|b| b.to_string()).collect();
     assert!(
@@ -228,6 +236,7 @@ async fn create_admin_then_serve_then_sigterm_with_no_secret_in_the_logs() {
         CHANGED_PASSWORD,
         "a wrong password",
         JWT_SECRET,
+        AUDIT_SIGNING_KEY,
         access.as_str(),
         refresh.as_str(),
         "$argon2id$",

@@ -11,6 +11,7 @@ mod restarts;
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::Duration;
+use stockroom::service::audit_integrity::WalkStart;
 
 use bson::doc;
 use diesel::QueryableByName;
@@ -258,8 +259,10 @@ async fn assert_chain_intact(database_url: &str, mongo: &mongodb::Database, even
     let verifier = stockroom::service::audit_integrity::AuditIntegrityService::new(
         pool,
         stockroom::repo::mongo::AuditChainRepo::new(&store),
+        stockroom::repo::mongo::AuditCheckpointStore::new(&store),
+        crate::helpers::binary_signing_keys(),
     );
-    let verification = verifier.verify(1, |_, _| {}).await.unwrap();
+    let verification = verifier.verify(WalkStart::At(1), |_, _| {}).await.unwrap();
     assert_eq!(verification.first_break, None, "the audit chain is intact");
     assert_eq!(
         (

@@ -8,12 +8,16 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use stockroom::config::OutboxConfig;
 use stockroom::domain::audit::{Actor, AuditAction, AuditEvent, Outcome, Target};
 use stockroom::domain::audit_chain::Digest32;
-use stockroom::repo::mongo::EventStore;
+use stockroom::domain::audit_checkpoint::{AuditKeys, CheckpointPolicy};
+use stockroom::repo::mongo::{AuditCheckpointStore, EventStore};
 use stockroom::repo::pg::{self, DbError, PgOutbox, PgPool, PoolSettings, UnitOfWork};
+use stockroom::worker::checkpoints::Checkpointer;
 use stockroom::worker::relay::{MAX_DELIVERY_ATTEMPTS, OutboxRelay};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, TestDatabase, TestMongo, TestOptions, eventually, mongo_url};
+use crate::helpers::{
+    TEST_SIGNING_SEED, TestApp, TestDatabase, TestMongo, TestOptions, eventually, mongo_url,
+};
 
 fn event(n: usize) -> AuditEvent {
     let mut event = AuditEvent::new(
@@ -71,7 +75,16 @@ impl Stores {
             poll_interval: Duration::from_millis(20),
             retention: Duration::from_secs(3_600),
         };
-        OutboxRelay::new(self.pool.clone(), self.events.clone(), config)
+        let checkpointer = Checkpointer::new(
+            self.pool.clone(),
+            AuditCheckpointStore::new(&self.events),
+            AuditKeys::new(TEST_SIGNING_SEED, Vec::new()),
+            CheckpointPolicy {
+                every: 1_000,
+                interval: Duration::from_secs(1),
+            },
+        );
+        OutboxRelay::new(self.pool.clone(), self.events.clone(), config, checkpointer)
     }
 
     async fn commit(&self, events: &[AuditEvent]) {
@@ -347,7 +360,7 @@ async fn index_specs_are_applied_idempotently() {
         );
     }
     // A second start over the same database applies the same indexes again without error,
-    // and finds the validators in place (none changed: 10 is the indexes alone).
+    // and finds the validators in place (none changed: 11 is the indexes alone).
     let specs = stockroom::repo::mongo::indexes::StoreSpecs::load(
         &stockroom::repo::mongo::spec_files::SpecSource::BuiltIn,
         stockroom::repo::mongo::indexes::TtlSettings {
@@ -357,7 +370,7 @@ async fn index_specs_are_applied_idempotently() {
     )
     .unwrap();
     let applied = specs.apply(&database).await.unwrap();
-    assert_eq!(applied, 10);
+    assert_eq!(applied, 11);
     let activity = database
         .collection::<bson::Document>("activity_events")
         .list_index_names()

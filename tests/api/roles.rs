@@ -34,14 +34,14 @@ async fn roles_and_permissions_are_listed_by_name_with_totals() {
     let admin = app.new_admin().await;
     let token = &admin.access_token;
     let roles = app.get_json("/api/v1/roles", token).await;
-    assert_eq!(names(&roles), ["admin", "manager", "user"]);
+    assert_eq!(names(&roles), ["admin", "auditor", "manager", "user"]);
     assert_eq!(
         (
             roles["total"].as_i64(),
             roles["skip"].as_i64(),
             roles["limit"].as_i64()
         ),
-        (Some(3), Some(0), Some(20))
+        (Some(4), Some(0), Some(20))
     );
     let admin_role = &roles["items"][0];
     assert_eq!(
@@ -58,7 +58,7 @@ async fn roles_and_permissions_are_listed_by_name_with_totals() {
     let page = app.get_json("/api/v1/roles?skip=1&limit=1", token).await;
     assert_eq!(
         (names(&page), page["total"].as_i64()),
-        (vec!["manager"], Some(3))
+        (vec!["auditor"], Some(4))
     );
 
     let user_role = app
@@ -206,7 +206,7 @@ async fn invalid_or_duplicate_roles_are_refused() {
         .unwrap();
     assert_eq!(malformed.status(), 400);
     let roles = app.get_json("/api/v1/roles", token).await;
-    assert_eq!(roles["total"], 4, "only the first custom role exists");
+    assert_eq!(roles["total"], 5, "only the first custom role exists");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -359,7 +359,7 @@ async fn built_in_roles_keep_their_names_and_admin_keeps_everything() {
         200
     );
     let names = app.get_json("/api/v1/roles", token).await;
-    assert_eq!(self::names(&names), ["admin", "manager", "user"]);
+    assert_eq!(self::names(&names), ["admin", "auditor", "manager", "user"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -112,3 +112,54 @@ fn pending_positions_are_never_missing_and_a_walk_can_start_later() {
     later.finish().unwrap();
     assert_eq!(later.verified_through(), 6);
 }
+
+#[test]
+fn a_chain_rewritten_with_recomputed_hashes_fails_at_the_signed_checkpoint() {
+    let (events, state) = chain(4);
+    // Rewritten: the second event changed and every hash from it on recomputed.
+    let mut rewritten = events.clone();
+    rewritten[1]
+        .metadata
+        .insert("forged".into(), serde_json::Value::Bool(true));
+    let mut prev = rewritten[0].chain.unwrap().hash;
+    for (i, event) in rewritten.iter_mut().enumerate().skip(1) {
+        let link = ChainLink::new(event, i as i64 + 1, prev);
+        prev = link.hash;
+        event.chain = Some(link);
+    }
+    let signed_at_three = events[2].chain.unwrap().hash;
+    let mut walk = ChainWalk::new(state, 1);
+    for event in &rewritten[..3] {
+        walk.check(event)
+            .expect("each link is consistent on its own");
+    }
+    let broken = walk.passes_checkpoint(3, signed_at_three).unwrap_err();
+    assert_eq!((broken.kind, broken.seq), (BreakKind::Modified, 3));
+
+    let mut honest = ChainWalk::new(state, 1);
+    for event in &events[..3] {
+        honest.check(event).unwrap();
+    }
+    assert_eq!(honest.passes_checkpoint(3, signed_at_three), Ok(()));
+    assert_eq!(
+        honest.passes_checkpoint(2, Digest32::GENESIS),
+        Ok(()),
+        "not at it yet"
+    );
+}
+
+#[test]
+fn a_resumed_walk_checks_the_link_to_the_checkpoint_it_starts_after() {
+    let (events, state) = chain(5);
+    let at_two = events[1].chain.unwrap().hash;
+    let mut resumed = ChainWalk::resume(state, 3, at_two);
+    for event in &events[2..] {
+        resumed.check(event).unwrap();
+    }
+    assert_eq!(resumed.finish(), Ok(()));
+    assert_eq!(resumed.verified_through(), 5);
+
+    let mut wrong = ChainWalk::resume(state, 3, Digest32([1; 32]));
+    let broken = wrong.check(&events[2]).unwrap_err();
+    assert_eq!((broken.kind, broken.seq), (BreakKind::Reordered, 3));
+}

@@ -2,13 +2,14 @@
 //! the verifier.
 
 use bson::{Document, doc};
-use futures::{Stream, StreamExt};
+use futures::{Stream, StreamExt, TryStreamExt};
 use mongodb::Collection;
 use mongodb::error::Error as MongoError;
 
 use super::documents::document_to_audit;
 use super::events::{AUDIT_COLLECTION, EventStore};
 use crate::domain::audit::AuditEvent;
+use crate::domain::audit_chain::Digest32;
 
 /// A stored document in the chain's range.
 #[derive(Debug)]
@@ -65,4 +66,36 @@ impl AuditChainRepo {
             .await?;
         Ok(found.and_then(|document| document.get_i64("seq").ok()))
     }
+
+    /// `{seq, content_hash, hash}` of the positions `after < seq <= through`, in order (a
+    /// document whose hashes are not readable is left out: the proof's checker sees the gap).
+    pub async fn links(&self, after: i64, through: i64) -> Result<Vec<LinkHashes>, MongoError> {
+        let documents: Vec<Document> = self
+            .audit
+            .find(doc! { "seq": { "$gt": after, "$lte": through } })
+            .sort(doc! { "seq": 1, "_id": 1 })
+            .projection(doc! { "_id": 0, "seq": 1, "content_hash": 1, "hash": 1 })
+            .batch_size(1_000)
+            .await?
+            .try_collect()
+            .await?;
+        Ok(documents
+            .iter()
+            .filter_map(|document| {
+                Some(LinkHashes {
+                    seq: document.get_i64("seq").ok()?,
+                    content_hash: Digest32::from_hex(document.get_str("content_hash").ok()?)?,
+                    hash: Digest32::from_hex(document.get_str("hash").ok()?)?,
+                })
+            })
+            .collect())
+    }
+}
+
+/// One link of the chain by its hashes alone (what a proof carries after its event).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkHashes {
+    pub seq: i64,
+    pub content_hash: Digest32,
+    pub hash: Digest32,
 }

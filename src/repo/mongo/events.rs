@@ -16,7 +16,7 @@ pub const AUDIT_COLLECTION: &str = "audit_events";
 pub const ACTIVITY_COLLECTION: &str = "activity_events";
 /// Hourly and daily aggregates of `activity_events` (`super::rollups`).
 pub const ROLLUP_COLLECTION: &str = "activity_rollups";
-const DUPLICATE_KEY: i32 = 11000;
+pub(crate) const DUPLICATE_KEY: i32 = 11_000;
 
 /// What happened to each event of an audit batch.
 #[derive(Debug, Default, PartialEq, Eq)]

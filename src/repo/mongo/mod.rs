@@ -3,6 +3,7 @@
 pub mod activity_sink;
 pub mod analytics;
 pub mod audit_chain;
+pub mod audit_checkpoints;
 pub mod audit_query;
 pub mod documents;
 pub mod events;
@@ -20,6 +21,7 @@ use mongodb::options::ClientOptions;
 
 pub use analytics::AnalyticsRepo;
 pub use audit_chain::AuditChainRepo;
+pub use audit_checkpoints::AuditCheckpointStore;
 pub use audit_query::AuditQueryRepo;
 pub use events::EventStore;
 pub use rollups::RollupRepo;

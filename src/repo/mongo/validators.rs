@@ -130,7 +130,12 @@ mod tests {
         let collections: Vec<_> = validators.iter().map(|v| v.collection.as_str()).collect();
         assert_eq!(
             collections,
-            ["activity_events", "activity_rollups", "audit_events"]
+            [
+                "activity_events",
+                "activity_rollups",
+                "audit_checkpoints",
+                "audit_events"
+            ]
         );
         for validator in &validators {
             let schema = validator.validator.get_document("$jsonSchema").unwrap();

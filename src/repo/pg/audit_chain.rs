@@ -25,6 +25,8 @@ pub struct Chained {
     pub chained: usize,
     /// Rows whose payload could not be read: parked at once (they cannot be hashed).
     pub parked: usize,
+    /// The head after the step, when it moved.
+    pub head: Option<ChainHead>,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -146,6 +148,7 @@ impl PgAuditChain {
             Ok(Chained {
                 chained,
                 parked: unreadable.len(),
+                head: (chained > 0).then_some(ChainHead { seq, hash: prev }),
             })
         })
         .await

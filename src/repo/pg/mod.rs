@@ -13,6 +13,7 @@ macro_rules! columns {
 mod rows;
 
 pub mod audit_chain;
+pub mod audit_checkpoints;
 pub mod categories;
 pub mod identity_changes;
 pub mod outbox;
@@ -41,6 +42,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use futures::FutureExt;
 
 pub use audit_chain::PgAuditChain;
+pub use audit_checkpoints::PgAuditCheckpoints;
 pub use categories::PgCategoryRepo;
 pub use outbox::PgOutbox;
 pub use product_list::PgProductListRepo;

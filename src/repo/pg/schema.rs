@@ -42,6 +42,7 @@ diesel::table! {
         created_at -> Timestamptz,
         key_id -> Text,
         signature -> Bytea,
+        delivered_at -> Nullable<Timestamptz>,
     }
 }
 

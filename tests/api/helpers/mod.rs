@@ -10,16 +10,20 @@ mod users;
 use std::time::Duration;
 
 use stockroom::config::{
-    ActivityConfig, Config, HttpConfig, JwtConfig, LogFormat, OutboxConfig, PasswordHashConfig,
-    RollupConfig, TrustedProxies,
+    ActivityConfig, AuditConfig, Config, HttpConfig, JwtConfig, LogFormat, OutboxConfig,
+    PasswordHashConfig, RollupConfig, TrustedProxies,
 };
+use stockroom::domain::audit_checkpoint::{AuditKeys, CheckpointPolicy};
 use stockroom::startup::{Application, Handles};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use admin::{audit_json, problem_fields, unique_role};
 pub use databases::{TestDatabase, TestMongo, admin_connection, admin_url, mongo_url};
-pub use processes::{JWT_SECRET, Service, StandIn, binary_command, create_admin, service_command};
+pub use processes::{
+    AUDIT_SIGNING_KEY, JWT_SECRET, Service, StandIn, binary_command, binary_signing_keys,
+    create_admin, service_command,
+};
 pub use proxy::TcpProxy;
 pub use users::{PASSWORD, TestUser, unique_email};
 
@@ -50,6 +54,11 @@ pub struct TestOptions {
     /// Password hashes at once, and the longest one waits for its turn before a 503.
     pub password_hash_concurrency: usize,
     pub password_hash_queue_timeout: Duration,
+    /// A signed checkpoint after this many audit events, or this long after the last one.
+    pub checkpoint_every: i64,
+    pub checkpoint_interval: Duration,
+    /// Between two runs of the background verifier.
+    pub verify_interval: Duration,
 }
 
 impl Default for TestOptions {
@@ -70,6 +79,9 @@ impl Default for TestOptions {
             http: default_http(),
             password_hash_concurrency: 2,
             password_hash_queue_timeout: Duration::from_secs(30),
+            checkpoint_every: 1_000,
+            checkpoint_interval: Duration::from_secs(1),
+            verify_interval: Duration::from_secs(1),
         }
     }
 }
@@ -155,6 +167,11 @@ impl TestApp {
             TrustedProxies::parse_list(options.trusted_proxies).expect("valid trusted proxies");
         config.password_hash.concurrency = options.password_hash_concurrency;
         config.password_hash.queue_timeout = options.password_hash_queue_timeout;
+        config.audit.checkpoint = CheckpointPolicy {
+            every: options.checkpoint_every,
+            interval: options.checkpoint_interval,
+        };
+        config.audit.verify_interval = options.verify_interval;
         let app = Application::build(config)
             .await
             .expect("application builds");
@@ -222,6 +239,9 @@ impl Drop for TestApp {
     }
 }
 
+/// The seed the in-process test servers sign checkpoints with.
+pub const TEST_SIGNING_SEED: [u8; 32] = [0x5a; 32];
+
 pub fn test_config(
     database_url: String,
     mongodb_url: String,
@@ -276,6 +296,14 @@ pub fn test_config(
             // The whole suite hashes at once: waits there are load, not what a test checks.
             concurrency: 2,
             queue_timeout: Duration::from_secs(30),
+        },
+        audit: AuditConfig {
+            keys: AuditKeys::new(TEST_SIGNING_SEED, Vec::new()),
+            checkpoint: CheckpointPolicy {
+                every: 1_000,
+                interval: Duration::from_secs(1),
+            },
+            verify_interval: Duration::from_secs(1),
         },
         mongo_indexes_dir: None,
         shutdown_timeout: Duration::from_secs(5),

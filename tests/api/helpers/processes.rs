@@ -158,6 +158,18 @@ pub async fn connect(url: &str, database: &str) -> mongodb::Database {
 
 /// The JWT secret the binaries started by the tests sign with (for "never logged" checks).
 pub const JWT_SECRET: &str = "4e1f0c9a7d2b6e8f3a5c1d9b0e7f2a6c8d4b3e1f";
+/// The signing seed they sign checkpoints with: [`super::TEST_SIGNING_SEED`] in base64, so
+/// binaries and in-process servers sign alike.
+pub const AUDIT_SIGNING_KEY: &str = "WlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlo=";
+
+/// The keys of [`AUDIT_SIGNING_KEY`], for verifiers run beside those binaries.
+pub fn binary_signing_keys() -> stockroom::domain::audit_checkpoint::AuditKeys {
+    use stockroom::domain::audit_checkpoint::AuditKeys;
+    AuditKeys::new(
+        AuditKeys::seed_from_base64(AUDIT_SIGNING_KEY).unwrap(),
+        Vec::new(),
+    )
+}
 
 /// The binary with a clean environment holding only the given stores, the test secret and
 /// JSON logs at `info`: what the tests of the binary itself start from.
@@ -174,6 +186,7 @@ pub fn binary_command(
         .env("MONGODB_URL", mongodb_url)
         .env("MONGODB_DATABASE", mongodb_database)
         .env("JWT_SECRET", JWT_SECRET)
+        .env("AUDIT_SIGNING_KEY", AUDIT_SIGNING_KEY)
         .env("BIND_ADDR", "127.0.0.1:0")
         .env("LOG_FORMAT", "json")
         .env("RUST_LOG", "info")

@@ -37,7 +37,7 @@ pub enum Who {
 use Who::{Anyone, Authenticated, Permission, RefreshToken};
 
 /// (method, path template, who), in the contract's order.
-pub const CONTRACT: [(&str, &str, Who); 46] = [
+pub const CONTRACT: [(&str, &str, Who); 50] = [
     ("POST", "/api/v1/auth/register", Anyone),
     ("POST", "/api/v1/auth/login", Anyone),
     ("POST", "/api/v1/auth/refresh", RefreshToken),
@@ -107,6 +107,22 @@ pub const CONTRACT: [(&str, &str, Who); 46] = [
     ),
     ("GET", "/api/v1/audit-events", Permission("audit:read")),
     ("GET", "/api/v1/audit-events/{id}", Permission("audit:read")),
+    (
+        "GET",
+        "/api/v1/audit-events/{id}/proof",
+        Permission("audit:read"),
+    ),
+    (
+        "GET",
+        "/api/v1/audit-trail/verification",
+        Permission("audit:read"),
+    ),
+    (
+        "GET",
+        "/api/v1/audit-trail/checkpoints",
+        Permission("audit:read"),
+    ),
+    ("GET", "/api/v1/audit-trail/keys", Permission("audit:read")),
     (
         "GET",
         "/api/v1/audit-events/export",

@@ -18,6 +18,7 @@ pub struct Targets {
     pub product: Value,
     supplier_id: String,
     audit_event_id: String,
+    oldest_audit_event_id: String,
     /// A plain account the administration operations read and change.
     account_id: String,
     role_id: String,
@@ -53,7 +54,14 @@ impl Targets {
             },
         )
         .await;
+        let oldest_audit_event_id = app
+            .get_json("/api/v1/audit-events?order=asc&limit=1", admin)
+            .await["items"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         Self {
+            oldest_audit_event_id,
             category_id,
             product,
             supplier_id: supplier["id"].as_str().unwrap().to_owned(),
@@ -171,6 +179,12 @@ impl Targets {
             }
             ("GET", "/api/v1/audit-events/{id}") => (
                 format!("/api/v1/audit-events/{}", self.audit_event_id),
+                None,
+            ),
+            // The oldest event: the first checkpoint, signed as soon as there is a chain and
+            // before that event was delivered, covers it.
+            ("GET", "/api/v1/audit-events/{id}/proof") => (
+                format!("/api/v1/audit-events/{}/proof", self.oldest_audit_event_id),
                 None,
             ),
             ("GET", "/api/v1/analytics/events/counts" | "/api/v1/analytics/active-users")

@@ -1,0 +1,5 @@
+DELETE FROM user_roles WHERE role_id = '00000000-0000-7000-8000-000000000004';
+DELETE FROM role_permissions WHERE role_id = '00000000-0000-7000-8000-000000000004';
+DELETE FROM roles WHERE id = '00000000-0000-7000-8000-000000000004';
+DROP INDEX audit_checkpoints_undelivered_idx;
+ALTER TABLE audit_checkpoints DROP COLUMN delivered_at;
