@@ -9,7 +9,8 @@
 #
 # Phases: Rust components, PostgreSQL (installed/started if needed), MongoDB
 # (TEST_MONGODB_URL if it answers, else the in-memory stand-in), the stand-in's
-# own tests (only when it is in use), cargo fmt --check, cargo clippy -D warnings,
+# own tests (only when it is in use), the reference audit verifier (tools/audit-verify),
+# cargo fmt --check, cargo clippy -D warnings,
 # cargo test, conformance (scripts/conformance.sh: schemathesis against the live
 # service). Exports TEST_DATABASE_URL, TEST_MONGODB_URL (and TEST_MONGODB_STAND_IN=1|0)
 # for the Rust tests. Stops only what it started.
@@ -126,6 +127,16 @@ stand_in_tests() {
     (cd "$STAND_IN_DIR" && "$(stand_in_python)" -m unittest discover -s tests -t . -p 'test_*.py')
 }
 
+# The reference audit verifier (tools/audit-verify): its venv (Python + cryptography), its
+# unit tests against the documented vectors; the Rust tests then run it on a live export
+# (AUDIT_VERIFY_PYTHON).
+AUDIT_VERIFY_DIR="$ROOT_DIR/tools/audit-verify"
+audit_verifier() {
+    bash "$AUDIT_VERIFY_DIR/setup.sh" || return 1
+    export AUDIT_VERIFY_PYTHON="${AUDIT_VERIFY_VENV:-$AUDIT_VERIFY_DIR/.venv}/bin/python"
+    (cd "$AUDIT_VERIFY_DIR" && "$AUDIT_VERIFY_PYTHON" -m unittest -q test_audit_verify)
+}
+
 # ---------------------------------------------------------------- phases
 if [[ "$SKIP_LINT" == 1 ]]; then
     command -v cargo >/dev/null 2>&1 || die "cargo not found: install Rust with rustup"
@@ -144,6 +155,8 @@ if [[ "$TEST_MONGODB_STAND_IN" == 1 ]]; then
 else
     skip_phase "stand-in tests" "a real MongoDB is in use (the stand-in is not running)"
 fi
+
+run_phase "audit verifier" audit_verifier || true
 
 if [[ "$SKIP_LINT" == 1 ]]; then
     skip_phase "cargo fmt" "SKIP_LINT=1"

@@ -160,6 +160,7 @@ impl Application {
         let audit = AuditService::new(
             AuditQueryRepo::new(&events, query_time_limit),
             identity.auth.clone(),
+            pool.clone(),
         );
         let integrity = AuditIntegrityService::new(
             pool.clone(),

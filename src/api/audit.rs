@@ -119,7 +119,10 @@ impl AuditApi {
             from: from.0,
             to: to.0,
         };
-        let events = self.audit.export(&auth.0, filter, limit.0).await?;
+        let events = self
+            .audit
+            .export(&auth.0, filter, limit.0, format.0.as_str())
+            .await?;
         Ok(ExportResponse::new(format.0, events))
     }
 

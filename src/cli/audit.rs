@@ -5,8 +5,10 @@ use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
+use crate::domain::audit::{Actor, AuditAction, AuditEvent, Outcome, Target, TargetKind};
 use crate::domain::audit_checkpoint::AuditKeys;
-use crate::service::audit_integrity::{Verification, WalkStart};
+use crate::service::audit_integrity::{AuditIntegrityService, Verification, WalkStart};
+use crate::service::error::ServiceResult;
 use crate::startup::audit_integrity;
 
 /// How the command ended, as its exit status says.
@@ -57,6 +59,12 @@ pub async fn verify(config: &Config, from: i64) -> VerifyExit {
     if terminal {
         eprint!("\r\x1b[K");
     }
+    let result = match result {
+        Ok(verification) => record(&service, &verification, from)
+            .await
+            .map(|()| verification),
+        Err(err) => Err(err),
+    };
     crate::repo::mongo::shutdown(client, config.shutdown_timeout).await;
     match result {
         Ok(verification) => {
@@ -72,6 +80,23 @@ pub async fn verify(config: &Config, from: i64) -> VerifyExit {
             VerifyExit::CouldNotRun
         }
     }
+}
+
+/// A run of the command line is an `audit.verified` event by `system`.
+async fn record(
+    service: &AuditIntegrityService,
+    verification: &Verification,
+    from: i64,
+) -> ServiceResult<()> {
+    let event = AuditEvent::new(
+        AuditAction::AuditVerified,
+        Outcome::Success,
+        Actor::system(),
+        Target::unidentified(TargetKind::AuditTrail),
+    );
+    service
+        .record_verified(event, verification, WalkStart::At(from))
+        .await
 }
 
 fn draw_progress(seq: i64, from: i64, head: i64, elapsed: Duration) {

@@ -64,12 +64,14 @@ filter_text!(
     Some("^[a-z0-9_]+$")
 );
 filter_text!(
-    /// A target id to filter by: any text (it is only ever compared as a whole).
+    /// A target id to filter by: any text without control characters (it is only ever
+    /// compared as a whole; no stored id holds one, and PostgreSQL's JSON, where the
+    /// `audit.exported` event keeps the filters, cannot hold a NUL).
     TargetId,
     128,
-    |_| true,
-    "must be 1 to 128 characters",
-    None
+    |c| !c.is_control(),
+    "must be 1 to 128 characters, none of them a control character",
+    Some("^[^\\u0000-\\u001f\\u007f-\\u009f]+$")
 );
 
 /// Which audit events to read; every value is valid by its type. Time bounds are inclusive;
@@ -86,6 +88,33 @@ pub struct AuditFilter {
 }
 
 impl AuditFilter {
+    /// The filters that are set, as the metadata of `audit.exported` (times in RFC 3339).
+    pub fn described(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut described = serde_json::Map::new();
+        let mut put = |key: &str, value: Option<String>| {
+            if let Some(value) = value {
+                described.insert(key.to_owned(), value.into());
+            }
+        };
+        put("actor_id", self.actor_id.map(|id| id.to_string()));
+        put(
+            "action",
+            self.action.as_ref().map(|a| a.as_str().to_owned()),
+        );
+        put(
+            "target_type",
+            self.target_type.as_ref().map(|t| t.as_str().to_owned()),
+        );
+        put(
+            "target_id",
+            self.target_id.as_ref().map(|t| t.as_str().to_owned()),
+        );
+        put("outcome", self.outcome.map(|o| o.as_str().to_owned()));
+        put("from", self.from.map(|at| at.to_rfc3339()));
+        put("to", self.to.map(|at| at.to_rfc3339()));
+        described
+    }
+
     /// `from` must not be after `to` (else the issue is `from`'s). Times are then rounded
     /// inwards to milliseconds (what BSON dates keep): `from` up, `to` down, so no event
     /// outside the asked range is returned.

@@ -12,10 +12,11 @@ use uuid::Uuid;
 use super::auth::AuthService;
 use super::caller::Caller;
 use super::error::{ServiceError, ServiceResult};
-use crate::domain::audit::AuditEvent;
+use crate::domain::audit::{AuditAction, AuditEvent, Outcome, Target, TargetKind};
 use crate::domain::audit_query::{AuditCursor, AuditFilter, AuditPage, ExportLimit, PageSize};
 use crate::domain::identity::Permission;
 use crate::repo::mongo::AuditQueryRepo;
+use crate::repo::pg::{PgOutbox, PgPool};
 
 /// Events in export order; an `Err` item means the read broke off midway.
 pub type AuditEventStream = BoxStream<'static, ServiceResult<AuditEvent>>;
@@ -24,11 +25,12 @@ pub type AuditEventStream = BoxStream<'static, ServiceResult<AuditEvent>>;
 pub struct AuditService {
     events: AuditQueryRepo,
     auth: AuthService,
+    pool: PgPool,
 }
 
 impl AuditService {
-    pub fn new(events: AuditQueryRepo, auth: AuthService) -> Self {
-        Self { events, auth }
+    pub fn new(events: AuditQueryRepo, auth: AuthService, pool: PgPool) -> Self {
+        Self { events, auth, pool }
     }
 
     /// A page of the trail (`audit:read`), newest first.
@@ -58,17 +60,31 @@ impl AuditService {
     }
 
     /// Every matching event (`audit:read`), or the newest `limit` of them, newest first, as
-    /// a stream read from the store while the client downloads it.
+    /// a stream read from the store while the client downloads it. Recorded as
+    /// `audit.exported` with the filters, the format and the limit, before it streams.
     pub async fn export(
         &self,
         caller: &Caller,
         filter: AuditFilter,
         limit: Option<ExportLimit>,
+        format: &str,
     ) -> ServiceResult<AuditEventStream> {
         self.auth
             .authorize(caller, Permission::AuditRead, "export_audit_events")
             .await?;
         let filter = filter.checked()?;
+        let mut exported = caller
+            .event(
+                AuditAction::AuditExported,
+                Outcome::Success,
+                Target::unidentified(TargetKind::AuditTrail),
+            )
+            .with_metadata("filters", filter.described().into())
+            .with_metadata("format", format.into());
+        if let Some(limit) = limit {
+            exported = exported.with_metadata("limit", limit.value().into());
+        }
+        PgOutbox.record(&self.pool, &[exported]).await?;
         let stream = self.events.stream(&filter, limit).await?;
         Ok(stream.map(|item| item.map_err(ServiceError::from)).boxed())
     }

@@ -7,12 +7,13 @@ use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 
 use super::error::{ServiceError, ServiceResult};
+use crate::domain::audit::AuditEvent;
 use crate::domain::audit_chain::Digest32;
 use crate::domain::audit_checkpoint::{AuditKeys, Checkpoint};
 use crate::domain::audit_verify::{BreakKind, ChainBreak, ChainState, ChainWalk};
 use crate::repo::mongo::audit_chain::Stored;
 use crate::repo::mongo::{AuditChainRepo, AuditCheckpointStore};
-use crate::repo::pg::{PgAuditChain, PgPool};
+use crate::repo::pg::{PgAuditChain, PgOutbox, PgPool};
 use checkpoints::CheckpointFeed;
 
 /// What a verification found.
@@ -72,6 +73,40 @@ impl AuditIntegrityService {
 
     pub fn keys(&self) -> &AuditKeys {
         &self.keys
+    }
+
+    /// Records a verification someone asked for as `audit.verified` (`event` names who),
+    /// with what it found. The background verifier never does: it would feed itself.
+    pub async fn record_verified(
+        &self,
+        event: AuditEvent,
+        verification: &Verification,
+        start: WalkStart,
+    ) -> ServiceResult<()> {
+        let status = if verification.is_intact() {
+            "intact"
+        } else {
+            "broken"
+        };
+        let from = match start {
+            WalkStart::At(seq) => seq,
+            WalkStart::After { seq, .. } => seq + 1,
+        };
+        let mut event = event
+            .with_metadata("full", (from <= 1).into())
+            .with_metadata("from_seq", from.into())
+            .with_metadata("status", status.into())
+            .with_metadata(
+                "verified_through_seq",
+                verification.verified_through_seq.into(),
+            )
+            .with_metadata("head_seq", verification.head_seq.into());
+        if let Some(broken) = &verification.first_break {
+            event = event
+                .with_metadata("first_break_seq", broken.seq.into())
+                .with_metadata("first_break_kind", broken.kind.as_str().into());
+        }
+        Ok(PgOutbox.record(&self.pool, &[event]).await?)
     }
 
     /// Walks the chain from `start`, calling `progress` with each position checked. Reads

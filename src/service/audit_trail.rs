@@ -17,7 +17,7 @@ use crate::domain::audit_query::PageSize;
 use crate::domain::identity::Permission;
 use crate::repo::mongo::audit_chain::LinkHashes;
 use crate::repo::mongo::{AuditChainRepo, AuditQueryRepo};
-use crate::repo::pg::{PgAuditCheckpoints, PgOutbox, PgPool};
+use crate::repo::pg::{PgAuditCheckpoints, PgPool};
 
 /// A proof carries at most this many links; checkpoints come every
 /// `AUDIT_CHECKPOINT_EVERY` events (at most 10 million), so this bounds the answer, not
@@ -114,15 +114,14 @@ impl AuditTrailService {
             )
         })??;
         if full {
-            let event = verified_event(
-                caller.event(
-                    AuditAction::AuditVerified,
-                    Outcome::Success,
-                    Target::unidentified(TargetKind::AuditTrail),
-                ),
-                &verification,
+            let event = caller.event(
+                AuditAction::AuditVerified,
+                Outcome::Success,
+                Target::unidentified(TargetKind::AuditTrail),
             );
-            PgOutbox.record(&self.pool, &[event]).await?;
+            self.integrity
+                .record_verified(event, &verification, WalkStart::At(1))
+                .await?;
         } else {
             self.latest.set(verification.clone());
         }
@@ -208,28 +207,5 @@ impl AuditTrailService {
             chain,
             checkpoint,
         })
-    }
-}
-
-/// `audit.verified` with what was found.
-fn verified_event(event: AuditEvent, verification: &Verification) -> AuditEvent {
-    let status = if verification.is_intact() {
-        "intact"
-    } else {
-        "broken"
-    };
-    let event = event
-        .with_metadata("full", true.into())
-        .with_metadata("status", status.into())
-        .with_metadata(
-            "verified_through_seq",
-            verification.verified_through_seq.into(),
-        )
-        .with_metadata("head_seq", verification.head_seq.into());
-    match &verification.first_break {
-        Some(broken) => event
-            .with_metadata("first_break_seq", broken.seq.into())
-            .with_metadata("first_break_kind", broken.kind.as_str().into()),
-        None => event,
     }
 }

@@ -150,6 +150,18 @@ pub(crate) async fn assert_broken(app: &TestApp, kind: &str, seq: i64) {
     assert!(stdout.contains(&format!(": {kind}: ")), "{stdout}");
 }
 
+/// The chain once every audit event is delivered (each run of `stockroom audit verify` adds
+/// its own `audit.verified` event, so positions are read afresh before each tampering).
+async fn settled(app: &TestApp) -> Vec<Document> {
+    eventually(
+        "every audit event delivered",
+        Duration::from_secs(15),
+        || async { (PgOutbox.backlog(&app.handles.pool).await.unwrap() == 0).then_some(()) },
+    )
+    .await;
+    chained_documents(app).await
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn verify_names_each_kind_of_tampering_and_passes_once_it_is_undone() {
     let app = app_with_history().await;
@@ -158,7 +170,7 @@ async fn verify_names_each_kind_of_tampering_and_passes_once_it_is_undone() {
         .database()
         .await
         .collection::<Document>("audit_events");
-    let documents = chained_documents(&app).await;
+    let documents = settled(&app).await;
     let last = documents.len() as i64;
     let (code, stdout) = verify(&app).await;
     assert_eq!(code, 0, "{stdout}");
@@ -195,12 +207,18 @@ async fn verify_names_each_kind_of_tampering_and_passes_once_it_is_undone() {
     audit.delete_one(doc! { "seq": 2_i64 }).await.unwrap();
     assert_broken(&app, "missing", 2).await;
     audit.insert_one(at(2)).await.unwrap();
+    let tail_from = settled(&app).await.len() as i64 - 1;
+    let tail: Vec<Document> = chained_documents(&app)
+        .await
+        .into_iter()
+        .filter(|d| d.get_i64("seq").unwrap() >= tail_from)
+        .collect();
     audit
-        .delete_many(doc! { "seq": { "$gte": last - 1 } })
+        .delete_many(doc! { "seq": { "$gte": tail_from } })
         .await
         .unwrap();
-    assert_broken(&app, "truncated", last - 1).await;
-    audit.insert_many([at(last - 1), at(last)]).await.unwrap();
+    assert_broken(&app, "truncated", tail_from).await;
+    audit.insert_many(tail).await.unwrap();
 
     // Two events swapped (their positions exchanged).
     audit
@@ -227,12 +245,15 @@ async fn verify_names_each_kind_of_tampering_and_passes_once_it_is_undone() {
 
     // A forged event past the head, hashed as the specification says (no key is needed for
     // that: the head PostgreSQL keeps is what gives it away).
-    let mut forged = at(last);
+    let now = settled(&app).await;
+    let head = now.len() as i64;
+    let newest = now.last().unwrap().clone();
+    let mut forged = newest.clone();
     forged.insert("_id", bson::Uuid::from(uuid::Uuid::now_v7()));
-    forged.insert("seq", Bson::Int64(last + 1));
-    forged.insert("prev_hash", at(last).get_str("hash").unwrap());
+    forged.insert("seq", Bson::Int64(head + 1));
+    forged.insert("prev_hash", newest.get_str("hash").unwrap());
     audit.insert_one(forged.clone()).await.unwrap();
-    assert_broken(&app, "unexpected", last + 1).await;
+    assert_broken(&app, "unexpected", head + 1).await;
     audit
         .delete_one(doc! { "_id": forged.get("_id").unwrap().clone() })
         .await
@@ -240,4 +261,21 @@ async fn verify_names_each_kind_of_tampering_and_passes_once_it_is_undone() {
 
     let (code, stdout) = verify(&app).await;
     assert_eq!(code, 0, "undone: {stdout}");
+    let runs = eventually(
+        "each run recorded as audit.verified",
+        Duration::from_secs(15),
+        || async {
+            let recorded = app
+                .mongo
+                .database()
+                .await
+                .collection::<Document>("audit_events")
+                .count_documents(doc! { "action": "audit.verified", "actor.email": "system" })
+                .await
+                .unwrap();
+            (recorded == 7).then_some(recorded)
+        },
+    )
+    .await;
+    assert_eq!(runs, 7, "seven runs of the command line");
 }

@@ -6,6 +6,7 @@ mod helpers;
 mod analytics;
 mod audit;
 mod audit_chain;
+mod audit_offline;
 mod audit_trail;
 mod auth;
 mod binary;

@@ -18,6 +18,9 @@ fn filter_values_follow_their_character_rules() {
     assert!(TargetTypeName::parse("user.role").is_err());
     assert!(TargetId::parse(&"x".repeat(129)).is_err());
     assert!(TargetId::parse("").is_err());
+    for control in ["a\u{0}b", "tab\there", "\u{85}"] {
+        assert!(TargetId::parse(control).is_err(), "{control:?}");
+    }
     assert!(
         TargetId::parse(&"é".repeat(128)).is_ok(),
         "limits count characters, not bytes"

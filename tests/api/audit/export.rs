@@ -304,3 +304,30 @@ async fn a_limit_exports_the_newest_events_only_and_is_bounded() {
         assert_eq!(invalid_fields(response).await, ["limit"], "{query}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_export_is_itself_an_audit_event_with_its_filters() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_admin().await;
+    let from = "2026-01-01T00:00:00Z";
+    export(
+        &app,
+        &admin.access_token,
+        &format!("format=csv&action=user.updated&from={from}&limit=5"),
+    )
+    .await;
+    let query = format!("action=audit.exported&actor_id={}", admin.id);
+    wait_listed(&app, &admin.access_token, &query, 1).await;
+    let listed = all_pages(&app, &admin.access_token, "/api/v1/audit-events", &query).await;
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    let event = &listed[0];
+    assert_eq!(event["target"]["type"], "audit_trail");
+    assert_eq!(
+        event["metadata"],
+        json!({
+            "filters": { "action": "user.updated", "from": "2026-01-01T00:00:00+00:00" },
+            "format": "csv",
+            "limit": 5,
+        })
+    );
+}
