@@ -14,7 +14,8 @@
 # also as a ratio of pgbench's select-only figure measured in the same run, the physical
 # bound here; resident memory sampled every second under load); analytics (not in the
 # default run: BENCH_ACTIVITY_EVENTS activity events seeded over 92 days, then the analytics
-# endpoints over 1, 30 and 92 days).
+# endpoints over 1, 30 and 92 days); audit (not in the default run: relay throughput with
+# chaining over BENCH_AUDIT_EVENTS, verification rates, checkpoint signing).
 set -euo pipefail
 
 LOG_TAG="bench"
@@ -139,3 +140,4 @@ fi
 # An `if`, so that leaving the section out does not make the script's exit status 1.
 if wants catalog; then source "$ROOT_DIR/scripts/lib/bench_catalog.sh"; fi
 if wants analytics; then source "$ROOT_DIR/scripts/lib/bench_analytics.sh"; fi
+if wants audit; then source "$ROOT_DIR/scripts/lib/bench_audit.sh"; fi
