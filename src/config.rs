@@ -229,7 +229,7 @@ impl Config {
                 0..=1_000_000,
             )?,
             outbox: OutboxConfig {
-                batch_size: env.number_or("OUTBOX_BATCH_SIZE", 200, 1..=10_000)?,
+                batch_size: env.number_or("OUTBOX_BATCH_SIZE", 500, 1..=10_000)?,
                 poll_interval: env.duration_or("OUTBOX_POLL_INTERVAL_MS", 250, 10..=60_000)?,
                 retention: env.duration_or("OUTBOX_RETENTION_HOURS", 168, 1..=87_600)?,
             },

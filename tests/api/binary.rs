@@ -273,3 +273,35 @@ async fn a_missing_index_spec_folder_stops_serve_naming_the_folder_once() {
         "the reason once: {text}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn audit_keygen_prints_a_fresh_signing_key_and_its_public_key_without_any_configuration() {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    let run = || {
+        let output = Command::new(env!("CARGO_BIN_EXE_stockroom"))
+            .env_clear()
+            .args(["audit", "keygen"])
+            .current_dir(std::env::temp_dir())
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let (first, second) = (run(), run());
+    assert_ne!(first, second, "a fresh key each time");
+    let seed = first
+        .lines()
+        .find_map(|line| line.strip_prefix("AUDIT_SIGNING_KEY="))
+        .expect("a line to paste into the configuration");
+    let public = first
+        .lines()
+        .find_map(|line| {
+            line.split("AUDIT_PREVIOUS_PUBLIC_KEYS once retired): ")
+                .nth(1)
+        })
+        .expect("the public key");
+    let seed: [u8; 32] = STANDARD.decode(seed).unwrap().try_into().unwrap();
+    let derived = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key();
+    assert_eq!(STANDARD.encode(derived.as_bytes()), public);
+}
