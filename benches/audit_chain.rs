@@ -3,7 +3,9 @@
 //! (its own rate, without the store's read rate), and signing and verifying checkpoints.
 //! The bound beside each: raw SHA-256 over the same canonical bytes, in the same run.
 //!
-//! `cargo bench --bench audit_chain [-- EVENTS]` (default 200,000 events).
+//! `cargo bench --bench audit_chain [-- EVENTS] [--export FILE]` (default 200,000 events);
+//! with `--export`, also the verifier over an NDJSON export file (as the API writes it):
+//! reading and parsing it, then the walk.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -37,11 +39,61 @@ fn rate(count: usize, started: Instant) -> f64 {
     count as f64 / started.elapsed().as_secs_f64()
 }
 
+/// An exported line as the verifier needs it: the event and its link, from the API's JSON.
+fn parse_line(line: &str) -> Option<AuditEvent> {
+    let value: serde_json::Value = serde_json::from_str(line).ok()?;
+    let digest = |key: &str| Digest32::from_hex(value[key].as_str()?);
+    let link = ChainLink {
+        seq: value["seq"].as_i64()?,
+        prev_hash: digest("prev_hash")?,
+        content_hash: digest("content_hash")?,
+        hash: digest("hash")?,
+    };
+    let mut event: AuditEvent = serde_json::from_value(value).ok()?;
+    event.chain = Some(link);
+    Some(event)
+}
+
+/// The verifier over an export file: read and parse, then walk in `seq` order.
+fn verify_export(path: &str) {
+    let started = Instant::now();
+    let text = std::fs::read_to_string(path).expect("the export file");
+    let mut events: Vec<AuditEvent> = text.lines().filter_map(parse_line).collect();
+    events.sort_by_key(|event| event.chain.map(|link| link.seq));
+    let parsing = rate(events.len(), started);
+    let last = events
+        .last()
+        .and_then(|event| event.chain)
+        .expect("chained events");
+    let state = ChainState {
+        head_seq: last.seq,
+        head_hash: last.hash,
+        pending_from: None,
+    };
+    let walked = Instant::now();
+    let mut walk = ChainWalk::new(state, 1);
+    for event in &events {
+        walk.check(event).expect("an intact export");
+    }
+    walk.finish().expect("ends at its last event");
+    let walking = rate(events.len(), walked);
+    println!(
+        "export file, {} events: read and parsed {parsing:.0} events/s, walked {walking:.0} events/s, whole {:.0} events/s",
+        events.len(),
+        rate(events.len(), started)
+    );
+}
+
 fn main() {
-    let events: usize = std::env::args()
-        .skip(1)
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let events: usize = args
+        .iter()
         .find_map(|arg| arg.parse().ok())
         .unwrap_or(200_000);
+    let export = args
+        .iter()
+        .position(|arg| arg == "--export")
+        .and_then(|at| args.get(at + 1));
     let mut chain: Vec<AuditEvent> = (0..events).map(event).collect();
 
     let started = Instant::now();
@@ -100,4 +152,7 @@ fn main() {
         signing * 1e6,
         checking * 1e6
     );
+    if let Some(path) = export {
+        verify_export(path);
+    }
 }

@@ -63,4 +63,4 @@ offline_elapsed="$(awk -v s="$offline_started" -v e="$(date +%s.%N)" 'BEGIN { pr
 printf '%-40s %10s events/s  (%s)\n' "reference verifier (Python, export file)" \
     "$(awk -v n="$(wc -l <"$TMP_DIR/bench-export.ndjson")" -v s="$offline_elapsed" 'BEGIN { printf "%.0f", n / s }')" \
     "$(cat "$TMP_DIR/bench-offline.out")"
-cargo bench --locked --quiet --bench audit_chain -- 200000
+cargo bench --locked --quiet --bench audit_chain -- 200000 --export "$TMP_DIR/bench-export.ndjson"

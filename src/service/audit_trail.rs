@@ -202,6 +202,17 @@ impl AuditTrailService {
                 tracing::warn!(error = %err, "the event store could not be read for a proof");
                 ServiceError::Unavailable("the event store could not be read; retry shortly")
             })?;
+        // A checkpoint may sign positions still on their way to the event store.
+        if (chain.len() as i64) < checkpoint.seq - link.seq {
+            return Err(ServiceError::NotYet {
+                detail: format!(
+                    "The events up to the checkpoint at seq {} are still being delivered; \
+                     retry shortly.",
+                    checkpoint.seq
+                ),
+                retry_after_secs: 1,
+            });
+        }
         Ok(Proof {
             event,
             chain,
