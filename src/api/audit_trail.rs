@@ -189,8 +189,9 @@ impl AuditTrailApi {
     /// Needs `audit:read`. By default the background verifier's latest result (it runs every
     /// `AUDIT_VERIFY_INTERVAL_SECONDS`, checking what is new since the last checkpoint it
     /// passed). `full=true` verifies the whole chain now, within the audit query time limit
-    /// (503 when it does not finish: `stockroom audit verify` has no limit), and is recorded
-    /// as `audit.verified`.
+    /// (503 when it does not finish: `stockroom audit verify` has no limit; 503 with
+    /// `Retry-After` while another one runs on the same instance), and is recorded as
+    /// `audit.verified`.
     #[oai(
         path = "/audit-trail/verification",
         method = "get",

@@ -5,6 +5,8 @@
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use tokio::sync::Semaphore;
+
 use uuid::Uuid;
 
 use super::audit_integrity::{AuditIntegrityService, Verification, WalkStart};
@@ -63,6 +65,9 @@ pub struct AuditTrailService {
     events: AuditQueryRepo,
     /// How long a verification asked for over HTTP may run.
     time_limit: Duration,
+    /// One verification asked for over HTTP at a time per instance: each reads the whole
+    /// chain, so callers cannot pile them up.
+    verifying: Arc<Semaphore>,
     /// How long until the next checkpoint at most (`Retry-After` of a proof not ready).
     checkpoint_interval: Duration,
 }
@@ -89,6 +94,7 @@ impl AuditTrailService {
             chain: parts.chain,
             events: parts.events,
             time_limit: parts.time_limit,
+            verifying: Arc::new(Semaphore::new(1)),
             checkpoint_interval: parts.checkpoint_interval,
         }
     }
@@ -102,6 +108,13 @@ impl AuditTrailService {
         if !full && let Some(latest) = self.latest.get() {
             return Ok(latest);
         }
+        let _turn = self
+            .verifying
+            .try_acquire()
+            .map_err(|_| ServiceError::Overloaded {
+                detail: "a verification of the whole chain is already running here; retry shortly",
+                retry_after_secs: self.time_limit.as_secs().max(1),
+            })?;
         let verification = tokio::time::timeout(
             self.time_limit,
             self.integrity.verify(WalkStart::At(1), |_, _| {}),
@@ -196,7 +209,7 @@ impl AuditTrailService {
         }
         let chain = self
             .chain
-            .links(link.seq, checkpoint.seq)
+            .links(link.seq, checkpoint.seq, self.time_limit)
             .await
             .map_err(|err| {
                 tracing::warn!(error = %err, "the event store could not be read for a proof");

@@ -68,13 +68,20 @@ impl AuditChainRepo {
     }
 
     /// `{seq, content_hash, hash}` of the positions `after < seq <= through`, in order (a
-    /// document whose hashes are not readable is left out: the proof's checker sees the gap).
-    pub async fn links(&self, after: i64, through: i64) -> Result<Vec<LinkHashes>, MongoError> {
+    /// document whose hashes are not readable is left out: the proof's checker sees the gap),
+    /// within the server-side `time_limit` (a proof is read per request).
+    pub async fn links(
+        &self,
+        after: i64,
+        through: i64,
+        time_limit: std::time::Duration,
+    ) -> Result<Vec<LinkHashes>, MongoError> {
         let documents: Vec<Document> = self
             .audit
             .find(doc! { "seq": { "$gt": after, "$lte": through } })
             .sort(doc! { "seq": 1, "_id": 1 })
             .projection(doc! { "_id": 0, "seq": 1, "content_hash": 1, "hash": 1 })
+            .max_time(time_limit)
             .batch_size(1_000)
             .await?
             .try_collect()
