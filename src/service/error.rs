@@ -2,7 +2,7 @@
 
 use crate::domain::value::{Invalid, VersionPrecondition};
 use crate::repo::mongo::EventStoreError;
-use crate::repo::pg::DbError;
+use crate::repo::pg::{DbError, Violation, ViolationKind};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldIssue {
@@ -76,8 +76,11 @@ impl ServiceError {
 }
 
 /// What a refused write means to the client, by the name of the constraint PostgreSQL
-/// names: the one mapping from a database refusal to an answer, for every service. A
-/// constraint not listed here is a 500 (a rule the service should have checked first).
+/// names: the one mapping from a database refusal to an answer, for every service. A key
+/// named by PostgreSQL's convention (`<table>_<field>_key`, `<table>_<field>_fkey`) needs no
+/// entry: it is 409 (unique) or 422 on the field (foreign key) in general words; an entry
+/// here gives better ones. Any other constraint is a 500 (a rule the service should have
+/// checked first).
 enum Meaning {
     /// A unique key: 409 with these words.
     Taken(&'static str),
@@ -106,10 +109,6 @@ const CONSTRAINTS: &[(&str, Meaning)] = &[
         Meaning::Taken("A product with this SKU already exists (SKUs ignore case)."),
     ),
     (
-        "suppliers_name_key",
-        Meaning::Taken("A live supplier with this name already exists (names ignore case)."),
-    ),
-    (
         "products_category_id_fkey",
         Meaning::Unknown {
             field: "category_id",
@@ -126,6 +125,26 @@ const CONSTRAINTS: &[(&str, Meaning)] = &[
     ),
 ];
 
+/// The answer to a refused write: its entry in [`CONSTRAINTS`], else by the convention.
+fn constraint_answer(violation: &Violation<'_>) -> Option<ServiceError> {
+    let listed = CONSTRAINTS
+        .iter()
+        .find(|(constraint, _)| *constraint == violation.constraint);
+    if let Some((_, meaning)) = listed {
+        return Some(match meaning {
+            Meaning::Taken(detail) => ServiceError::Conflict((*detail).to_owned()),
+            Meaning::Unknown { field, message } => ServiceError::invalid(field, message),
+        });
+    }
+    let field = violation.field()?;
+    Some(match violation.kind {
+        ViolationKind::Unique => {
+            ServiceError::Conflict(format!("The {field} is already taken; choose another."))
+        }
+        ViolationKind::ForeignKey => ServiceError::invalid(field, "names nothing that exists"),
+    })
+}
+
 /// A domain rule that spans parameters, broken: 422 on the parameter it names.
 impl From<(&'static str, Invalid)> for ServiceError {
     fn from((field, why): (&'static str, Invalid)) -> Self {
@@ -138,18 +157,12 @@ impl From<DbError> for ServiceError {
         if let DbError::Missing(what) = err {
             return ServiceError::NotFound(what);
         }
-        let meaning = err.violated_constraint().and_then(|name| {
-            CONSTRAINTS
-                .iter()
-                .find(|(constraint, _)| *constraint == name)
-                .map(|(_, meaning)| meaning)
-        });
-        if let Some(meaning) = meaning {
-            match meaning {
-                Meaning::Taken(detail) => ServiceError::Conflict((*detail).to_owned()),
-                Meaning::Unknown { field, message } => ServiceError::invalid(field, message),
+        if let Some(violation) = err.violation() {
+            if let Some(answer) = constraint_answer(&violation) {
+                return answer;
             }
-        } else if err.is_connection_lost() {
+        }
+        if err.is_connection_lost() {
             tracing::warn!(error = %err, "database unavailable");
             ServiceError::Unavailable("The database is unavailable; retry shortly.")
         } else if err.is_cancelled() {

@@ -71,6 +71,36 @@ pub enum DbError {
     Query(#[from] diesel::result::Error),
 }
 
+/// A write PostgreSQL refused by a key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Violation<'a> {
+    pub kind: ViolationKind,
+    pub table: &'a str,
+    pub constraint: &'a str,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ViolationKind {
+    Unique,
+    ForeignKey,
+}
+
+impl Violation<'_> {
+    /// The request field a constraint named by PostgreSQL's default convention guards:
+    /// `<table>_<field>_key` (unique) or `<table>_<field>_fkey` (foreign key).
+    pub fn field(&self) -> Option<&str> {
+        let suffix = match self.kind {
+            ViolationKind::Unique => "_key",
+            ViolationKind::ForeignKey => "_fkey",
+        };
+        self.constraint
+            .strip_prefix(self.table)?
+            .strip_prefix('_')?
+            .strip_suffix(suffix)
+            .filter(|field| !field.is_empty())
+    }
+}
+
 impl From<PoolError> for DbError {
     fn from(err: PoolError) -> Self {
         DbError::Unavailable(err.to_string())
@@ -78,17 +108,23 @@ impl From<PoolError> for DbError {
 }
 
 impl DbError {
-    /// The constraint a unique or foreign-key violation hit (e.g. `users_email_key`), which
-    /// the service layer maps to a client error.
-    pub fn violated_constraint(&self) -> Option<&str> {
+    /// The unique or foreign-key violation (e.g. of `users_email_key`), with the table and
+    /// constraint PostgreSQL names, which the service layer maps to a client error.
+    pub fn violation(&self) -> Option<Violation<'_>> {
         use diesel::result::{DatabaseErrorKind, Error};
-        match self {
-            DbError::Query(Error::DatabaseError(
-                DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::ForeignKeyViolation,
-                info,
-            )) => info.constraint_name(),
-            _ => None,
-        }
+        let DbError::Query(Error::DatabaseError(kind, info)) = self else {
+            return None;
+        };
+        let kind = match kind {
+            DatabaseErrorKind::UniqueViolation => ViolationKind::Unique,
+            DatabaseErrorKind::ForeignKeyViolation => ViolationKind::ForeignKey,
+            _ => return None,
+        };
+        Some(Violation {
+            kind,
+            table: info.table_name()?,
+            constraint: info.constraint_name()?,
+        })
     }
 
     /// True when the connection went away: no connection could be had, the server
@@ -236,4 +272,37 @@ pub async fn ping(pool: &PgPool) -> Result<(), DbError> {
     let mut conn = pool.get().await?;
     conn.batch_execute("SELECT 1").await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Violation, ViolationKind};
+
+    fn field(kind: ViolationKind, table: &str, constraint: &str) -> Option<String> {
+        let violation = Violation {
+            kind,
+            table,
+            constraint,
+        };
+        violation.field().map(str::to_owned)
+    }
+
+    #[test]
+    fn a_conventionally_named_key_names_its_field() {
+        use ViolationKind::{ForeignKey, Unique};
+        assert_eq!(
+            field(Unique, "suppliers", "suppliers_name_key").as_deref(),
+            Some("name")
+        );
+        assert_eq!(
+            field(ForeignKey, "products", "products_supplier_id_fkey").as_deref(),
+            Some("supplier_id")
+        );
+        // Another table's key, the other kind's suffix, or no field: no convention.
+        assert_eq!(field(Unique, "products", "suppliers_name_key"), None);
+        assert_eq!(field(Unique, "products", "products_category_id_fkey"), None);
+        assert_eq!(field(ForeignKey, "products", "products_sku_key"), None);
+        assert_eq!(field(Unique, "products", "products__key"), None);
+        assert_eq!(field(Unique, "products", "products_price_check"), None);
+    }
 }
