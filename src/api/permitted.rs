@@ -16,7 +16,8 @@ use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 use serde_json::Value;
 
 use super::security::BearerAuth;
-pub use crate::domain::identity::{Needs, permission};
+pub use crate::domain::identity::Needs;
+pub use crate::domain::names::permission;
 use crate::http::problem::ApiError;
 use crate::service::auth::{AuthService, Caller};
 

@@ -71,6 +71,14 @@ impl Window {
     }
 }
 
+crate::names! {
+    targets {}
+    actions {}
+    permissions {
+        AnalyticsRead => "analytics:read",
+    }
+}
+
 crate::choices! {
     /// What an answer is compared with.
     pub enum Compare as "Compare", "previous: also answer the window of the same length that ends at `from`." {

@@ -20,87 +20,63 @@ crate::choices! {
     }
 }
 
-/// Declares [`AuditAction`]: every action the audit trail records, each written as its name.
-macro_rules! audit_actions {
-    ($($(#[$doc:meta])* $variant:ident => $name:literal),+ $(,)?) => {
-        /// Every action the audit trail records. Events store its name (`as_str`), so a new
-        /// action is one line here and cannot be misspelt where it is recorded.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum AuditAction {
-            $($(#[$doc])* $variant),+
-        }
+/// An action the audit trail records, by the name events store (`resource.verb`). Each
+/// area declares its own beside its records (see [`super::names`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct AuditAction(&'static str);
 
-        impl AuditAction {
-            pub const ALL: &'static [AuditAction] = &[$(AuditAction::$variant),+];
+impl AuditAction {
+    /// For [`crate::names!`] only: the constants are the way to name an action.
+    #[doc(hidden)]
+    pub const fn declared(name: &'static str) -> Self {
+        Self(name)
+    }
 
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(AuditAction::$variant => $name),+
-                }
-            }
-        }
-    };
+    pub fn as_str(self) -> &'static str {
+        self.0
+    }
+
+    /// Every action some area declares.
+    pub fn all() -> impl Iterator<Item = AuditAction> {
+        super::names::AREAS
+            .iter()
+            .flat_map(|area| area.actions.iter().copied())
+    }
 }
 
-audit_actions! {
-    UserRegistered => "user.registered",
-    UserUpdated => "user.updated",
-    UserPasswordChanged => "user.password_changed",
-    /// A password change with a wrong current password.
-    UserPasswordChangeFailed => "user.password_change_failed",
-    UserRolesChanged => "user.roles_changed",
-    UserDeactivated => "user.deactivated",
-    LoginSucceeded => "auth.login_succeeded",
-    LoginFailed => "auth.login_failed",
-    Logout => "auth.logout",
-    /// A refresh token used twice: its whole family is revoked.
-    RefreshReuseDetected => "auth.refresh_reuse_detected",
-    RoleCreated => "role.created",
-    RoleUpdated => "role.updated",
-    RoleDeleted => "role.deleted",
-    CategoryCreated => "category.created",
-    CategoryUpdated => "category.updated",
-    CategoryDeleted => "category.deleted",
-    ProductCreated => "product.created",
-    ProductUpdated => "product.updated",
-    ProductDeleted => "product.deleted",
-    ProductStockAdjusted => "product.stock_adjusted",
-    SupplierCreated => "supplier.created",
-    SupplierUpdated => "supplier.updated",
-    SupplierDeleted => "supplier.deleted",
-    /// Every 403.
-    AccessDenied => "access.denied",
-    /// An export of the audit trail (the filters in metadata).
-    AuditExported => "audit.exported",
-    /// A verification someone asked for (`full=true`, the command line).
-    AuditVerified => "audit.verified",
-}
-
-/// What an audit event is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TargetKind {
-    User,
-    Role,
-    Category,
-    Product,
-    Supplier,
-    /// An API operation (the target of `access.denied`), by its operation id.
-    Operation,
-    /// The audit trail itself (exports and verifications), without an id.
-    AuditTrail,
-}
+/// What an audit event is about, by the name events store. Each area declares its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TargetKind(&'static str);
 
 impl TargetKind {
+    /// For [`crate::names!`] only: the constants are the way to name a kind.
+    #[doc(hidden)]
+    pub const fn declared(name: &'static str) -> Self {
+        Self(name)
+    }
+
     pub fn as_str(self) -> &'static str {
-        match self {
-            TargetKind::User => "user",
-            TargetKind::Role => "role",
-            TargetKind::Category => "category",
-            TargetKind::Product => "product",
-            TargetKind::Supplier => "supplier",
-            TargetKind::Operation => "operation",
-            TargetKind::AuditTrail => "audit_trail",
-        }
+        self.0
+    }
+}
+
+crate::names! {
+    targets {
+        /// An API operation (the target of `access.denied`), by its operation id.
+        Operation => "operation",
+        /// The audit trail itself (exports and verifications), without an id.
+        AuditTrail => "audit_trail",
+    }
+    actions {
+        /// Every 403.
+        AccessDenied => "access.denied",
+        /// An export of the audit trail (the filters in metadata).
+        AuditExported => "audit.exported",
+        /// A verification someone asked for (`full=true`, the command line).
+        AuditVerified => "audit.verified",
+    }
+    permissions {
+        AuditRead => "audit:read",
     }
 }
 
@@ -278,13 +254,13 @@ mod tests {
     #[test]
     fn every_action_has_its_own_name_of_resource_dot_verb() {
         let shape = regex::Regex::new(r"^[a-z]+\.[a-z_]+$").unwrap();
-        let mut names: Vec<&str> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
+        let mut names: Vec<&str> = AuditAction::all().map(|a| a.as_str()).collect();
         for name in &names {
             assert!(shape.is_match(name), "{name}");
         }
         names.sort_unstable();
         names.dedup();
-        assert_eq!(names.len(), AuditAction::ALL.len(), "a name used twice");
+        assert_eq!(names.len(), AuditAction::all().count(), "a name used twice");
     }
 
     #[test]

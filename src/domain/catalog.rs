@@ -59,6 +59,33 @@ impl Sku {
     }
 }
 
+crate::names! {
+    targets {
+        Category => "category",
+        Product => "product",
+        Supplier => "supplier",
+    }
+    actions {
+        CategoryCreated => "category.created",
+        CategoryUpdated => "category.updated",
+        CategoryDeleted => "category.deleted",
+        ProductCreated => "product.created",
+        ProductUpdated => "product.updated",
+        ProductDeleted => "product.deleted",
+        ProductStockAdjusted => "product.stock_adjusted",
+        SupplierCreated => "supplier.created",
+        SupplierUpdated => "supplier.updated",
+        SupplierDeleted => "supplier.deleted",
+    }
+    permissions {
+        CategoriesWrite => "categories:write",
+        ProductsRead => "products:read",
+        ProductsWrite => "products:write",
+        ProductsDelete => "products:delete",
+        SuppliersWrite => "suppliers:write",
+    }
+}
+
 crate::string_value!(
     Sku,
     "sku",

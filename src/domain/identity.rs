@@ -13,50 +13,74 @@ use uuid::Uuid;
 
 use super::text;
 
-/// Declares [`Permission`] (with its names) and, in [`permission`], one type per permission
-/// for operations to name what they need: adding a permission is one line.
-macro_rules! permissions {
-    ($($variant:ident => $name:literal),+ $(,)?) => {
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum Permission {
-            $($variant),+
-        }
+/// A permission, by the name grants store. Each area declares those that guard it (see
+/// [`super::names`]); they order as the areas declare them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Permission(&'static str);
 
-        impl Permission {
-            pub const ALL: &'static [Permission] = &[$(Permission::$variant),+];
+impl Permission {
+    /// For [`crate::names!`] only: the constants are the way to name a permission.
+    #[doc(hidden)]
+    pub const fn declared(name: &'static str) -> Self {
+        Self(name)
+    }
 
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(Permission::$variant => $name),+
-                }
-            }
-        }
+    pub fn as_str(self) -> &'static str {
+        self.0
+    }
 
-        /// The permissions as types: `Permitted<permission::ProductsWrite>`.
-        pub mod permission {
-            $(
-                pub struct $variant;
+    /// Every permission some area declares, in their order.
+    pub fn all() -> impl Iterator<Item = Permission> {
+        super::names::AREAS
+            .iter()
+            .flat_map(|area| area.permissions.iter().copied())
+    }
 
-                impl super::Needs for $variant {
-                    const PERMISSION: super::Permission = super::Permission::$variant;
-                }
-            )+
-        }
-    };
+    fn position(self) -> Option<usize> {
+        Self::all().position(|p| p == self)
+    }
 }
 
-permissions! {
-    UsersRead => "users:read",
-    UsersWrite => "users:write",
-    RolesRead => "roles:read",
-    RolesWrite => "roles:write",
-    CategoriesWrite => "categories:write",
-    ProductsRead => "products:read",
-    ProductsWrite => "products:write",
-    ProductsDelete => "products:delete",
-    SuppliersWrite => "suppliers:write",
-    AuditRead => "audit:read",
-    AnalyticsRead => "analytics:read",
+impl Ord for Permission {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.position(), self.0).cmp(&(other.position(), other.0))
+    }
+}
+
+impl PartialOrd for Permission {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+crate::names! {
+    targets {
+        User => "user",
+        Role => "role",
+    }
+    actions {
+        UserRegistered => "user.registered",
+        UserUpdated => "user.updated",
+        UserPasswordChanged => "user.password_changed",
+        /// A password change with a wrong current password.
+        UserPasswordChangeFailed => "user.password_change_failed",
+        UserRolesChanged => "user.roles_changed",
+        UserDeactivated => "user.deactivated",
+        LoginSucceeded => "auth.login_succeeded",
+        LoginFailed => "auth.login_failed",
+        Logout => "auth.logout",
+        /// A refresh token used twice: its whole family is revoked.
+        RefreshReuseDetected => "auth.refresh_reuse_detected",
+        RoleCreated => "role.created",
+        RoleUpdated => "role.updated",
+        RoleDeleted => "role.deleted",
+    }
+    permissions {
+        UsersRead => "users:read",
+        UsersWrite => "users:write",
+        RolesRead => "roles:read",
+        RolesWrite => "roles:write",
+    }
 }
 
 /// A permission an operation needs, as a type (see [`permission`]).
@@ -66,7 +90,7 @@ pub trait Needs: Send + Sync + 'static {
 
 impl Permission {
     pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|p| p.as_str() == raw)
+        Self::all().find(|p| p.as_str() == raw)
     }
 }
 
@@ -77,7 +101,7 @@ pub struct PermissionName(pub Permission);
 impl PermissionName {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         Permission::parse(raw).map(Self).ok_or_else(|| {
-            let names: Vec<&str> = Permission::ALL.iter().map(|p| p.as_str()).collect();
+            let names: Vec<&str> = Permission::all().map(|p| p.as_str()).collect();
             Invalid::new(format!("must be one of: {}", names.join(", ")))
         })
     }
@@ -92,8 +116,7 @@ crate::string_value!(
     "permission",
     poem_openapi::registry::MetaSchema {
         description: Some("A permission name (see `GET /api/v1/permissions`)."),
-        enum_items: Permission::ALL
-            .iter()
+        enum_items: Permission::all()
             .map(|p| serde_json::Value::from(p.as_str()))
             .collect(),
         ..poem_openapi::registry::MetaSchema::new("string")
@@ -366,7 +389,7 @@ mod tests {
 
     #[test]
     fn permissions_round_trip_by_name() {
-        for &permission in Permission::ALL {
+        for permission in Permission::all() {
             assert_eq!(Permission::parse(permission.as_str()), Some(permission));
         }
         assert_eq!(Permission::parse("users:delete"), None);

@@ -12,6 +12,7 @@ mod common_passwords;
 pub mod credentials;
 pub mod identity;
 pub mod money;
+pub mod names;
 pub mod page;
 pub mod rollups;
 pub mod text;

@@ -208,11 +208,7 @@ fn update_refusal(
             "Built-in roles cannot be renamed.".to_owned(),
         ));
     }
-    let keeps_all = |set: &[String]| {
-        Permission::ALL
-            .iter()
-            .all(|p| set.iter().any(|s| s == p.as_str()))
-    };
+    let keeps_all = |set: &[String]| Permission::all().all(|p| set.iter().any(|s| s == p.as_str()));
     if before.name == ADMIN_ROLE && permissions.is_some_and(|p| !keeps_all(p)) {
         return Some(Refusal::Conflict(
             "The admin role always keeps every permission.".to_owned(),
