@@ -157,10 +157,8 @@ impl From<DbError> for ServiceError {
         if let DbError::Missing(what) = err {
             return ServiceError::NotFound(what);
         }
-        if let Some(violation) = err.violation() {
-            if let Some(answer) = constraint_answer(&violation) {
-                return answer;
-            }
+        if let Some(answer) = err.violation().and_then(|v| constraint_answer(&v)) {
+            return answer;
         }
         if err.is_connection_lost() {
             tracing::warn!(error = %err, "database unavailable");
