@@ -6,8 +6,6 @@ mod listing;
 mod money;
 mod products;
 mod stock;
-mod supplied;
-mod suppliers;
 mod values;
 
 use reqwest::Method;

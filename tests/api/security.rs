@@ -40,7 +40,6 @@ impl Role {
                 "products:write",
                 "products:delete",
                 "categories:write",
-                "suppliers:write",
                 "audit:read",
                 "analytics:read",
             ],

@@ -21,7 +21,6 @@ pub struct NewProduct {
     pub price: Decimal,
     pub stock_quantity: i64,
     pub category_id: Uuid,
-    pub supplier_id: Option<Uuid>,
 }
 
 /// Column changes; `description: Some(None)` clears it.
@@ -33,7 +32,6 @@ pub struct ProductChanges {
     pub sku: Option<String>,
     pub price: Option<Decimal>,
     pub category_id: Option<Uuid>,
-    pub supplier_id: Option<Option<Uuid>>,
 }
 
 columns! {
@@ -46,7 +44,6 @@ columns! {
         price,
         stock_quantity,
         category_id,
-        supplier_id,
         is_active,
         version,
         created_at,
