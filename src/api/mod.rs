@@ -13,6 +13,7 @@ pub mod permitted;
 pub mod products;
 pub mod roles;
 pub mod security;
+pub mod suppliers;
 pub mod users;
 pub mod views;
 
@@ -34,6 +35,7 @@ use crate::service::categories::CategoryService;
 use crate::service::health::HealthService;
 use crate::service::products::ProductService;
 use crate::service::roles::RoleService;
+use crate::service::suppliers::SupplierService;
 use crate::service::user_admin::AdminUserService;
 use analytics::AnalyticsApi;
 use audit::AuditApi;
@@ -44,6 +46,7 @@ use me::MeApi;
 use operations::OperationsApi;
 use products::ProductsApi;
 use roles::RolesApi;
+use suppliers::SuppliersApi;
 use users::UsersApi;
 
 /// The docs page's sections, declared in the order a reader meets them: signing in, their
@@ -54,7 +57,7 @@ pub enum ApiTags {
     Auth,
     /// The caller's own account and activity.
     Me,
-    /// The catalogue: categories, products and stock. Product prices are exact decimals;
+    /// The catalogue: categories, products and stock, and the suppliers they come from. Product prices are exact decimals;
     /// every product change bumps its `version` (the `ETag`); deleted products stay stored
     /// for the audit trail but read as absent.
     Catalog,
@@ -119,6 +122,7 @@ type Apis = (
     MeApi,
     CategoriesApi,
     ProductsApi,
+    SuppliersApi,
     UsersApi,
     RolesApi,
     AuditApi,
@@ -162,6 +166,9 @@ pub fn openapi_service(state: ApiState) -> OpenApiService<Apis, ()> {
         },
         ProductsApi {
             products: state.products,
+        },
+        SuppliersApi {
+            suppliers: SupplierService::new(&state.services),
         },
         UsersApi { users: state.users },
         RolesApi { roles: state.roles },

@@ -63,6 +63,7 @@ crate::names! {
     targets {
         Category => "category",
         Product => "product",
+        Supplier => "supplier",
     }
     actions {
         CategoryCreated => "category.created",
@@ -72,12 +73,16 @@ crate::names! {
         ProductUpdated => "product.updated",
         ProductDeleted => "product.deleted",
         ProductStockAdjusted => "product.stock_adjusted",
+        SupplierCreated => "supplier.created",
+        SupplierUpdated => "supplier.updated",
+        SupplierDeleted => "supplier.deleted",
     }
     permissions {
         CategoriesWrite => "categories:write",
         ProductsRead => "products:read",
         ProductsWrite => "products:write",
         ProductsDelete => "products:delete",
+        SuppliersWrite => "suppliers:write",
     }
 }
 
@@ -234,5 +239,33 @@ pub struct ProductRecord {
     pub is_active: bool,
     pub version: i64,
     pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A supplier's name: one line of 1 to 200 characters; unique among live suppliers,
+/// ignoring case.
+pub type SupplierName = super::text::Line<1, 200>;
+/// A supplier's phone number as given: one line of at most 50 characters.
+pub type SupplierPhone = super::text::Line<1, 50>;
+/// Notes on a supplier: free text of at most 2000 characters.
+pub type SupplierNotes = super::text::Text<2000>;
+
+/// A supplier the shop buys from, as it is stored and shown (live rows, unless a list asks
+/// for deleted ones). Fields in the repository's column order.
+#[derive(Debug, Clone, PartialEq, Queryable, Object, Serialize)]
+#[oai(rename = "SupplierView")]
+pub struct SupplierRecord {
+    pub id: Uuid,
+    pub name: String,
+    pub contact_email: Option<String>,
+    pub phone: Option<String>,
+    pub notes: Option<String>,
+    /// `false` once deleted (only lists asking for `is_active=false` show those).
+    pub is_active: bool,
+    /// Bumped by every change; the `ETag` of single-supplier responses is `"<version>"`.
+    pub version: i64,
+    #[serde(serialize_with = "rfc3339")]
+    pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "rfc3339")]
     pub updated_at: DateTime<Utc>,
 }

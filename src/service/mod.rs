@@ -17,6 +17,7 @@ pub mod passwords;
 pub mod products;
 pub mod rate_limit;
 pub mod roles;
+pub mod suppliers;
 pub mod tokens;
 pub mod user_admin;
 

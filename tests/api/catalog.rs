@@ -6,6 +6,7 @@ mod listing;
 mod money;
 mod products;
 mod stock;
+mod suppliers;
 mod values;
 
 use reqwest::Method;

@@ -40,6 +40,7 @@ impl Role {
                 "products:write",
                 "products:delete",
                 "categories:write",
+                "suppliers:write",
                 "audit:read",
                 "analytics:read",
             ],

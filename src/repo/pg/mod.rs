@@ -23,6 +23,7 @@ pub mod rate_limits;
 pub mod refresh_tokens;
 pub mod roles;
 pub mod schema;
+pub mod suppliers;
 pub mod unit_of_work;
 pub mod user_admin;
 pub mod users;

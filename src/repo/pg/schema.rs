@@ -117,6 +117,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    suppliers (id) {
+        id -> Uuid,
+        name -> Text,
+        contact_email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        notes -> Nullable<Text>,
+        is_active -> Bool,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     user_roles (user_id, role_id) {
         user_id -> Uuid,
         role_id -> Uuid,
@@ -156,6 +171,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     role_permissions,
     roles,
+    suppliers,
     user_roles,
     users,
 );

@@ -9,7 +9,7 @@ use reqwest::Method;
 use super::{operations, served_document};
 use crate::helpers::TestApp;
 
-pub const ALL_PERMISSIONS: [&str; 10] = [
+pub const ALL_PERMISSIONS: [&str; 11] = [
     "users:read",
     "users:write",
     "roles:read",
@@ -18,6 +18,7 @@ pub const ALL_PERMISSIONS: [&str; 10] = [
     "products:read",
     "products:write",
     "products:delete",
+    "suppliers:write",
     "audit:read",
     "analytics:read",
 ];
@@ -36,7 +37,7 @@ pub enum Who {
 use Who::{Anyone, Authenticated, Permission, RefreshToken};
 
 /// (method, path template, who), in the contract's order.
-pub const CONTRACT: [(&str, &str, Who); 45] = [
+pub const CONTRACT: [(&str, &str, Who); 50] = [
     ("POST", "/api/v1/auth/register", Anyone),
     ("POST", "/api/v1/auth/login", Anyone),
     ("POST", "/api/v1/auth/refresh", RefreshToken),
@@ -90,6 +91,19 @@ pub const CONTRACT: [(&str, &str, Who); 45] = [
         "POST",
         "/api/v1/products/{id}/stock-adjustments",
         Permission("products:write"),
+    ),
+    ("GET", "/api/v1/suppliers", Permission("products:read")),
+    ("POST", "/api/v1/suppliers", Permission("suppliers:write")),
+    ("GET", "/api/v1/suppliers/{id}", Permission("products:read")),
+    (
+        "PATCH",
+        "/api/v1/suppliers/{id}",
+        Permission("suppliers:write"),
+    ),
+    (
+        "DELETE",
+        "/api/v1/suppliers/{id}",
+        Permission("suppliers:write"),
     ),
     ("GET", "/api/v1/audit-events", Permission("audit:read")),
     ("GET", "/api/v1/audit-events/{id}", Permission("audit:read")),

@@ -16,6 +16,7 @@ const NEW_PASSWORD: &str = "a different passphrase for the matrix";
 pub struct Targets {
     pub category_id: String,
     pub product: Value,
+    supplier_id: String,
     audit_event_id: String,
     oldest_audit_event_id: String,
     /// A plain account the administration operations read and change.
@@ -33,6 +34,12 @@ impl Targets {
             .await;
         let category_id = category["id"].as_str().unwrap().to_owned();
         let product = app.create_product(admin, &product_body(&category_id)).await;
+        let supplier = app
+            .create_supplier(
+                admin,
+                &json!({ "name": format!("Matrix {}", unique_sku("s")) }),
+            )
+            .await;
         let account_id = app.new_user().await.id;
         let holder_email = app.new_user().await.email;
         let role = app
@@ -57,6 +64,7 @@ impl Targets {
             oldest_audit_event_id,
             category_id,
             product,
+            supplier_id: supplier["id"].as_str().unwrap().to_owned(),
             audit_event_id,
             account_id,
             role_id: role["id"].as_str().unwrap().to_owned(),
@@ -86,6 +94,7 @@ impl Targets {
         let item = product_path(&self.product);
         let account = format!("/api/v1/users/{}", self.account_id);
         let role = format!("/api/v1/roles/{}", self.role_id);
+        let supplier = format!("/api/v1/suppliers/{}", self.supplier_id);
         let window = "from=2020-01-01T00:00:00Z&to=2020-01-02T00:00:00Z";
         let name = format!("Renamed {}", unique_sku("n"));
         match (method.as_str(), template) {
@@ -158,6 +167,16 @@ impl Targets {
                 format!("{item}/stock-adjustments"),
                 Some(json!({ "delta": 1, "reason": "matrix" })),
             ),
+            ("POST", "/api/v1/suppliers") => (template.to_owned(), Some(json!({ "name": name }))),
+            ("GET", "/api/v1/suppliers/{id}") => (supplier, None),
+            ("PATCH", "/api/v1/suppliers/{id}") => (supplier, Some(json!({ "notes": name }))),
+            ("DELETE", "/api/v1/suppliers/{id}") => {
+                let spare = app.create_supplier(admin, &json!({ "name": name })).await;
+                (
+                    format!("/api/v1/suppliers/{}", spare["id"].as_str().unwrap()),
+                    None,
+                )
+            }
             ("GET", "/api/v1/audit-events/{id}") => (
                 format!("/api/v1/audit-events/{}", self.audit_event_id),
                 None,
