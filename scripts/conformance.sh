@@ -100,11 +100,13 @@ TOKEN="$(create_admin_token "$ADMIN_EMAIL" "$PASSWORD")"
 # Rows the hooks point generated references at (see hooks.py).
 CONFORMANCE_CATEGORY_ID="$(curl -fsS -X POST "$BASE/api/v1/categories" -H "Authorization: Bearer $TOKEN" \
     -H 'content-type: application/json' -d '{"name":"Conformance"}' | sed -E 's/.*"id":"([^"]+)".*/\1/')"
+CONFORMANCE_SUPPLIER_ID="$(curl -fsS -X POST "$BASE/api/v1/suppliers" -H "Authorization: Bearer $TOKEN" \
+    -H 'content-type: application/json' -d '{"name":"Conformance"}' | sed -E 's/.*"id":"([^"]+)".*/\1/')"
 # Valid password changes end their caller's sessions: a dedicated account makes them.
 CONFORMANCE_CHANGER_EMAIL="conformance-password-changer@example.com"
 curl -fsS -o /dev/null -X POST "$BASE/api/v1/auth/register" -H 'content-type: application/json' \
     -d "{\"email\":\"$CONFORMANCE_CHANGER_EMAIL\",\"password\":\"$PASSWORD\",\"full_name\":\"Changer\"}"
-export CONFORMANCE_CATEGORY_ID CONFORMANCE_PASSWORD="$PASSWORD" CONFORMANCE_BASE="$BASE" CONFORMANCE_CHANGER_EMAIL
+export CONFORMANCE_CATEGORY_ID CONFORMANCE_SUPPLIER_ID CONFORMANCE_PASSWORD="$PASSWORD" CONFORMANCE_BASE="$BASE" CONFORMANCE_CHANGER_EMAIL
 
 log "schemathesis $("$VENV/bin/st" --version | awk '{ print $NF }') against $BASE/openapi.json"
 cd "$CONFORMANCE_DIR"

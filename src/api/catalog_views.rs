@@ -23,6 +23,8 @@ pub struct ProductView {
     pub stock_quantity: i64,
     /// Always set on a live product.
     pub category_id: Option<Uuid>,
+    /// The supplier the product comes from, when one is named.
+    pub supplier_id: Option<Uuid>,
     pub is_active: bool,
     /// Bumped by every change; the `ETag` of single-product responses is `"<version>"`.
     pub version: i64,
@@ -42,6 +44,7 @@ impl From<ProductRecord> for ProductView {
             price: two_places(product.price).to_string(),
             stock_quantity: product.stock_quantity,
             category_id: product.category_id,
+            supplier_id: product.supplier_id,
             is_active: product.is_active,
             version: product.version,
             created_at: product.created_at,
@@ -66,6 +69,7 @@ mod tests {
             price: "12.50".into(),
             stock_quantity: 7,
             category_id: Some(Uuid::now_v7()),
+            supplier_id: None,
             is_active: true,
             version: 3,
             created_at: Utc::now(),

@@ -39,6 +39,9 @@ pub struct CreateProductRequest {
     pub stock_quantity: StockQuantity,
     /// An existing category (an unknown id is 422).
     pub category_id: Uuid,
+    /// A live supplier (an unknown or deleted one is 422); none by default.
+    #[serde(default)]
+    pub supplier_id: Clearable<Uuid>,
 }
 
 /// Only the fields present change. Stock changes through stock adjustments only.
@@ -58,6 +61,9 @@ pub struct UpdateProductRequest {
     pub price: Settable<PriceInput>,
     #[serde(default)]
     pub category_id: Settable<Uuid>,
+    /// A live supplier (422 otherwise); `null` removes it.
+    #[serde(default)]
+    pub supplier_id: Clearable<Uuid>,
 }
 
 #[derive(Debug, Object, Deserialize)]
@@ -127,6 +133,8 @@ impl ProductsApi {
         auth: Permitted<permission::ProductsRead>,
         /// Only products in this category.
         category_id: Query<Option<Uuid>>,
+        /// Only products from this supplier.
+        supplier_id: Query<Option<Uuid>>,
         /// Substring of name or SKU (at most 200 characters, no control characters).
         q: Query<Option<SearchTerm<200>>>,
         /// Lowest price, inclusive.
@@ -141,6 +149,7 @@ impl ProductsApi {
     ) -> Result<SerdeJson<Page<ProductView>>, ApiError> {
         let query = ProductQuery {
             category_id: category_id.0,
+            supplier_id: supplier_id.0,
             q: q.0.and_then(SearchTerm::into_option),
             min_price: min_price.0.map(|p| p.0),
             max_price: max_price.0.map(|p| p.0),
@@ -169,6 +178,7 @@ impl ProductsApi {
             price: body.price.0,
             stock_quantity: body.stock_quantity,
             category_id: body.category_id,
+            supplier_id: body.supplier_id.into_option(),
         };
         let product = self.products.create(&auth.0, input).await?;
         let location = format!("/api/v1/products/{}", product.id);
@@ -221,6 +231,7 @@ impl ProductsApi {
             sku: body.sku.into(),
             price: body.price.into_option().map(|p| p.0),
             category_id: body.category_id.into(),
+            supplier_id: body.supplier_id.into_maybe_undefined().into(),
         };
         let expected = if_match.0.as_deref().map(versioning::parse_if_match);
         let product = self

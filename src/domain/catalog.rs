@@ -236,6 +236,7 @@ pub struct ProductRecord {
     pub price: Decimal,
     pub stock_quantity: i64,
     pub category_id: Option<Uuid>,
+    pub supplier_id: Option<Uuid>,
     pub is_active: bool,
     pub version: i64,
     pub created_at: DateTime<Utc>,

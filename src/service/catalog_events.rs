@@ -24,6 +24,7 @@ fn product_fields(product: &ProductRecord) -> AuditFields {
         ("price", json!(two_places(product.price).to_string())),
         ("stock_quantity", json!(product.stock_quantity)),
         ("category_id", json!(product.category_id)),
+        ("supplier_id", json!(product.supplier_id)),
     ]
 }
 

@@ -23,6 +23,7 @@ use crate::domain::value::VersionPrecondition;
 use crate::repo::mongo::activity_sink::ActivitySink;
 use crate::repo::pg::product_list::ProductFilter;
 use crate::repo::pg::products::{NewProduct, ProductChanges, ProductRecord, StockAdjustment};
+use crate::repo::pg::suppliers::PgSupplierRepo;
 use crate::repo::pg::{PgPool, PgProductListRepo, PgProductRepo, UnitOfWork};
 
 pub struct NewProductInput {
@@ -32,6 +33,7 @@ pub struct NewProductInput {
     pub price: Price,
     pub stock_quantity: StockQuantity,
     pub category_id: Uuid,
+    pub supplier_id: Option<Uuid>,
 }
 
 /// `None` fields stay as they are; `description: Some(None)` clears it.
@@ -42,12 +44,14 @@ pub struct ProductUpdate {
     pub sku: Option<Sku>,
     pub price: Option<Price>,
     pub category_id: Option<Uuid>,
+    pub supplier_id: Option<Option<Uuid>>,
 }
 
 /// `GET /products` parameters, checked by [`ProductService::list`].
 #[derive(Debug, Clone, Default)]
 pub struct ProductQuery {
     pub category_id: Option<Uuid>,
+    pub supplier_id: Option<Uuid>,
     pub q: Option<String>,
     pub min_price: Option<Price>,
     pub max_price: Option<Price>,
@@ -60,6 +64,7 @@ pub struct ProductService {
     pool: PgPool,
     products: PgProductRepo,
     listing: PgProductListRepo,
+    suppliers: PgSupplierRepo,
     auth: AuthService,
     activity: ActivitySink,
 }
@@ -70,6 +75,7 @@ impl ProductService {
             pool,
             products: PgProductRepo,
             listing: PgProductListRepo,
+            suppliers: PgSupplierRepo,
             auth,
             activity,
         }
@@ -135,8 +141,11 @@ impl ProductService {
             price: input.price.value(),
             stock_quantity: input.stock_quantity.value(),
             category_id: input.category_id,
+            supplier_id: input.supplier_id,
         };
         let mut work = UnitOfWork::begin(&self.pool).await?;
+        self.require_live_supplier(&mut work, product.supplier_id)
+            .await?;
         let created = self.products.insert(work.conn(), &product).await?;
         work.commit_with(&[catalog_events::product_created(caller, &created)])
             .await?;
@@ -163,6 +172,7 @@ impl ProductService {
             sku: update.sku.map(Sku::into_inner),
             price: update.price.map(Price::value),
             category_id: update.category_id,
+            supplier_id: update.supplier_id,
         };
         let mut work = UnitOfWork::begin(&self.pool).await?;
         let before = self.products.lock(work.conn(), id).await?;
@@ -170,6 +180,8 @@ impl ProductService {
         let Some(changes) = effective_changes(changes, &before) else {
             return Ok(before);
         };
+        self.require_live_supplier(&mut work, changes.supplier_id.flatten())
+            .await?;
         let after = self.products.update(work.conn(), id, &changes).await?;
         let event = catalog_events::product_updated(caller, &before, &after);
         work.commit_with(event.as_slice()).await?;
@@ -222,6 +234,20 @@ impl ProductService {
         work.commit_with(&[event]).await?;
         Ok(adjusted)
     }
+
+    /// 422 unless `supplier` (when given) is live; it then stays so until `work` ends.
+    async fn require_live_supplier(
+        &self,
+        work: &mut UnitOfWork,
+        supplier: Option<Uuid>,
+    ) -> ServiceResult<()> {
+        match supplier {
+            Some(id) if !self.suppliers.share_live(work.conn(), id).await? => Err(
+                ServiceError::invalid("supplier_id", "no live supplier has this id"),
+            ),
+            _ => Ok(()),
+        }
+    }
 }
 
 fn parse_query(query: &ProductQuery) -> ServiceResult<ProductFilter> {
@@ -237,6 +263,7 @@ fn parse_query(query: &ProductQuery) -> ServiceResult<ProductFilter> {
     }
     Ok(ProductFilter {
         category_id: query.category_id,
+        supplier_id: query.supplier_id,
         q: q.map(str::to_owned),
         min_price: query.min_price.map(Price::value),
         max_price: query.max_price.map(Price::value),
@@ -252,6 +279,7 @@ fn search_metadata(
 ) -> serde_json::Map<String, serde_json::Value> {
     let metadata = serde_json::json!({
         "category_id": query.category_id,
+        "supplier_id": query.supplier_id,
         "q": query.q,
         "query": query.q.as_deref().and_then(normalised_query),
         "min_price": query.min_price.map(Price::to_text),
@@ -275,6 +303,7 @@ fn effective_changes(requested: ProductChanges, before: &ProductRecord) -> Optio
         category_id: requested
             .category_id
             .filter(|v| Some(*v) != before.category_id),
+        supplier_id: requested.supplier_id.filter(|v| *v != before.supplier_id),
     };
     (changes != ProductChanges::default()).then_some(changes)
 }

@@ -3,7 +3,8 @@
 //! Names are unique among live suppliers, ignoring case (409). Every change bumps
 //! `version`; a change may name the versions it expects (`If-Match`) and is refused with
 //! 412, changing nothing, when the supplier has moved on. Deletion is soft: the supplier
-//! then reads as absent and its name is free again.
+//! then reads as absent and its name is free again; a supplier that live products name
+//! cannot be deleted (409).
 
 use uuid::Uuid;
 
@@ -168,7 +169,7 @@ impl SupplierService {
         Ok(after)
     }
 
-    /// Soft-deletes a supplier, recorded as `supplier.deleted`; it
+    /// Soft-deletes a supplier no live product names, recorded as `supplier.deleted`; it
     /// then reads as absent.
     pub async fn delete(&self, caller: &Caller, id: Uuid) -> ServiceResult<()> {
         self.auth
@@ -176,6 +177,11 @@ impl SupplierService {
             .await?;
         let mut work = UnitOfWork::begin(&self.pool).await?;
         self.suppliers.lock(work.conn(), id).await?;
+        if self.suppliers.in_use(work.conn(), id).await? {
+            return Err(ServiceError::Conflict(
+                "Live products name this supplier; change or delete them first.".to_owned(),
+            ));
+        }
         let deleted = self.suppliers.soft_delete(work.conn(), id).await?;
         let event = caller
             .event(

@@ -6,6 +6,7 @@ mod listing;
 mod money;
 mod products;
 mod stock;
+mod supplied;
 mod suppliers;
 mod values;
 

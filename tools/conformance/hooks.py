@@ -14,8 +14,8 @@ service is still tested against them. Each rule, with where the contract states 
 - `min_price` <= `max_price` on GET /products;
 - `cursor` is opaque: only the service issues valid ones, so valid requests start at the
   first page (a made-up cursor is 422 by contract);
-- `category_id` must name an existing category (422 otherwise): the scratch category the
-  script created;
+- `category_id` must name an existing category and `supplier_id` a live supplier (422
+  otherwise): the scratch category and supplier the script created;
 - role names in PUT /users/{id}/roles must exist (422 otherwise): the built-in ones;
 - POST /users/me/password needs the caller's real current password (422 otherwise) and a new
   one that differs; a change ends every session of its caller, so valid changes are sent as a
@@ -38,6 +38,7 @@ import requests
 import schemathesis
 
 CATEGORY_ID = os.environ["CONFORMANCE_CATEGORY_ID"]
+SUPPLIER_ID = os.environ["CONFORMANCE_SUPPLIER_ID"]
 PASSWORD = os.environ["CONFORMANCE_PASSWORD"]
 BASE = os.environ["CONFORMANCE_BASE"]
 CHANGER_EMAIL = os.environ["CONFORMANCE_CHANGER_EMAIL"]
@@ -120,6 +121,8 @@ def _keep_rules(case) -> None:
     if isinstance(body, dict):
         if body.get("category_id") is not None:
             body["category_id"] = CATEGORY_ID
+        if body.get("supplier_id") is not None and path.startswith("/api/v1/products"):
+            body["supplier_id"] = SUPPLIER_ID
         if method == "PUT" and path == "/api/v1/users/{id}/roles" and isinstance(body.get("roles"), list):
             body["roles"] = BUILT_IN_ROLES[: len(body["roles"])]
         if method == "POST" and path == PASSWORD_CHANGE:

@@ -19,6 +19,7 @@ use crate::domain::page::{PageRequest, Paged};
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProductFilter {
     pub category_id: Option<Uuid>,
+    pub supplier_id: Option<Uuid>,
     /// Case-insensitive substring of name or SKU, taken literally (`%` and `_` too).
     pub q: Option<String>,
     pub min_price: Option<Decimal>,
@@ -31,6 +32,7 @@ impl ProductFilter {
     /// No filter but (perhaps) the category: the total is kept in `product_counts`.
     fn has_only_category(&self) -> bool {
         self.q.is_none()
+            && self.supplier_id.is_none()
             && self.min_price.is_none()
             && self.max_price.is_none()
             && self.in_stock.is_none()
@@ -43,6 +45,9 @@ fn filtered(filter: &ProductFilter) -> products::BoxedQuery<'static, Pg> {
     let mut query = products::table.filter(products::is_active).into_boxed();
     if let Some(category_id) = filter.category_id {
         query = query.filter(products::category_id.eq(category_id));
+    }
+    if let Some(supplier_id) = filter.supplier_id {
+        query = query.filter(products::supplier_id.eq(supplier_id));
     }
     if let Some(q) = &filter.q {
         let pattern = contains_pattern(q);

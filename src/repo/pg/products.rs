@@ -21,6 +21,7 @@ pub struct NewProduct {
     pub price: Decimal,
     pub stock_quantity: i64,
     pub category_id: Uuid,
+    pub supplier_id: Option<Uuid>,
 }
 
 /// Column changes; `description: Some(None)` clears it.
@@ -32,6 +33,7 @@ pub struct ProductChanges {
     pub sku: Option<String>,
     pub price: Option<Decimal>,
     pub category_id: Option<Uuid>,
+    pub supplier_id: Option<Option<Uuid>>,
 }
 
 columns! {
@@ -44,6 +46,7 @@ columns! {
         price,
         stock_quantity,
         category_id,
+        supplier_id,
         is_active,
         version,
         created_at,

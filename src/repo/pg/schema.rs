@@ -74,6 +74,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
+        supplier_id -> Nullable<Uuid>,
     }
 }
 

@@ -2,10 +2,10 @@
 //! included).
 
 use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::schema::suppliers;
+use super::schema::{products, suppliers};
 use super::user_admin::contains_pattern;
 use super::{DbError, PgPool};
 pub use crate::domain::catalog::SupplierRecord;
@@ -93,5 +93,35 @@ impl PgSupplierRepo {
             .await?;
         let total = matching().count().get_result(&mut conn).await?;
         Ok(Paged { items, total })
+    }
+
+    /// Whether the supplier is live, holding a key-share lock on it until the transaction
+    /// ends: a delete of the supplier (which locks it for update first) waits for this
+    /// transaction, and this waits for a delete under way and then sees it deleted.
+    pub async fn share_live(
+        &self,
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+    ) -> Result<bool, DbError> {
+        let live: Option<Uuid> = suppliers::table
+            .find(id)
+            .filter(suppliers::is_active)
+            .select(suppliers::id)
+            .for_key_share()
+            .first(conn)
+            .await
+            .optional()?;
+        Ok(live.is_some())
+    }
+
+    /// Whether a live product names the supplier.
+    pub async fn in_use(&self, conn: &mut AsyncPgConnection, id: Uuid) -> Result<bool, DbError> {
+        Ok(diesel::select(diesel::dsl::exists(
+            products::table
+                .filter(products::supplier_id.eq(id))
+                .filter(products::is_active),
+        ))
+        .get_result(conn)
+        .await?)
     }
 }

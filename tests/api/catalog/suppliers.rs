@@ -1,5 +1,6 @@
 //! Suppliers: CRUD with versions and `If-Match`, soft deletion, names unique among live
-//! suppliers, the value rules, who may do what, the audit events with their changes.
+//! suppliers, the value rules, who may do what, the audit events with their changes (the
+//! products that name a supplier: `supplied.rs`).
 
 use bson::doc;
 use reqwest::Method;
