@@ -133,12 +133,16 @@ const RULED_FIELDS: &[(&str, &str)] = &[
     ("UpdateProductRequest", "description"),
     ("StockAdjustmentRequest", "delta"),
     ("StockAdjustmentRequest", "reason"),
+    ("CreateSupplierRequest", "name"),
+    ("CreateSupplierRequest", "contact_email"),
+    ("CreateSupplierRequest", "notes"),
 ];
 
 const RULED_PARAMETERS: &[(&str, &str)] = &[
     ("list_users", "q"),
     ("list_users", "role"),
     ("list_products", "q"),
+    ("list_suppliers", "q"),
 ];
 
 #[tokio::test(flavor = "multi_thread")]
