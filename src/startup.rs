@@ -157,11 +157,7 @@ impl Application {
 
         let auth_handle = identity.auth.clone();
         let query_time_limit = config.mongodb_query_timeout;
-        let audit = AuditService::new(
-            AuditQueryRepo::new(&events, query_time_limit),
-            identity.auth.clone(),
-            pool.clone(),
-        );
+        let audit = AuditService::new(AuditQueryRepo::new(&events, query_time_limit), pool.clone());
         let integrity = AuditIntegrityService::new(
             pool.clone(),
             AuditChainRepo::new(&events),
@@ -179,7 +175,6 @@ impl Application {
         ));
         let audit_trail = AuditTrailService::new(AuditTrailParts {
             pool: pool.clone(),
-            auth: identity.auth.clone(),
             integrity,
             latest,
             chain: AuditChainRepo::new(&events),
@@ -190,7 +185,6 @@ impl Application {
         let analytics = AnalyticsService::new(
             AnalyticsRepo::new(&events, query_time_limit, config.activity.rollups.enabled),
             pool.clone(),
-            identity.auth.clone(),
         );
         let state = ApiState {
             services: ServiceContext {
@@ -205,7 +199,7 @@ impl Application {
             audit_trail,
             users: identity.users,
             roles: identity.roles,
-            products: ProductService::new(pool.clone(), auth_handle.clone(), activity.clone()),
+            products: ProductService::new(pool.clone(), activity.clone()),
             analytics,
         };
         let endpoint = api::app(

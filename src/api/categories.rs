@@ -27,17 +27,15 @@ pub struct CreateCategoryRequest {
     pub description: Clearable<CategoryDescription>,
 }
 
-#[derive(Debug, Object, Deserialize)]
+#[derive(Debug, Default, Object, Deserialize)]
 #[oai(deny_unknown_fields)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct UpdateCategoryRequest {
     /// New name: one line of 1 to 100 characters once trimmed, without control characters;
     /// unique ignoring case (409).
-    #[serde(default)]
     pub name: Settable<CategoryName>,
     /// New description (free text without control characters other than line breaks and
     /// tabs); `null` or blank removes it.
-    #[serde(default)]
     pub description: Clearable<CategoryDescription>,
 }
 

@@ -17,13 +17,11 @@ use crate::http::problem::ApiError;
 use crate::service::account::AccountService;
 use crate::service::audit::AuditService;
 
-#[derive(Debug, Object, Deserialize)]
+#[derive(Debug, Default, Object, Deserialize)]
 #[oai(deny_unknown_fields)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct UpdateMeRequest {
-    #[serde(default)]
     pub full_name: Settable<FullName>,
-    #[serde(default)]
     pub email: Settable<Email>,
 }
 

@@ -7,7 +7,6 @@
 //! Only the request's own shape (a path that names no operation) is refused earlier.
 
 use std::collections::HashMap;
-use std::marker::PhantomData;
 use std::sync::Arc;
 
 use poem::{Request, RequestBody};
@@ -19,10 +18,11 @@ use super::security::BearerAuth;
 pub use crate::domain::identity::Needs;
 pub use crate::domain::names::permission;
 use crate::http::problem::ApiError;
-use crate::service::auth::{AuthService, Caller};
+use crate::service::auth::AuthService;
+use crate::service::caller::Authorized;
 
 /// The caller, authenticated and holding `P`'s permission.
-pub struct Permitted<P: Needs>(pub Caller, PhantomData<P>);
+pub struct Permitted<P: Needs>(pub Authorized<P>);
 
 impl<'a, P: Needs> ApiExtractor<'a> for Permitted<P> {
     const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
@@ -45,24 +45,25 @@ impl<'a, P: Needs> ApiExtractor<'a> for Permitted<P> {
     ) -> poem::Result<Self> {
         let BearerAuth(caller) =
             <BearerAuth as ApiExtractor>::from_request(request, body, param_opts).await?;
-        if caller.holds(P::PERMISSION) {
-            return Ok(Self(caller, PhantomData));
+        if !caller.holds(P::PERMISSION) {
+            // Only a refusal names the operation (in its `access.denied` event): the lookup
+            // is not on the path of permitted requests.
+            let operation = request
+                .data::<OperationIds>()
+                .and_then(|ids| ids.of(request))
+                .unwrap_or("unknown");
+            request
+                .data::<AuthService>()
+                .ok_or_else(|| {
+                    ApiError::Internal(anyhow::anyhow!("AuthService is not in the route data"))
+                })?
+                .authorize(&caller, P::PERMISSION, operation)
+                .await
+                .map_err(ApiError::from)?;
         }
-        // Only a refusal names the operation (in its `access.denied` event): the lookup is
-        // not on the path of permitted requests.
-        let operation = request
-            .data::<OperationIds>()
-            .and_then(|ids| ids.of(request))
-            .unwrap_or("unknown");
-        request
-            .data::<AuthService>()
-            .ok_or_else(|| {
-                ApiError::Internal(anyhow::anyhow!("AuthService is not in the route data"))
-            })?
-            .authorize(&caller, P::PERMISSION, operation)
-            .await
-            .map_err(ApiError::from)?;
-        Ok(Self(caller, PhantomData))
+        Authorized::if_held(caller)
+            .map(Self)
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("refused, yet authorized")).into())
     }
 }
 

@@ -45,24 +45,18 @@ pub struct CreateProductRequest {
 }
 
 /// Only the fields present change. Stock changes through stock adjustments only.
-#[derive(Debug, Object, Deserialize)]
+#[derive(Debug, Default, Object, Deserialize)]
 #[oai(deny_unknown_fields)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct UpdateProductRequest {
-    #[serde(default)]
     pub name: Settable<ProductName>,
     /// Free text without control characters other than line breaks and tabs; `null` or
     /// blank removes it.
-    #[serde(default)]
     pub description: Clearable<ProductDescription>,
-    #[serde(default)]
     pub sku: Settable<Sku>,
-    #[serde(default)]
     pub price: Settable<PriceInput>,
-    #[serde(default)]
     pub category_id: Settable<Uuid>,
     /// A live supplier (422 otherwise); `null` removes it.
-    #[serde(default)]
     pub supplier_id: Clearable<Uuid>,
 }
 

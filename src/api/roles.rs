@@ -29,19 +29,16 @@ pub struct CreateRoleRequest {
     pub permissions: AtMost<PermissionName, 50>,
 }
 
-#[derive(Debug, Object, Deserialize)]
+#[derive(Debug, Default, Object, Deserialize)]
 #[oai(deny_unknown_fields)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct UpdateRoleRequest {
     /// New name; unique (409); built-in roles cannot be renamed (409).
-    #[serde(default)]
     pub name: Settable<RoleName>,
     /// New description (free text without control characters other than line breaks and
     /// tabs); `null` or blank removes it.
-    #[serde(default)]
     pub description: Clearable<RoleDescription>,
     /// The complete new permission set (replaces the old one).
-    #[serde(default)]
     pub permissions: Settable<AtMost<PermissionName, 50>>,
 }
 

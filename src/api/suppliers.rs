@@ -35,19 +35,15 @@ pub struct CreateSupplierRequest {
 }
 
 /// Only the fields present change; `null` clears a field that may be empty.
-#[derive(Debug, Object, Deserialize)]
+#[derive(Debug, Default, Object, Deserialize)]
 #[oai(deny_unknown_fields)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct UpdateSupplierRequest {
     /// One line of 1 to 200 characters once trimmed, without control characters; unique
     /// among live suppliers, ignoring case (409).
-    #[serde(default)]
     pub name: Settable<SupplierName>,
-    #[serde(default)]
     pub contact_email: Clearable<Email>,
-    #[serde(default)]
     pub phone: Clearable<SupplierPhone>,
-    #[serde(default)]
     pub notes: Clearable<SupplierNotes>,
 }
 

@@ -19,14 +19,12 @@ use crate::http::json_body::Body;
 use crate::http::problem::ApiError;
 use crate::service::user_admin::{AccountUpdate, AdminUserService};
 
-#[derive(Debug, Object, Deserialize)]
+#[derive(Debug, Default, Object, Deserialize)]
 #[oai(deny_unknown_fields)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct UpdateUserRequest {
-    #[serde(default)]
     pub full_name: Settable<FullName>,
     /// `false` deactivates the account (like `DELETE`), `true` reactivates it.
-    #[serde(default)]
     pub is_active: Settable<bool>,
 }
 

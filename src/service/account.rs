@@ -1,16 +1,12 @@
 //! The caller's own account: profile changes and password change.
 
-use super::auth::Caller;
+use super::auth::{AuthService, Caller};
 use super::error::{ServiceError, ServiceResult};
-use super::identity_cache::IdentityCache;
-use std::sync::Arc;
 
-use super::passwords::PasswordHasher;
-use super::rate_limit::RateLimits;
 use crate::domain::audit::{AuditAction, AuditEvent, AuditFields, Outcome, Target, TargetKind};
 use crate::domain::identity::{Email, FullName, IdentityChange, Password, PresentedPassword};
 use crate::repo::pg::users::{ProfileChanges, UserRecord};
-use crate::repo::pg::{PgOutbox, PgPool, PgRefreshTokenRepo, PgUserRepo, UnitOfWork};
+use crate::repo::pg::{PgOutbox, PgRefreshTokenRepo, PgUserRepo, UnitOfWork};
 
 /// What a user's events compare (never secrets).
 fn user_fields(user: &UserRecord) -> AuditFields {
@@ -31,32 +27,23 @@ pub fn user_changes(
     event.has_changes().then_some(event)
 }
 
+/// Holds the sign-in service for what accounts share with it: the pool, the password
+/// hasher, the rate limits and the identity cache.
 #[derive(Clone)]
 pub struct AccountService {
-    pool: PgPool,
+    auth: AuthService,
     users: PgUserRepo,
     tokens: PgRefreshTokenRepo,
     outbox: PgOutbox,
-    passwords: PasswordHasher,
-    limits: Arc<RateLimits>,
-    identities: IdentityCache,
 }
 
 impl AccountService {
-    pub fn new(
-        pool: PgPool,
-        passwords: PasswordHasher,
-        limits: Arc<RateLimits>,
-        identities: IdentityCache,
-    ) -> Self {
+    pub fn new(auth: AuthService) -> Self {
         Self {
-            pool,
+            auth,
             users: PgUserRepo,
             tokens: PgRefreshTokenRepo,
             outbox: PgOutbox,
-            passwords,
-            limits,
-            identities,
         }
     }
 
@@ -72,7 +59,7 @@ impl AccountService {
             full_name: full_name.map(|n| n.as_str().to_owned()),
             is_active: None,
         };
-        let mut work = UnitOfWork::begin(&self.pool).await?;
+        let mut work = UnitOfWork::begin(self.auth.pool()).await?;
         let before = self
             .users
             .lock(work.conn(), caller.id())
@@ -89,7 +76,9 @@ impl AccountService {
         );
         work.commit_with(user_changes(event, &before, &after).as_slice())
             .await?;
-        self.identities.forget(IdentityChange::User(caller.id()));
+        self.auth
+            .identities()
+            .forget(IdentityChange::User(caller.id()));
         Ok(after)
     }
 
@@ -103,15 +92,19 @@ impl AccountService {
         current: &PresentedPassword,
         new: Password,
     ) -> ServiceResult<()> {
-        self.limits.check_password_change(caller.id()).await?;
+        self.auth
+            .limits()
+            .check_password_change(caller.id())
+            .await?;
         let current = current.expose();
         let credentials = self
             .users
-            .find_credentials_by_id(&self.pool, caller.id())
+            .find_credentials_by_id(self.auth.pool(), caller.id())
             .await?
             .ok_or(ServiceError::NotFound("user"))?;
         if !self
-            .passwords
+            .auth
+            .passwords()
             .verify(current, &credentials.password_hash)
             .await?
             .valid
@@ -123,7 +116,7 @@ impl AccountService {
                     Target::new(TargetKind::User, caller.id()),
                 )
                 .with_metadata("reason", "wrong_current_password".into());
-            self.outbox.record(&self.pool, &[failed]).await?;
+            self.outbox.record(self.auth.pool(), &[failed]).await?;
             return Err(ServiceError::invalid(
                 "current_password",
                 "is not the current password",
@@ -136,13 +129,13 @@ impl AccountService {
                 "must differ from the current password",
             ));
         }
-        let hash = self.passwords.hash(&new).await?;
+        let hash = self.auth.passwords().hash(&new).await?;
         let event = caller.event(
             AuditAction::UserPasswordChanged,
             Outcome::Success,
             Target::new(TargetKind::User, caller.id()),
         );
-        let mut work = UnitOfWork::begin(&self.pool).await?;
+        let mut work = UnitOfWork::begin(self.auth.pool()).await?;
         self.users
             .set_password(work.conn(), caller.id(), &hash)
             .await?;
@@ -151,7 +144,9 @@ impl AccountService {
             .await?;
         work.commit_with(&[event]).await?;
         // Every session ended: the caller's access tokens with them, here at once.
-        self.identities.forget(IdentityChange::User(caller.id()));
+        self.auth
+            .identities()
+            .forget(IdentityChange::User(caller.id()));
         Ok(())
     }
 }

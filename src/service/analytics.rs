@@ -4,19 +4,18 @@
 //! Order of checks, as everywhere: the permission first (403, recorded as `access.denied`),
 //! then the parameters (422), then the event store (503 while it is unreachable).
 
+use super::caller::Authorized;
+use crate::domain::names::permission;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::auth::AuthService;
-use super::caller::Caller;
 use super::error::{EventStoreMessages, ServiceError, ServiceResult};
 use crate::domain::analytics::{
     ActiveUsers, Bucket, CategoryViews, Compare, Compared, EventCount, EventType, ProductViews,
     SearchCount, TopLimit, Window,
 };
-use crate::domain::identity::Permission;
 use crate::repo::mongo::{AnalyticsRepo, EventStoreError};
 use crate::repo::pg::{PgCategoryRepo, PgPool, PgProductRepo};
 
@@ -28,17 +27,15 @@ pub struct AnalyticsService {
     pool: PgPool,
     products: PgProductRepo,
     categories: PgCategoryRepo,
-    auth: AuthService,
 }
 
 impl AnalyticsService {
-    pub fn new(events: AnalyticsRepo, pool: PgPool, auth: AuthService) -> Self {
+    pub fn new(events: AnalyticsRepo, pool: PgPool) -> Self {
         Self {
             events,
             pool,
             products: PgProductRepo,
             categories: PgCategoryRepo,
-            auth,
         }
     }
 
@@ -46,16 +43,13 @@ impl AnalyticsService {
     /// the window before it when `compare` asks.
     pub async fn event_counts(
         &self,
-        caller: &Caller,
+        _caller: &Authorized<permission::AnalyticsRead>,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         bucket: Bucket,
         event_type: Option<EventType>,
         compare: Option<Compare>,
     ) -> ServiceResult<Compared<Vec<EventCount>>> {
-        self.auth
-            .authorize(caller, Permission::AnalyticsRead, "get_event_counts")
-            .await?;
         let window = Window::parse(from, to)?;
         let event_type = event_type.as_ref();
         let counts = |window: Window| async move {
@@ -70,14 +64,11 @@ impl AnalyticsService {
     /// The `limit` most viewed products in `[from, to)`.
     pub async fn top_products(
         &self,
-        caller: &Caller,
+        _caller: &Authorized<permission::AnalyticsRead>,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         limit: TopLimit,
     ) -> ServiceResult<Vec<ProductViews>> {
-        self.auth
-            .authorize(caller, Permission::AnalyticsRead, "get_top_products")
-            .await?;
         let window = Window::parse(from, to)?;
         let mut top = self
             .events
@@ -94,14 +85,11 @@ impl AnalyticsService {
     /// many of each found nothing.
     pub async fn top_searches(
         &self,
-        caller: &Caller,
+        _caller: &Authorized<permission::AnalyticsRead>,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         limit: TopLimit,
     ) -> ServiceResult<Vec<SearchCount>> {
-        self.auth
-            .authorize(caller, Permission::AnalyticsRead, "get_top_searches")
-            .await?;
         let window = Window::parse(from, to)?;
         self.events
             .top_searches(&window, limit)
@@ -113,13 +101,10 @@ impl AnalyticsService {
     /// category's name now (`None` once deleted).
     pub async fn category_views(
         &self,
-        caller: &Caller,
+        _caller: &Authorized<permission::AnalyticsRead>,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> ServiceResult<Vec<CategoryViews>> {
-        self.auth
-            .authorize(caller, Permission::AnalyticsRead, "get_category_views")
-            .await?;
         let window = Window::parse(from, to)?;
         let mut views = self
             .events
@@ -136,15 +121,12 @@ impl AnalyticsService {
     /// and for the window before it when `compare` asks.
     pub async fn active_users(
         &self,
-        caller: &Caller,
+        _caller: &Authorized<permission::AnalyticsRead>,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         bucket: Bucket,
         compare: Option<Compare>,
     ) -> ServiceResult<Compared<Vec<ActiveUsers>>> {
-        self.auth
-            .authorize(caller, Permission::AnalyticsRead, "get_active_users")
-            .await?;
         let window = Window::parse(from, to)?;
         let active = |window: Window| async move {
             self.events

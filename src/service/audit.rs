@@ -5,16 +5,16 @@
 //! then the parameters (422), then the store is read; so neither a 422 nor a 404 tells a
 //! caller without `audit:read` anything.
 
+use super::caller::Authorized;
+use crate::domain::names::permission;
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use uuid::Uuid;
 
-use super::auth::AuthService;
 use super::caller::Caller;
 use super::error::{ServiceError, ServiceResult};
 use crate::domain::audit::{AuditAction, AuditEvent, Outcome, Target, TargetKind};
 use crate::domain::audit_query::{AuditCursor, AuditFilter, AuditPage, ExportLimit, PageSize};
-use crate::domain::identity::Permission;
 use crate::repo::mongo::AuditQueryRepo;
 use crate::repo::pg::{PgOutbox, PgPool};
 
@@ -24,35 +24,32 @@ pub type AuditEventStream = BoxStream<'static, ServiceResult<AuditEvent>>;
 #[derive(Clone)]
 pub struct AuditService {
     events: AuditQueryRepo,
-    auth: AuthService,
     pool: PgPool,
 }
 
 impl AuditService {
-    pub fn new(events: AuditQueryRepo, auth: AuthService, pool: PgPool) -> Self {
-        Self { events, auth, pool }
+    pub fn new(events: AuditQueryRepo, pool: PgPool) -> Self {
+        Self { events, pool }
     }
 
     /// A page of the trail (`audit:read`), newest first.
     pub async fn list(
         &self,
-        caller: &Caller,
+        _caller: &Authorized<permission::AuditRead>,
         filter: AuditFilter,
         size: PageSize,
         after: Option<AuditCursor>,
     ) -> ServiceResult<AuditPage> {
-        self.auth
-            .authorize(caller, Permission::AuditRead, "list_audit_events")
-            .await?;
         let filter = filter.checked()?;
         Ok(self.events.page(&filter, after.as_ref(), size).await?)
     }
 
     /// One event by id (`audit:read`).
-    pub async fn get(&self, caller: &Caller, id: Uuid) -> ServiceResult<AuditEvent> {
-        self.auth
-            .authorize(caller, Permission::AuditRead, "get_audit_event")
-            .await?;
+    pub async fn get(
+        &self,
+        _caller: &Authorized<permission::AuditRead>,
+        id: Uuid,
+    ) -> ServiceResult<AuditEvent> {
         self.events
             .find_by_id(id)
             .await?
@@ -64,14 +61,11 @@ impl AuditService {
     /// `audit.exported` with the filters, the format and the limit, before it streams.
     pub async fn export(
         &self,
-        caller: &Caller,
+        caller: &Authorized<permission::AuditRead>,
         filter: AuditFilter,
         limit: Option<ExportLimit>,
         format: &str,
     ) -> ServiceResult<AuditEventStream> {
-        self.auth
-            .authorize(caller, Permission::AuditRead, "export_audit_events")
-            .await?;
         let filter = filter.checked()?;
         let mut exported = caller
             .event(

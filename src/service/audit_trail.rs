@@ -2,6 +2,8 @@
 //! latest result or a whole verification now, the signed checkpoints, the trusted keys and
 //! per-event proofs (docs/AUDIT_INTEGRITY.md).
 
+use super::caller::Authorized;
+use crate::domain::names::permission;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -10,13 +12,10 @@ use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 use super::audit_integrity::{AuditIntegrityService, Verification, WalkStart};
-use super::auth::AuthService;
-use super::caller::Caller;
 use super::error::{ServiceError, ServiceResult};
 use crate::domain::audit::{AuditAction, AuditEvent, Outcome, Target, TargetKind};
 use crate::domain::audit_checkpoint::{Checkpoint, CheckpointCursor, TrustedKey};
 use crate::domain::audit_query::PageSize;
-use crate::domain::identity::Permission;
 use crate::repo::mongo::audit_chain::LinkHashes;
 use crate::repo::mongo::{AuditChainRepo, AuditQueryRepo};
 use crate::repo::pg::{PgAuditCheckpoints, PgPool};
@@ -57,7 +56,6 @@ pub struct Proof {
 #[derive(Clone)]
 pub struct AuditTrailService {
     pool: PgPool,
-    auth: AuthService,
     integrity: AuditIntegrityService,
     latest: LatestVerification,
     checkpoints: PgAuditCheckpoints,
@@ -74,7 +72,6 @@ pub struct AuditTrailService {
 
 pub struct AuditTrailParts {
     pub pool: PgPool,
-    pub auth: AuthService,
     pub integrity: AuditIntegrityService,
     pub latest: LatestVerification,
     pub chain: AuditChainRepo,
@@ -87,7 +84,6 @@ impl AuditTrailService {
     pub fn new(parts: AuditTrailParts) -> Self {
         Self {
             pool: parts.pool,
-            auth: parts.auth,
             integrity: parts.integrity,
             latest: parts.latest,
             checkpoints: PgAuditCheckpoints,
@@ -101,10 +97,11 @@ impl AuditTrailService {
 
     /// The background verifier's latest result, or, with `full`, the whole chain verified
     /// now within the query time limit (recorded as `audit.verified`).
-    pub async fn verification(&self, caller: &Caller, full: bool) -> ServiceResult<Verification> {
-        self.auth
-            .authorize(caller, Permission::AuditRead, "get_audit_verification")
-            .await?;
+    pub async fn verification(
+        &self,
+        caller: &Authorized<permission::AuditRead>,
+        full: bool,
+    ) -> ServiceResult<Verification> {
         if !full && let Some(latest) = self.latest.get() {
             return Ok(latest);
         }
@@ -144,13 +141,10 @@ impl AuditTrailService {
     /// Signed checkpoints, newest first.
     pub async fn checkpoints(
         &self,
-        caller: &Caller,
+        _caller: &Authorized<permission::AuditRead>,
         size: PageSize,
         before: Option<CheckpointCursor>,
     ) -> ServiceResult<(Vec<Checkpoint>, Option<CheckpointCursor>)> {
-        self.auth
-            .authorize(caller, Permission::AuditRead, "list_audit_checkpoints")
-            .await?;
         let limit = size.value();
         let mut page = self
             .checkpoints
@@ -165,18 +159,19 @@ impl AuditTrailService {
     }
 
     /// The keys checkpoints are verified with (the active one first).
-    pub async fn keys(&self, caller: &Caller) -> ServiceResult<Vec<TrustedKey>> {
-        self.auth
-            .authorize(caller, Permission::AuditRead, "list_audit_keys")
-            .await?;
+    pub async fn keys(
+        &self,
+        _caller: &Authorized<permission::AuditRead>,
+    ) -> ServiceResult<Vec<TrustedKey>> {
         Ok(self.integrity.keys().trusted())
     }
 
     /// The event, its following links and the first checkpoint at or after it.
-    pub async fn proof(&self, caller: &Caller, id: Uuid) -> ServiceResult<Proof> {
-        self.auth
-            .authorize(caller, Permission::AuditRead, "get_audit_event_proof")
-            .await?;
+    pub async fn proof(
+        &self,
+        _caller: &Authorized<permission::AuditRead>,
+        id: Uuid,
+    ) -> ServiceResult<Proof> {
         let event = self
             .events
             .find_by_id(id)

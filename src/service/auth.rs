@@ -91,6 +91,18 @@ impl AuthService {
         &self.passwords
     }
 
+    pub(super) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    pub(super) fn limits(&self) -> &RateLimits {
+        &self.limits
+    }
+
+    pub(super) fn identities(&self) -> &IdentityCache {
+        &self.identities
+    }
+
     pub async fn register(
         &self,
         input: Registration,

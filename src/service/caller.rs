@@ -1,12 +1,14 @@
 //! Who is asking: the request's origin and, once authenticated, the user and permissions.
 
 use std::collections::BTreeSet;
+use std::marker::PhantomData;
 use std::net::IpAddr;
+use std::ops::Deref;
 
 use uuid::Uuid;
 
 use crate::domain::audit::{Actor, AuditAction, AuditEvent, Outcome, Target};
-use crate::domain::identity::Permission;
+use crate::domain::identity::{Needs, Permission};
 use crate::repo::pg::users::UserRecord;
 
 /// Where a request came from, for audit events and rate limits.
@@ -63,5 +65,28 @@ impl Caller {
     pub fn event(&self, action: AuditAction, outcome: Outcome, target: Target) -> AuditEvent {
         AuditEvent::new(action, outcome, self.actor(), target)
             .with_request_id(self.meta.request_id.clone())
+    }
+}
+
+/// A caller who holds `P`'s permission. A service operation that needs a permission takes
+/// one, so it cannot run unchecked and does not check again: the API's extractor makes it
+/// before reading anything else of the request (a refusal, through
+/// [`super::auth::AuthService::authorize`], is 403 and `access.denied`).
+pub struct Authorized<P: Needs>(Caller, PhantomData<P>);
+
+impl<P: Needs> Authorized<P> {
+    /// The caller, if it holds the permission.
+    pub fn if_held(caller: Caller) -> Option<Self> {
+        caller
+            .holds(P::PERMISSION)
+            .then_some(Self(caller, PhantomData))
+    }
+}
+
+impl<P: Needs> Deref for Authorized<P> {
+    type Target = Caller;
+
+    fn deref(&self) -> &Caller {
+        &self.0
     }
 }

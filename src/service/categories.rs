@@ -3,14 +3,14 @@
 //! Names are unique ignoring case (409); a category that live products use cannot be
 //! deleted (409): move or delete those products first.
 
+use super::caller::Authorized;
+use crate::domain::names::permission;
 use uuid::Uuid;
 
 use super::ServiceContext;
-use super::auth::{AuthService, Caller};
 use super::catalog_events;
 use super::error::{ServiceError, ServiceResult};
 use crate::domain::catalog::{CategoryDescription, CategoryName};
-use crate::domain::identity::Permission;
 use crate::domain::page::{PageRequest, Paged};
 use crate::repo::pg::categories::{CategoryChanges, CategoryRecord, NewCategory};
 use crate::repo::pg::{PgCategoryRepo, PgPool, UnitOfWork};
@@ -31,7 +31,6 @@ pub struct CategoryUpdate {
 pub struct CategoryService {
     pool: PgPool,
     categories: PgCategoryRepo,
-    auth: AuthService,
 }
 
 impl CategoryService {
@@ -39,38 +38,32 @@ impl CategoryService {
         Self {
             pool: services.pool.clone(),
             categories: PgCategoryRepo,
-            auth: services.auth.clone(),
         }
     }
 
     /// Categories by name.
     pub async fn list(
         &self,
-        caller: &Caller,
+        _caller: &Authorized<permission::ProductsRead>,
         page: PageRequest,
     ) -> ServiceResult<Paged<CategoryRecord>> {
-        self.auth
-            .authorize(caller, Permission::ProductsRead, "list_categories")
-            .await?;
         Ok(self.categories.list(&self.pool, page).await?)
     }
 
-    pub async fn get(&self, caller: &Caller, id: Uuid) -> ServiceResult<CategoryRecord> {
-        self.auth
-            .authorize(caller, Permission::ProductsRead, "get_category")
-            .await?;
+    pub async fn get(
+        &self,
+        _caller: &Authorized<permission::ProductsRead>,
+        id: Uuid,
+    ) -> ServiceResult<CategoryRecord> {
         Ok(self.categories.find(&self.pool, id).await?)
     }
 
     /// Creates a category, recorded as `category.created`.
     pub async fn create(
         &self,
-        caller: &Caller,
+        caller: &Authorized<permission::CategoriesWrite>,
         input: NewCategoryInput,
     ) -> ServiceResult<CategoryRecord> {
-        self.auth
-            .authorize(caller, Permission::CategoriesWrite, "create_category")
-            .await?;
         let category = NewCategory {
             id: Uuid::now_v7(),
             name: input.name.into_inner(),
@@ -87,13 +80,10 @@ impl CategoryService {
     /// (nothing when nothing did).
     pub async fn update(
         &self,
-        caller: &Caller,
+        caller: &Authorized<permission::CategoriesWrite>,
         id: Uuid,
         update: CategoryUpdate,
     ) -> ServiceResult<CategoryRecord> {
-        self.auth
-            .authorize(caller, Permission::CategoriesWrite, "update_category")
-            .await?;
         let name = update.name.map(CategoryName::into_inner);
         let description = update
             .description
@@ -114,10 +104,11 @@ impl CategoryService {
     }
 
     /// Deletes a category no live product uses, recorded as `category.deleted`.
-    pub async fn delete(&self, caller: &Caller, id: Uuid) -> ServiceResult<()> {
-        self.auth
-            .authorize(caller, Permission::CategoriesWrite, "delete_category")
-            .await?;
+    pub async fn delete(
+        &self,
+        caller: &Authorized<permission::CategoriesWrite>,
+        id: Uuid,
+    ) -> ServiceResult<()> {
         let mut work = UnitOfWork::begin(&self.pool).await?;
         let category = self.categories.lock(work.conn(), id).await?;
         if self.categories.in_use(work.conn(), id).await? {

@@ -5,9 +5,10 @@
 //! refused with 412, changing nothing, when the product has moved on. Stock changes only
 //! through adjustments, which never lose an update and never go below zero (409).
 
+use super::caller::Authorized;
+use crate::domain::names::permission;
 use uuid::Uuid;
 
-use super::auth::{AuthService, Caller};
 use super::catalog_events;
 use super::error::{FieldIssue, ServiceError, ServiceResult};
 use crate::domain::activity::ActivityEvent;
@@ -16,7 +17,6 @@ use crate::domain::catalog::{
     AdjustmentReason, MAX_STOCK, ProductDescription, ProductName, ProductSort, Sku, StockDelta,
     StockQuantity,
 };
-use crate::domain::identity::Permission;
 use crate::domain::money::Price;
 use crate::domain::page::{PageRequest, Paged};
 use crate::domain::value::VersionPrecondition;
@@ -65,28 +65,27 @@ pub struct ProductService {
     products: PgProductRepo,
     listing: PgProductListRepo,
     suppliers: PgSupplierRepo,
-    auth: AuthService,
     activity: ActivitySink,
 }
 
 impl ProductService {
-    pub fn new(pool: PgPool, auth: AuthService, activity: ActivitySink) -> Self {
+    pub fn new(pool: PgPool, activity: ActivitySink) -> Self {
         Self {
             pool,
             products: PgProductRepo,
             listing: PgProductListRepo,
             suppliers: PgSupplierRepo,
-            auth,
             activity,
         }
     }
 
     /// A live product; recorded as `product.viewed` activity with the category it is in
     /// now (views per category count the category a product had when it was viewed).
-    pub async fn get(&self, caller: &Caller, id: Uuid) -> ServiceResult<ProductRecord> {
-        self.auth
-            .authorize(caller, Permission::ProductsRead, "get_product")
-            .await?;
+    pub async fn get(
+        &self,
+        caller: &Authorized<permission::ProductsRead>,
+        id: Uuid,
+    ) -> ServiceResult<ProductRecord> {
         let product = self.products.find(&self.pool, id).await?;
         let mut viewed = ActivityEvent::new(
             "product.viewed",
@@ -107,13 +106,10 @@ impl ProductService {
     /// with the filters in its metadata.
     pub async fn list(
         &self,
-        caller: &Caller,
+        caller: &Authorized<permission::ProductsRead>,
         query: ProductQuery,
         page: PageRequest,
     ) -> ServiceResult<Paged<ProductRecord>> {
-        self.auth
-            .authorize(caller, Permission::ProductsRead, "list_products")
-            .await?;
         let filter = parse_query(&query)?;
         let sort = query.sort;
         let found = self.listing.list(&self.pool, &filter, sort, page).await?;
@@ -127,12 +123,9 @@ impl ProductService {
     /// Creates a product, recorded as `product.created`.
     pub async fn create(
         &self,
-        caller: &Caller,
+        caller: &Authorized<permission::ProductsWrite>,
         input: NewProductInput,
     ) -> ServiceResult<ProductRecord> {
-        self.auth
-            .authorize(caller, Permission::ProductsWrite, "create_product")
-            .await?;
         let product = NewProduct {
             id: Uuid::now_v7(),
             name: input.name.into_inner(),
@@ -156,14 +149,11 @@ impl ProductService {
     /// version only when something did). A stale `expected` version is 412.
     pub async fn update(
         &self,
-        caller: &Caller,
+        caller: &Authorized<permission::ProductsWrite>,
         id: Uuid,
         update: ProductUpdate,
         expected: Option<VersionPrecondition>,
     ) -> ServiceResult<ProductRecord> {
-        self.auth
-            .authorize(caller, Permission::ProductsWrite, "update_product")
-            .await?;
         let changes = ProductChanges {
             name: update.name.map(ProductName::into_inner),
             description: update
@@ -189,10 +179,11 @@ impl ProductService {
     }
 
     /// Soft-deletes a product, recorded as `product.deleted`; it then reads as absent.
-    pub async fn delete(&self, caller: &Caller, id: Uuid) -> ServiceResult<()> {
-        self.auth
-            .authorize(caller, Permission::ProductsDelete, "delete_product")
-            .await?;
+    pub async fn delete(
+        &self,
+        caller: &Authorized<permission::ProductsDelete>,
+        id: Uuid,
+    ) -> ServiceResult<()> {
         let mut work = UnitOfWork::begin(&self.pool).await?;
         let deleted = self.products.soft_delete(work.conn(), id).await?;
         work.commit_with(&[catalog_events::product_deleted(caller, &deleted)])
@@ -205,14 +196,11 @@ impl ProductService {
     /// [`MAX_STOCK`].
     pub async fn adjust_stock(
         &self,
-        caller: &Caller,
+        caller: &Authorized<permission::ProductsWrite>,
         id: Uuid,
         delta: StockDelta,
         reason: AdjustmentReason,
     ) -> ServiceResult<ProductRecord> {
-        self.auth
-            .authorize(caller, Permission::ProductsWrite, "adjust_stock")
-            .await?;
         let delta = delta.value();
         let mut work = UnitOfWork::begin(&self.pool).await?;
         let adjusted = match self.products.adjust_stock(work.conn(), id, delta).await? {

@@ -13,7 +13,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::error::{ServiceError, ServiceResult};
-use crate::repo::pg::rate_limits::{Decision, Rate};
+use crate::repo::pg::rate_limits::{Budget, Decision, Rate};
 use crate::repo::pg::{PgPool, PgRateLimitRepo};
 
 const PERIOD: Duration = Duration::from_secs(60);
@@ -82,9 +82,13 @@ impl RateLimits {
         }
     }
 
-    async fn take(&self, name: &str, rate: Option<Rate>, key: &str) -> ServiceResult<()> {
+    async fn take(&self, name: &'static str, rate: Option<Rate>, key: &str) -> ServiceResult<()> {
         match rate {
-            Some(rate) => refuse(self.store.take(&self.pool, name, key, rate).await?),
+            Some(rate) => refuse(
+                self.store
+                    .take(&self.pool, Budget { name, key, rate })
+                    .await?,
+            ),
             None => Ok(()),
         }
     }
@@ -105,12 +109,13 @@ impl RateLimits {
         }
         match self.login_failures {
             Some(rate) => {
-                let key = account_and_address(email, ip);
-                refuse(
-                    self.store
-                        .peek(&self.pool, "login_failure", &key, rate)
-                        .await?,
-                )
+                let key = &account_and_address(email, ip);
+                let budget = Budget {
+                    name: "login_failure",
+                    key,
+                    rate,
+                };
+                refuse(self.store.peek(&self.pool, budget).await?)
             }
             None => Ok(()),
         }
@@ -119,10 +124,13 @@ impl RateLimits {
     /// After a login failed (unknown email, wrong password or deactivated account alike).
     pub async fn login_failed(&self, ip: Option<IpAddr>, email: &str) -> ServiceResult<()> {
         if let Some(rate) = self.login_failures {
-            let key = account_and_address(email, ip);
-            self.store
-                .charge(&self.pool, "login_failure", &key, rate)
-                .await?;
+            let key = &account_and_address(email, ip);
+            let budget = Budget {
+                name: "login_failure",
+                key,
+                rate,
+            };
+            self.store.charge(&self.pool, budget).await?;
         }
         Ok(())
     }

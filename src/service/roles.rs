@@ -9,6 +9,8 @@
 //! - a caller grants only permissions they hold, and changes or deletes only roles whose
 //!   permissions they all hold (else 403, recorded as `access.denied`).
 
+use super::caller::Authorized;
+use crate::domain::names::permission;
 use std::collections::BTreeSet;
 
 use uuid::Uuid;
@@ -57,19 +59,17 @@ impl RoleService {
     /// Roles by name.
     pub async fn list(
         &self,
-        caller: &Caller,
+        _caller: &Authorized<permission::RolesRead>,
         page: PageRequest,
     ) -> ServiceResult<Paged<RoleRecord>> {
-        self.auth
-            .authorize(caller, Permission::RolesRead, "list_roles")
-            .await?;
         Ok(self.roles.list(&self.pool, page).await?)
     }
 
-    pub async fn get(&self, caller: &Caller, id: Uuid) -> ServiceResult<RoleRecord> {
-        self.auth
-            .authorize(caller, Permission::RolesRead, "get_role")
-            .await?;
+    pub async fn get(
+        &self,
+        _caller: &Authorized<permission::RolesRead>,
+        id: Uuid,
+    ) -> ServiceResult<RoleRecord> {
         self.roles
             .find(&self.pool, id)
             .await?
@@ -79,21 +79,19 @@ impl RoleService {
     /// The permission catalogue by name.
     pub async fn permissions(
         &self,
-        caller: &Caller,
+        _caller: &Authorized<permission::RolesRead>,
         page: PageRequest,
     ) -> ServiceResult<Paged<PermissionRecord>> {
-        self.auth
-            .authorize(caller, Permission::RolesRead, "list_permissions")
-            .await?;
         Ok(self.roles.permissions(&self.pool, page).await?)
     }
 
     /// Creates a role, recorded as `role.created`. A taken name is 409.
-    pub async fn create(&self, caller: &Caller, input: NewRoleInput) -> ServiceResult<RoleRecord> {
+    pub async fn create(
+        &self,
+        caller: &Authorized<permission::RolesWrite>,
+        input: NewRoleInput,
+    ) -> ServiceResult<RoleRecord> {
         const OPERATION: &str = "create_role";
-        self.auth
-            .authorize(caller, Permission::RolesWrite, OPERATION)
-            .await?;
         let permissions = names_of(&input.permissions);
         if let Some(refusal) = Refusal::unless_held(caller, &permissions) {
             return Err(refusal.into_error(&self.auth, caller, OPERATION).await);
@@ -119,14 +117,11 @@ impl RoleService {
     /// `role.updated` with what changed (nothing when nothing did).
     pub async fn update(
         &self,
-        caller: &Caller,
+        caller: &Authorized<permission::RolesWrite>,
         id: Uuid,
         update: RoleUpdate,
     ) -> ServiceResult<RoleRecord> {
         const OPERATION: &str = "update_role";
-        self.auth
-            .authorize(caller, Permission::RolesWrite, OPERATION)
-            .await?;
         let permissions = update.permissions.as_deref().map(names_of);
         let changes = RoleChanges {
             name: update.name.map(|n| n.as_str().to_owned()),
@@ -166,11 +161,12 @@ impl RoleService {
     }
 
     /// Deletes a custom role nobody holds, recorded as `role.deleted`.
-    pub async fn delete(&self, caller: &Caller, id: Uuid) -> ServiceResult<()> {
+    pub async fn delete(
+        &self,
+        caller: &Authorized<permission::RolesWrite>,
+        id: Uuid,
+    ) -> ServiceResult<()> {
         const OPERATION: &str = "delete_role";
-        self.auth
-            .authorize(caller, Permission::RolesWrite, OPERATION)
-            .await?;
         let mut work = UnitOfWork::begin(&self.pool).await?;
         let role = self
             .roles

@@ -6,14 +6,15 @@
 //! then reads as absent and its name is free again; a supplier that live products name
 //! cannot be deleted (409).
 
+use super::caller::Authorized;
+use crate::domain::names::permission;
 use uuid::Uuid;
 
 use super::ServiceContext;
-use super::auth::{AuthService, Caller};
 use super::error::{ServiceError, ServiceResult};
 use crate::domain::audit::{AuditAction, AuditFields, Outcome, Target, TargetKind};
 use crate::domain::catalog::{SupplierName, SupplierNotes, SupplierPhone};
-use crate::domain::identity::{Email, Permission};
+use crate::domain::identity::Email;
 use crate::domain::page::{PageRequest, Paged};
 use crate::domain::value::VersionPrecondition;
 use crate::repo::pg::suppliers::{
@@ -49,7 +50,6 @@ pub struct SupplierQuery {
 pub struct SupplierService {
     pool: PgPool,
     suppliers: PgSupplierRepo,
-    auth: AuthService,
 }
 
 impl SupplierService {
@@ -57,20 +57,16 @@ impl SupplierService {
         Self {
             pool: services.pool.clone(),
             suppliers: PgSupplierRepo,
-            auth: services.auth.clone(),
         }
     }
 
     /// Suppliers by name.
     pub async fn list(
         &self,
-        caller: &Caller,
+        _caller: &Authorized<permission::ProductsRead>,
         query: SupplierQuery,
         page: PageRequest,
     ) -> ServiceResult<Paged<SupplierRecord>> {
-        self.auth
-            .authorize(caller, Permission::ProductsRead, "list_suppliers")
-            .await?;
         let filter = SupplierFilter {
             q: query.q.filter(|q| !q.is_empty()),
             live: query.is_active.unwrap_or(true),
@@ -79,22 +75,20 @@ impl SupplierService {
     }
 
     /// A live supplier.
-    pub async fn get(&self, caller: &Caller, id: Uuid) -> ServiceResult<SupplierRecord> {
-        self.auth
-            .authorize(caller, Permission::ProductsRead, "get_supplier")
-            .await?;
+    pub async fn get(
+        &self,
+        _caller: &Authorized<permission::ProductsRead>,
+        id: Uuid,
+    ) -> ServiceResult<SupplierRecord> {
         Ok(self.suppliers.find(&self.pool, id).await?)
     }
 
     /// Creates a supplier, recorded as `supplier.created`.
     pub async fn create(
         &self,
-        caller: &Caller,
+        caller: &Authorized<permission::SuppliersWrite>,
         input: NewSupplierInput,
     ) -> ServiceResult<SupplierRecord> {
-        self.auth
-            .authorize(caller, Permission::SuppliersWrite, "create_supplier")
-            .await?;
         let supplier = NewSupplier {
             id: Uuid::now_v7(),
             name: input.name.into_inner(),
@@ -120,14 +114,11 @@ impl SupplierService {
     /// version only when something did). A stale `expected` version is 412.
     pub async fn update(
         &self,
-        caller: &Caller,
+        caller: &Authorized<permission::SuppliersWrite>,
         id: Uuid,
         update: SupplierUpdate,
         expected: Option<VersionPrecondition>,
     ) -> ServiceResult<SupplierRecord> {
-        self.auth
-            .authorize(caller, Permission::SuppliersWrite, "update_supplier")
-            .await?;
         let mut work = UnitOfWork::begin(&self.pool).await?;
         let before = self.suppliers.lock(work.conn(), id).await?;
         ServiceError::unless_version(expected.as_ref(), "supplier", before.version)?;
@@ -171,10 +162,11 @@ impl SupplierService {
 
     /// Soft-deletes a supplier no live product names, recorded as `supplier.deleted`; it
     /// then reads as absent.
-    pub async fn delete(&self, caller: &Caller, id: Uuid) -> ServiceResult<()> {
-        self.auth
-            .authorize(caller, Permission::SuppliersWrite, "delete_supplier")
-            .await?;
+    pub async fn delete(
+        &self,
+        caller: &Authorized<permission::SuppliersWrite>,
+        id: Uuid,
+    ) -> ServiceResult<()> {
         let mut work = UnitOfWork::begin(&self.pool).await?;
         self.suppliers.lock(work.conn(), id).await?;
         if self.suppliers.in_use(work.conn(), id).await? {

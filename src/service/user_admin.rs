@@ -10,6 +10,8 @@
 //!   whose permissions they all hold (else 403, recorded as `access.denied`): `users:write`
 //!   alone is no way to become, or to disable, an administrator. Admins hold everything.
 
+use super::caller::Authorized;
+use crate::domain::names::permission;
 use std::collections::BTreeSet;
 
 use uuid::Uuid;
@@ -19,7 +21,7 @@ use super::admin::Refusal;
 use super::auth::{AuthService, Caller};
 use super::error::{ServiceError, ServiceResult};
 use crate::domain::audit::{AuditAction, Outcome, Target, TargetKind};
-use crate::domain::identity::{ADMIN_ROLE, FullName, IdentityChange, Permission, RoleName};
+use crate::domain::identity::{ADMIN_ROLE, FullName, IdentityChange, RoleName};
 use crate::domain::page::{PageRequest, Paged};
 use crate::repo::pg::user_admin::UserFilter;
 use crate::repo::pg::users::{ProfileChanges, UserRecord};
@@ -59,20 +61,18 @@ impl AdminUserService {
     /// Users matching `filter`, newest first (a role nobody holds matches nothing).
     pub async fn list(
         &self,
-        caller: &Caller,
+        _caller: &Authorized<permission::UsersRead>,
         filter: UserFilter,
         page: PageRequest,
     ) -> ServiceResult<Paged<UserRecord>> {
-        self.auth
-            .authorize(caller, Permission::UsersRead, "list_users")
-            .await?;
         Ok(self.admin.list(&self.pool, &filter, page).await?)
     }
 
-    pub async fn get(&self, caller: &Caller, id: Uuid) -> ServiceResult<UserRecord> {
-        self.auth
-            .authorize(caller, Permission::UsersRead, "get_user")
-            .await?;
+    pub async fn get(
+        &self,
+        _caller: &Authorized<permission::UsersRead>,
+        id: Uuid,
+    ) -> ServiceResult<UserRecord> {
         self.users
             .get_with_access(&self.pool, id)
             .await?
@@ -84,14 +84,11 @@ impl AdminUserService {
     /// and nothing is recorded when nothing changed.
     pub async fn update(
         &self,
-        caller: &Caller,
+        caller: &Authorized<permission::UsersWrite>,
         id: Uuid,
         update: AccountUpdate,
     ) -> ServiceResult<UserRecord> {
         const OPERATION: &str = "update_user";
-        self.auth
-            .authorize(caller, Permission::UsersWrite, OPERATION)
-            .await?;
         let full_name = update.full_name;
         if update.is_active == Some(false) {
             refuse_self_deactivation(caller, id)?;
@@ -107,11 +104,12 @@ impl AdminUserService {
     /// Soft delete: deactivates the account and revokes its refresh tokens; its access
     /// tokens stop working at once. Idempotent: an inactive account stays so, and nothing
     /// is recorded for it.
-    pub async fn deactivate(&self, caller: &Caller, id: Uuid) -> ServiceResult<()> {
+    pub async fn deactivate(
+        &self,
+        caller: &Authorized<permission::UsersWrite>,
+        id: Uuid,
+    ) -> ServiceResult<()> {
         const OPERATION: &str = "deactivate_user";
-        self.auth
-            .authorize(caller, Permission::UsersWrite, OPERATION)
-            .await?;
         refuse_self_deactivation(caller, id)?;
         let changes = ProfileChanges {
             is_active: Some(false),
@@ -159,14 +157,11 @@ impl AdminUserService {
     /// before and after (nothing when the set is unchanged).
     pub async fn set_roles(
         &self,
-        caller: &Caller,
+        caller: &Authorized<permission::UsersWrite>,
         id: Uuid,
         names: &[RoleName],
     ) -> ServiceResult<UserRecord> {
         const OPERATION: &str = "set_user_roles";
-        self.auth
-            .authorize(caller, Permission::UsersWrite, OPERATION)
-            .await?;
         let wanted: Vec<String> = names
             .iter()
             .map(|name| name.as_str().to_owned())

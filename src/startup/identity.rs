@@ -67,8 +67,8 @@ impl Identity {
         Ok(Self {
             users: AdminUserService::new(pool.clone(), auth.clone()),
             roles: RoleService::new(pool.clone(), auth.clone()),
+            accounts: AccountService::new(auth.clone()),
             auth,
-            accounts: AccountService::new(pool, passwords, limits, identities.clone()),
             identities,
         })
     }

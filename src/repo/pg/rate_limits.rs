@@ -72,35 +72,32 @@ INSERT INTO rate_limits AS r (name, key, tat) VALUES ($1, $2, now() + $3)
 ON CONFLICT (name, key) DO UPDATE
     SET tat = least(greatest(r.tat, now()) + $3, now() + $4 + $3)";
 
+/// One key's budget under one limit: what every statement here is about.
+#[derive(Clone, Copy, Debug)]
+pub struct Budget<'a> {
+    /// The limit's name (e.g. `login`).
+    pub name: &'static str,
+    /// Whose budget (an address, an account and address, a user).
+    pub key: &'a str,
+    pub rate: Rate,
+}
+
 /// What a statement answering [`Answer`] says of one key's budget.
-async fn decide(
-    pool: &PgPool,
-    sql: &'static str,
-    name: &str,
-    key: &str,
-    rate: Rate,
-) -> Result<Decision, DbError> {
+async fn decide(pool: &PgPool, sql: &'static str, budget: Budget<'_>) -> Result<Decision, DbError> {
     let mut conn = pool.get().await?;
-    let answer: Answer = statement(sql, name, key, rate)
-        .get_result(&mut conn)
-        .await?;
-    Ok(answer.decision(rate))
+    let answer: Answer = statement(sql, budget).get_result(&mut conn).await?;
+    Ok(answer.decision(budget.rate))
 }
 
 /// A statement on one key's budget: `$1` the limit's name, `$2` the key, `$3` the interval,
 /// `$4` the tolerance.
-fn statement<'a>(
-    sql: &'static str,
-    name: &'a str,
-    key: &'a str,
-    rate: Rate,
-) -> BoxedSqlQuery<'a, Pg, SqlQuery> {
+fn statement<'a>(sql: &'static str, budget: Budget<'a>) -> BoxedSqlQuery<'a, Pg, SqlQuery> {
     diesel::sql_query(sql)
         .into_boxed()
-        .bind::<Text, _>(name)
-        .bind::<Text, _>(key)
-        .bind::<Interval, _>(interval(rate.interval))
-        .bind::<Interval, _>(interval(rate.tolerance))
+        .bind::<Text, _>(budget.name)
+        .bind::<Text, _>(budget.key)
+        .bind::<Interval, _>(interval(budget.rate.interval))
+        .bind::<Interval, _>(interval(budget.rate.tolerance))
 }
 
 fn interval(duration: Duration) -> PgInterval {
@@ -131,38 +128,18 @@ pub struct PgRateLimitRepo;
 
 impl PgRateLimitRepo {
     /// Takes one request's worth if the budget holds it.
-    pub async fn take(
-        &self,
-        pool: &PgPool,
-        name: &str,
-        key: &str,
-        rate: Rate,
-    ) -> Result<Decision, DbError> {
-        decide(pool, TAKE, name, key, rate).await
+    pub async fn take(&self, pool: &PgPool, budget: Budget<'_>) -> Result<Decision, DbError> {
+        decide(pool, TAKE, budget).await
     }
 
     /// Whether the budget holds one more request, using nothing.
-    pub async fn peek(
-        &self,
-        pool: &PgPool,
-        name: &str,
-        key: &str,
-        rate: Rate,
-    ) -> Result<Decision, DbError> {
-        decide(pool, PEEK, name, key, rate).await
+    pub async fn peek(&self, pool: &PgPool, budget: Budget<'_>) -> Result<Decision, DbError> {
+        decide(pool, PEEK, budget).await
     }
 
-    pub async fn charge(
-        &self,
-        pool: &PgPool,
-        name: &str,
-        key: &str,
-        rate: Rate,
-    ) -> Result<(), DbError> {
+    pub async fn charge(&self, pool: &PgPool, budget: Budget<'_>) -> Result<(), DbError> {
         let mut conn = pool.get().await?;
-        statement(CHARGE, name, key, rate)
-            .execute(&mut conn)
-            .await?;
+        statement(CHARGE, budget).execute(&mut conn).await?;
         Ok(())
     }
 
