@@ -46,88 +46,70 @@ macro_rules! bidi {
     };
 }
 
+/// Whitespace and zero-width characters, as many as there are: what is trimmed.
+macro_rules! padding {
+    () => {
+        concat!("[", whitespace!(), zero_width!(), "]*")
+    };
+}
+
+/// One character that is visible: no whitespace, zero-width, control or bidi control.
+macro_rules! visible {
+    () => {
+        concat!(
+            "[^",
+            whitespace!(),
+            zero_width!(),
+            controls!(),
+            bidi!(),
+            "]"
+        )
+    };
+}
+
 /// One line with at least one visible character (see [`Line`]).
 pub const LINE_PATTERN: &str = concat!(
-    "^[",
-    whitespace!(),
-    zero_width!(),
-    "]*",
-    "[^",
-    whitespace!(),
-    zero_width!(),
-    controls!(),
-    bidi!(),
-    "]",
+    "^",
+    padding!(),
+    visible!(),
     "([^",
     controls!(),
     bidi!(),
     "]*",
-    "[^",
-    whitespace!(),
-    zero_width!(),
-    controls!(),
-    bidi!(),
-    "])?",
-    "[",
-    whitespace!(),
-    zero_width!(),
-    "]*$"
+    visible!(),
+    ")?",
+    padding!(),
+    "$"
 );
 
 /// As [`LINE_PATTERN`], with at least two characters once trimmed.
 pub const LINE_OF_TWO_PATTERN: &str = concat!(
-    "^[",
-    whitespace!(),
-    zero_width!(),
-    "]*",
-    "[^",
-    whitespace!(),
-    zero_width!(),
-    controls!(),
-    bidi!(),
-    "]",
+    "^",
+    padding!(),
+    visible!(),
     "[^",
     controls!(),
     bidi!(),
     "]*",
-    "[^",
-    whitespace!(),
-    zero_width!(),
-    controls!(),
-    bidi!(),
-    "]",
-    "[",
-    whitespace!(),
-    zero_width!(),
-    "]*$"
+    visible!(),
+    padding!(),
+    "$"
 );
 
 /// Free text (see [`Text`]), possibly blank.
 pub const TEXT_PATTERN: &str = concat!(
-    "^[",
-    whitespace!(),
-    zero_width!(),
-    "]*",
-    "([^",
-    whitespace!(),
-    zero_width!(),
-    controls!(),
-    bidi!(),
-    "]",
+    "^",
+    padding!(),
+    "(",
+    visible!(),
     "([^",
     controls_but_line_breaks!(),
     bidi!(),
     "]*",
-    "[^",
-    whitespace!(),
-    zero_width!(),
-    controls!(),
-    bidi!(),
-    "])?)?",
-    "[",
-    whitespace!(),
-    zero_width!(),
-    "]*$"
+    visible!(),
+    ")?)?",
+    padding!(),
+    "$"
 );
 
 /// A search term: no control or bidirectional control characters.
@@ -173,6 +155,26 @@ fn refuse_bidi(raw: &str) -> Result<(), Invalid> {
     Ok(())
 }
 
+/// What every text value here gives back: its text, whole or as `None` when empty.
+macro_rules! text_value {
+    ($ty:ident<$(const $param:ident: usize),+>) => {
+        impl<$(const $param: usize),+> $ty<$($param),+> {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            pub fn into_inner(self) -> String {
+                self.0
+            }
+
+            /// The text, or `None` when it is empty (blank text, or no search term).
+            pub fn into_option(self) -> Option<String> {
+                (!self.0.is_empty()).then_some(self.0)
+            }
+        }
+    };
+}
+
 /// One line of `MIN..=MAX` characters (see the module's rules).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Line<const MIN: usize, const MAX: usize>(String);
@@ -201,14 +203,6 @@ impl<const MIN: usize, const MAX: usize> Line<MIN, MAX> {
         }
     }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    pub fn into_inner(self) -> String {
-        self.0
-    }
-
     fn schema() -> poem_openapi::registry::MetaSchema {
         let pattern = if MIN >= 2 {
             LINE_OF_TWO_PATTERN
@@ -220,6 +214,7 @@ impl<const MIN: usize, const MAX: usize> Line<MIN, MAX> {
 }
 
 string_value!(Line<const MIN: usize, const MAX: usize>, "line", Self::schema());
+text_value!(Line<const MIN: usize, const MAX: usize>);
 
 /// Free text of at most `MAX` characters, line breaks allowed; blank is none.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -246,21 +241,13 @@ impl<const MAX: usize> Text<MAX> {
         Ok(Self(text))
     }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The text, or `None` when it is blank.
-    pub fn into_option(self) -> Option<String> {
-        (!self.0.is_empty()).then_some(self.0)
-    }
-
     fn schema() -> poem_openapi::registry::MetaSchema {
         string_schema(TEXT_IN_WORDS, None, Some(MAX), Some(TEXT_PATTERN))
     }
 }
 
 string_value!(Text<const MAX: usize>, "text", Self::schema());
+text_value!(Text<const MAX: usize>);
 
 /// A search term of at most `MAX` characters, taken literally.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -278,21 +265,13 @@ impl<const MAX: usize> SearchTerm<MAX> {
         Ok(Self(raw.nfc().collect()))
     }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The term, or `None` when it is empty (no filter).
-    pub fn into_option(self) -> Option<String> {
-        (!self.0.is_empty()).then_some(self.0)
-    }
-
     fn schema() -> poem_openapi::registry::MetaSchema {
         string_schema(SEARCH_IN_WORDS, None, Some(MAX), Some(SEARCH_PATTERN))
     }
 }
 
 string_value!(SearchTerm<const MAX: usize>, "search_term", Self::schema());
+text_value!(SearchTerm<const MAX: usize>);
 
 /// An email address's shape as [`super::identity::Email::parse`] takes it: surrounding
 /// whitespace, then a local part of 1 to 64 of the RFC 5322 atom characters and dots (not
