@@ -6,7 +6,6 @@ mod provision;
 mod sessions;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use uuid::Uuid;
 
@@ -59,7 +58,6 @@ pub struct AuthService {
     access_tokens: Arc<AccessTokens>,
     limits: Arc<RateLimits>,
     activity: ActivitySink,
-    refresh_ttl: Duration,
     identities: IdentityCache,
 }
 
@@ -70,7 +68,6 @@ impl AuthService {
         access_tokens: Arc<AccessTokens>,
         limits: Arc<RateLimits>,
         activity: ActivitySink,
-        refresh_ttl: Duration,
         identities: IdentityCache,
     ) -> Self {
         Self {
@@ -82,7 +79,6 @@ impl AuthService {
             access_tokens,
             limits,
             activity,
-            refresh_ttl,
             identities,
         }
     }

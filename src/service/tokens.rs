@@ -47,6 +47,8 @@ pub struct AccessTokens {
     issuer: String,
     audience: String,
     ttl: Duration,
+    /// How long the refresh token issued beside an access token lasts.
+    refresh_ttl: Duration,
 }
 
 impl AccessTokens {
@@ -67,7 +69,14 @@ impl AccessTokens {
             issuer: config.issuer.clone(),
             audience: config.audience.clone(),
             ttl: config.access_token_ttl,
+            refresh_ttl: config.refresh_token_ttl,
         }
+    }
+
+    /// When a refresh token issued now expires.
+    pub fn refresh_expiry(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now()
+            + chrono::Duration::from_std(self.refresh_ttl).unwrap_or(chrono::Duration::days(14))
     }
 
     pub fn issue(&self, user_id: Uuid, session_id: Uuid) -> anyhow::Result<IssuedToken> {

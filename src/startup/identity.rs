@@ -61,7 +61,6 @@ impl Identity {
             Arc::new(AccessTokens::new(&config.jwt)),
             limits.clone(),
             activity,
-            config.jwt.refresh_token_ttl,
             identities.clone(),
         );
         Ok(Self {

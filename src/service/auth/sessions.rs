@@ -50,8 +50,7 @@ impl AuthService {
     }
 
     fn refresh_expiry(&self) -> chrono::DateTime<Utc> {
-        Utc::now()
-            + chrono::Duration::from_std(self.refresh_ttl).unwrap_or(chrono::Duration::days(14))
+        self.access_tokens.refresh_expiry()
     }
 
     /// Rotates a refresh token: the presented one is used up and its successor joins the
