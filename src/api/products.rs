@@ -6,10 +6,10 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::ApiTags;
-use super::catalog_views::ProductView;
 use super::money::{PriceInput, PriceParam};
 use super::permitted::{Permitted, permission};
 use super::views::Page;
+use crate::domain::catalog::ProductRecord as ProductView;
 use crate::domain::catalog::{
     AdjustmentReason, ProductDescription, ProductName, ProductRecord, ProductSort, Sku, StockDelta,
     StockQuantity,
@@ -102,7 +102,7 @@ fn etag(product: &ProductRecord) -> String {
 
 fn one(product: ProductRecord) -> ProductResponse {
     let tag = etag(&product);
-    ProductResponse::Ok(SerdeJson(product.into()), tag)
+    ProductResponse::Ok(SerdeJson(product), tag)
 }
 
 /// `If-Match`: `*`, or a list of entity tags of which a strong `"<version>"` may match.
@@ -178,7 +178,7 @@ impl ProductsApi {
         let location = format!("/api/v1/products/{}", product.id);
         let tag = etag(&product);
         Ok(CreateProductResponse::Created(
-            SerdeJson(product.into()),
+            SerdeJson(product),
             location,
             tag,
         ))

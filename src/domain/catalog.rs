@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, Utc};
 use diesel::Queryable;
-use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use poem_openapi::Object;
@@ -11,6 +10,7 @@ use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
 use serde::Serialize;
 
 use super::identity::Invalid;
+use super::money::Price;
 use super::text::{Line, Text};
 use super::value::{integer_schema, rfc3339, string_schema};
 
@@ -225,21 +225,29 @@ pub struct CategoryRecord {
     pub updated_at: DateTime<Utc>,
 }
 
-/// A product as it is stored and shown (live rows only: a deleted one is kept in the table
-/// for the audit trail). Fields in the repository's column order (`Queryable` is positional).
-#[derive(Debug, Clone, PartialEq, Queryable)]
+/// A live product, as it is stored and shown: deleted products stay in the table for the
+/// audit trail but are never shown (404), so `is_active` is always true here; it exists for
+/// clients that keep copies. Fields in the repository's column order (`Queryable` is
+/// positional).
+#[derive(Debug, Clone, PartialEq, Queryable, Object, Serialize)]
+#[oai(rename = "ProductView")]
 pub struct ProductRecord {
     pub id: Uuid,
     pub name: String,
     pub description: Option<String>,
     pub sku: String,
-    pub price: Decimal,
+    pub price: Price,
     pub stock_quantity: i64,
+    /// Always set on a live product.
     pub category_id: Option<Uuid>,
+    /// The supplier the product comes from, when one is named.
     pub supplier_id: Option<Uuid>,
     pub is_active: bool,
+    /// Bumped by every change; the `ETag` of single-product responses is `"<version>"`.
     pub version: i64,
+    #[serde(serialize_with = "rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "rfc3339")]
     pub updated_at: DateTime<Utc>,
 }
 

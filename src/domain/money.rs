@@ -1,6 +1,12 @@
 //! Prices: exact decimals with at most two places, never rounded.
 
+use diesel::deserialize::{FromSql, FromSqlRow};
+use diesel::pg::{Pg, PgValue};
+use diesel::sql_types::Numeric;
+use poem_openapi::registry::MetaSchema;
+use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON};
 use rust_decimal::Decimal;
+use serde_json::Value;
 
 use super::identity::Invalid;
 
@@ -17,8 +23,10 @@ pub const PRICE_PATTERN: &str =
 pub const MAX_PRICE: Decimal = Decimal::from_parts(0x540B_E3FF, 2, 0, false, 2);
 
 /// A price: `0 <= price <= 99999999.99` with at most two decimal places. `0.1` and `0.10`
-/// are the same price; `1.005` is refused rather than rounded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// are the same price; `1.005` is refused rather than rounded. Read from PostgreSQL's
+/// `NUMERIC(10, 2)` (whose CHECKs state the same bounds) and written as text with exactly
+/// two places, e.g. "12.50".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, FromSqlRow)]
 pub struct Price(Decimal);
 
 impl Price {
@@ -97,12 +105,49 @@ impl Price {
     }
 }
 
-/// A stored amount as text with exactly two places ("12.50"); PostgreSQL's NUMERIC(10, 2)
-/// values may come back with fewer (trailing zeros dropped).
-pub fn two_places(value: Decimal) -> Decimal {
-    let mut value = value;
-    value.rescale(2);
-    value
+/// What a shown price looks like: exactly two places.
+const SHOWN_PRICE_PATTERN: &str = r"^[0-9]{1,8}\.[0-9]{2}$";
+
+impl FromSql<Numeric, Pg> for Price {
+    fn from_sql(bytes: PgValue<'_>) -> diesel::deserialize::Result<Self> {
+        let stored = <Decimal as FromSql<Numeric, Pg>>::from_sql(bytes)?;
+        Self::new(stored).map_err(|invalid| invalid.0.into_owned().into())
+    }
+}
+
+impl serde::Serialize for Price {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_text())
+    }
+}
+
+crate::value_type!(
+    Price,
+    "price_text",
+    MetaSchema {
+        description: Some(
+            "A decimal string with exactly two places, e.g. \"12.50\" (exact; never a float).",
+        ),
+        pattern: Some(SHOWN_PRICE_PATTERN.to_owned()),
+        ..MetaSchema::new("string")
+    }
+);
+
+impl ParseFromJSON for Price {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        match value {
+            Some(Value::String(text)) => {
+                Self::parse_text(&text).map_err(|invalid| ParseError::custom(invalid.0))
+            }
+            other => Err(ParseError::expected_type(other.unwrap_or_default())),
+        }
+    }
+}
+
+impl ToJSON for Price {
+    fn to_json(&self) -> Option<Value> {
+        Some(Value::String(self.to_text()))
+    }
 }
 
 #[cfg(test)]

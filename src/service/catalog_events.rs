@@ -5,7 +5,6 @@ use serde_json::json;
 
 use super::caller::Caller;
 use crate::domain::audit::{AuditAction, AuditEvent, AuditFields, Outcome, Target, TargetKind};
-use crate::domain::money::two_places;
 use crate::repo::pg::categories::CategoryRecord;
 use crate::repo::pg::products::ProductRecord;
 
@@ -21,7 +20,7 @@ fn product_fields(product: &ProductRecord) -> AuditFields {
         ("name", json!(product.name)),
         ("description", json!(product.description)),
         ("sku", json!(product.sku)),
-        ("price", json!(two_places(product.price).to_string())),
+        ("price", json!(product.price.to_text())),
         ("stock_quantity", json!(product.stock_quantity)),
         ("category_id", json!(product.category_id)),
         ("supplier_id", json!(product.supplier_id)),

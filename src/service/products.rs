@@ -287,7 +287,7 @@ fn effective_changes(requested: ProductChanges, before: &ProductRecord) -> Optio
         name: requested.name.filter(|v| *v != before.name),
         description: requested.description.filter(|v| *v != before.description),
         sku: requested.sku.filter(|v| *v != before.sku),
-        price: requested.price.filter(|v| *v != before.price),
+        price: requested.price.filter(|v| *v != before.price.value()),
         category_id: requested
             .category_id
             .filter(|v| Some(*v) != before.category_id),
