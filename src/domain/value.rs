@@ -25,6 +25,23 @@ impl std::fmt::Display for Invalid {
     }
 }
 
+/// The part of poem-openapi's `Type` that says a value is its own raw value (one element).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! raw_is_self {
+    () => {
+        fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+            Some(self)
+        }
+
+        fn raw_element_iter<'a>(
+            &'a self,
+        ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+            Box::new(self.as_raw_value().into_iter())
+        }
+    };
+}
+
 /// Implements poem-openapi's `Type` for a value type: its name and its schema, inline (the
 /// part every value macro here shares).
 #[doc(hidden)]
@@ -44,35 +61,37 @@ macro_rules! value_type {
                 ::poem_openapi::registry::MetaSchemaRef::Inline(Box::new($schema))
             }
 
-            fn as_raw_value(&self) -> Option<&Self::RawValueType> {
-                Some(self)
-            }
-
-            fn raw_element_iter<'a>(
-                &'a self,
-            ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
-                Box::new(self.as_raw_value().into_iter())
-            }
+            $crate::raw_is_self!();
         }
     };
 }
 
-/// Implements serde (`Deserialize` through `parse`, `Serialize` as the text) and
-/// poem-openapi (`Type` with `$schema`, JSON and query parameter parsing) for a string value
-/// type with `fn parse(&str) -> Result<Self, Invalid>` and `fn as_str(&self) -> &str`.
+/// Implements serde (`Deserialize` through `parse`, `Serialize` as its plain form) and
+/// poem-openapi (`Type` with `$schema`, JSON and query parameter parsing) for a value type
+/// written as a plain `$raw` (text or a number): what [`string_value!`] and
+/// [`integer_value!`] share. `$plain` is the value's plain form, `$from_raw` and
+/// `$from_parameter` its parse from a deserialised `$raw` and from a parameter's text.
+#[doc(hidden)]
 #[macro_export]
-macro_rules! string_value {
-    ($ty:ident $(<$(const $param:ident: $pty:ty),+>)?, $name:expr, $schema:expr) => {
+macro_rules! plain_value {
+    (
+        $ty:ident $(<$(const $param:ident: $pty:ty),+>)?, $name:expr, $schema:expr,
+        raw: $raw:ty,
+        plain: |$value:ident| $plain:expr,
+        from_raw: |$raw_value:ident| $from_raw:expr,
+        from_parameter: |$text:ident| $from_parameter:expr $(,)?
+    ) => {
         impl $(<$(const $param: $pty),+>)? ::serde::Serialize for $ty $(<$($param),+>)? {
             fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
+                let $value = self;
+                ::serde::Serialize::serialize(&$plain, serializer)
             }
         }
 
         impl<'de, $($(const $param: $pty),+)?> ::serde::Deserialize<'de> for $ty $(<$($param),+>)? {
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let raw = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(deserializer)?;
-                Self::parse(&raw).map_err(|invalid| ::serde::de::Error::custom(invalid.0))
+                let $raw_value = <$raw as ::serde::Deserialize>::deserialize(deserializer)?;
+                $from_raw.map_err(|invalid| ::serde::de::Error::custom(invalid.0))
             }
         }
 
@@ -80,80 +99,59 @@ macro_rules! string_value {
 
         impl $(<$(const $param: $pty),+>)? ::poem_openapi::types::ParseFromJSON for $ty $(<$($param),+>)? {
             fn parse_from_json(value: Option<::serde_json::Value>) -> ::poem_openapi::types::ParseResult<Self> {
-                match value {
-                    Some(::serde_json::Value::String(raw)) => {
-                        Self::parse(&raw).map_err(|invalid| ::poem_openapi::types::ParseError::custom(invalid.0))
-                    }
-                    other => Err(::poem_openapi::types::ParseError::expected_type(other.unwrap_or_default())),
+                let value = value.unwrap_or_default();
+                match <$raw as ::serde::Deserialize>::deserialize(&value) {
+                    Ok($raw_value) => $from_raw
+                        .map_err(|invalid| ::poem_openapi::types::ParseError::custom(invalid.0)),
+                    Err(_) => Err(::poem_openapi::types::ParseError::expected_type(value)),
                 }
             }
         }
 
         impl $(<$(const $param: $pty),+>)? ::poem_openapi::types::ParseFromParameter for $ty $(<$($param),+>)? {
-            fn parse_from_parameter(raw: &str) -> ::poem_openapi::types::ParseResult<Self> {
-                Self::parse(raw).map_err(|invalid| ::poem_openapi::types::ParseError::custom(invalid.0))
+            fn parse_from_parameter($text: &str) -> ::poem_openapi::types::ParseResult<Self> {
+                $from_parameter.map_err(|invalid| ::poem_openapi::types::ParseError::custom(invalid.0))
             }
         }
 
         impl $(<$(const $param: $pty),+>)? ::poem_openapi::types::ToJSON for $ty $(<$($param),+>)? {
             fn to_json(&self) -> Option<::serde_json::Value> {
-                Some(::serde_json::Value::String(self.as_str().to_owned()))
+                let $value = self;
+                Some(::serde_json::Value::from($plain))
             }
         }
     };
 }
 
-/// Implements serde and poem-openapi for an integer value type with
-/// `fn parse(i64) -> Result<Self, Invalid>` and `fn value(self) -> i64`, like
-/// [`string_value!`] does for strings.
+/// [`plain_value!`] for a string value type with `fn parse(&str) -> Result<Self, Invalid>`
+/// and `fn as_str(&self) -> &str`.
+#[macro_export]
+macro_rules! string_value {
+    ($ty:ident $(<$(const $param:ident: $pty:ty),+>)?, $name:expr, $schema:expr) => {
+        $crate::plain_value!(
+            $ty $(<$(const $param: $pty),+>)?, $name, $schema,
+            raw: ::std::borrow::Cow<'_, str>,
+            plain: |value| value.as_str(),
+            from_raw: |raw| Self::parse(&raw),
+            from_parameter: |text| Self::parse(text),
+        );
+    };
+}
+
+/// [`plain_value!`] for an integer value type with `fn parse(i64) -> Result<Self, Invalid>`
+/// and `fn value(self) -> i64`.
 #[macro_export]
 macro_rules! integer_value {
     ($ty:ident $(<$(const $param:ident: $pty:ty),+>)?, $name:expr, $schema:expr) => {
-        impl $(<$(const $param: $pty),+>)? ::serde::Serialize for $ty $(<$($param),+>)? {
-            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_i64(self.value())
-            }
-        }
-
-        impl<'de, $($(const $param: $pty),+)?> ::serde::Deserialize<'de> for $ty $(<$($param),+>)? {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> Result<Self, D::Error> {
-                let raw = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
-                Self::parse(raw).map_err(|invalid| ::serde::de::Error::custom(invalid.0))
-            }
-        }
-
-        $crate::value_type!($ty $(<$(const $param: $pty),+>)?, $name, $schema);
-
-        impl $(<$(const $param: $pty),+>)? ::poem_openapi::types::ParseFromJSON for $ty $(<$($param),+>)? {
-            fn parse_from_json(
-                value: Option<::serde_json::Value>,
-            ) -> ::poem_openapi::types::ParseResult<Self> {
-                match value.as_ref().and_then(::serde_json::Value::as_i64) {
-                    Some(raw) => Self::parse(raw)
-                        .map_err(|invalid| ::poem_openapi::types::ParseError::custom(invalid.0)),
-                    None => Err(::poem_openapi::types::ParseError::expected_type(
-                        value.unwrap_or_default(),
-                    )),
-                }
-            }
-        }
-
-        impl $(<$(const $param: $pty),+>)? ::poem_openapi::types::ParseFromParameter for $ty $(<$($param),+>)? {
-            fn parse_from_parameter(raw: &str) -> ::poem_openapi::types::ParseResult<Self> {
-                // Text that is no number breaks the rule as the farthest number would: the
-                // answer states the rule either way.
-                Self::parse(raw.parse::<i64>().unwrap_or(i64::MIN))
-                    .map_err(|invalid| ::poem_openapi::types::ParseError::custom(invalid.0))
-            }
-        }
-
-        impl $(<$(const $param: $pty),+>)? ::poem_openapi::types::ToJSON for $ty $(<$($param),+>)? {
-            fn to_json(&self) -> Option<::serde_json::Value> {
-                Some(::serde_json::Value::from(self.value()))
-            }
-        }
+        $crate::plain_value!(
+            $ty $(<$(const $param: $pty),+>)?, $name, $schema,
+            raw: i64,
+            plain: |value| value.value(),
+            from_raw: |raw| Self::parse(raw),
+            // Text that is no number breaks the rule as the farthest number would: the
+            // answer states the rule either way.
+            from_parameter: |text| Self::parse(text.parse::<i64>().unwrap_or(i64::MIN)),
+        );
     };
 }
 
@@ -306,15 +304,7 @@ impl<T: poem_openapi::types::Type, const MAX: usize> poem_openapi::types::Type f
         T::register(registry);
     }
 
-    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
-        Some(self)
-    }
-
-    fn raw_element_iter<'a>(
-        &'a self,
-    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
-        Box::new(self.as_raw_value().into_iter())
-    }
+    crate::raw_is_self!();
 }
 
 impl<T: poem_openapi::types::ParseFromJSON, const MAX: usize> poem_openapi::types::ParseFromJSON
