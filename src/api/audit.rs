@@ -12,7 +12,8 @@ use super::ApiTags;
 use super::permitted::{Permitted, permission};
 use crate::domain::audit::Outcome;
 use crate::domain::audit_query::{
-    ActionName, AuditCursor, AuditFilter, ExportLimit, PageSize, TargetId, TargetTypeName,
+    ActionName, AuditCursor, AuditFilter, AuditOrder, ExportLimit, PageSize, TargetId,
+    TargetTypeName,
 };
 use crate::http::json::Json;
 use crate::http::problem::ApiError;
@@ -26,9 +27,10 @@ pub struct AuditApi {
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Audit")]
 impl AuditApi {
-    /// List audit events, newest first, a page at a time.
+    /// List audit events, newest first (or oldest first), a page at a time.
     ///
-    /// Needs `audit:read`. Newest first means `occurred_at`, then `id`, descending. Keyset
+    /// Needs `audit:read`. Newest first means `occurred_at`, then `id`, descending;
+    /// `order=asc` turns it around (a target's history, oldest change first). Keyset
     /// pagination: pass `next_cursor` back as `cursor` until it is null. Pages are stable under
     /// concurrent inserts: events recorded meanwhile never shift, repeat or skip entries of
     /// later pages. Filters combine with AND; `from` and `to` are inclusive. Invalid parameters
@@ -55,6 +57,9 @@ impl AuditApi {
         from: Query<Option<DateTime<Utc>>>,
         /// Events at or before this instant (RFC 3339); must not precede `from`.
         to: Query<Option<DateTime<Utc>>>,
+        /// `desc` (default): newest first; `asc`: oldest first.
+        #[oai(default)]
+        order: Query<AuditOrder>,
         /// Page size, 1 to 100.
         #[oai(default)]
         limit: Query<PageSize>,
@@ -69,7 +74,10 @@ impl AuditApi {
             from: from.0,
             to: to.0,
         };
-        let page = self.audit.list(&auth.0, filter, limit.0, cursor.0).await?;
+        let page = self
+            .audit
+            .list(&auth.0, filter, order.0, limit.0, cursor.0)
+            .await?;
         Ok(Json(page.into()))
     }
 

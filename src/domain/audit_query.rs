@@ -152,6 +152,16 @@ fn ceil_to_millis(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(t.timestamp_millis().saturating_add(1)).unwrap_or(floored)
 }
 
+crate::choices! {
+    /// Which way a list of audit events runs.
+    #[derive(Default)]
+    pub enum AuditOrder as "AuditOrder", "Newest first (desc, the default) or oldest first (asc: a target's history, \"who changed this price, and when?\"). By `occurred_at`, then `id`; a cursor continues in the order it is passed with." {
+        #[default]
+        Desc => "desc",
+        Asc => "asc",
+    }
+}
+
 /// A position in the trail's order (`occurred_at` desc, then id desc): the next page starts
 /// strictly after it, so events inserted meanwhile never shift a page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,7 +14,9 @@ use uuid::Uuid;
 use super::caller::Caller;
 use super::error::{ServiceError, ServiceResult};
 use crate::domain::audit::{AuditAction, AuditEvent, Outcome, Target, TargetKind};
-use crate::domain::audit_query::{AuditCursor, AuditFilter, AuditPage, ExportLimit, PageSize};
+use crate::domain::audit_query::{
+    AuditCursor, AuditFilter, AuditOrder, AuditPage, ExportLimit, PageSize,
+};
 use crate::repo::mongo::AuditQueryRepo;
 use crate::repo::pg::{PgOutbox, PgPool};
 
@@ -37,11 +39,15 @@ impl AuditService {
         &self,
         _caller: &Authorized<permission::AuditRead>,
         filter: AuditFilter,
+        order: AuditOrder,
         size: PageSize,
         after: Option<AuditCursor>,
     ) -> ServiceResult<AuditPage> {
         let filter = filter.checked()?;
-        Ok(self.events.page(&filter, after.as_ref(), size).await?)
+        Ok(self
+            .events
+            .page(&filter, after.as_ref(), order, size)
+            .await?)
     }
 
     /// One event by id (`audit:read`).
@@ -92,6 +98,10 @@ impl AuditService {
         after: Option<AuditCursor>,
     ) -> ServiceResult<AuditPage> {
         let filter = AuditFilter::by_actor(caller.id());
-        Ok(self.events.page(&filter, after.as_ref(), size).await?)
+        let newest_first = AuditOrder::Desc;
+        Ok(self
+            .events
+            .page(&filter, after.as_ref(), newest_first, size)
+            .await?)
     }
 }

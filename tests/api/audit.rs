@@ -275,6 +275,7 @@ async fn the_openapi_document_describes_the_audit_operations() {
             "outcome",
             "from",
             "to",
+            "order",
             "limit",
             "cursor"
         ]

@@ -15,7 +15,9 @@ use super::EventStoreError;
 use super::documents::{document_to_audit, user_id_filter};
 use super::events::{AUDIT_COLLECTION, EventStore};
 use crate::domain::audit::AuditEvent;
-use crate::domain::audit_query::{AuditCursor, AuditFilter, AuditPage, ExportLimit, PageSize};
+use crate::domain::audit_query::{
+    AuditCursor, AuditFilter, AuditOrder, AuditPage, ExportLimit, PageSize,
+};
 
 /// Documents fetched per round trip when streaming an export: bounds memory per request.
 const EXPORT_BATCH_SIZE: u32 = 256;
@@ -45,19 +47,20 @@ impl AuditQueryRepo {
         Ok(found.as_ref().and_then(readable))
     }
 
-    /// Newest first, starting strictly after `after`. Fetches one event more than the page
+    /// In `order`, starting strictly after `after`. Fetches one event more than the page
     /// holds to know whether a next page exists without counting.
     pub async fn page(
         &self,
         filter: &AuditFilter,
         after: Option<&AuditCursor>,
+        order: AuditOrder,
         size: PageSize,
     ) -> Result<AuditPage, EventStoreError> {
         let limit = size.as_usize();
         let mut documents: Vec<Document> = self
             .audit
-            .find(filter_document(filter, after))
-            .sort(newest_first())
+            .find(filter_document(filter, after.map(|cursor| (cursor, order))))
+            .sort(sorted(order))
             .limit(i64::try_from(limit + 1).unwrap_or(i64::MAX))
             .max_time(self.time_limit)
             .await?
@@ -84,7 +87,7 @@ impl AuditQueryRepo {
         let mut find = self
             .audit
             .find(filter_document(filter, None))
-            .sort(newest_first())
+            .sort(sorted(AuditOrder::Desc))
             .batch_size(EXPORT_BATCH_SIZE);
         if let Some(limit) = limit {
             find = find.limit(limit.value());
@@ -101,11 +104,18 @@ impl AuditQueryRepo {
     }
 }
 
-fn newest_first() -> Document {
-    doc! { "occurred_at": -1, "_id": -1 }
+fn sorted(order: AuditOrder) -> Document {
+    let way = match order {
+        AuditOrder::Desc => -1,
+        AuditOrder::Asc => 1,
+    };
+    doc! { "occurred_at": way, "_id": way }
 }
 
-pub(crate) fn filter_document(filter: &AuditFilter, after: Option<&AuditCursor>) -> Document {
+pub(crate) fn filter_document(
+    filter: &AuditFilter,
+    after: Option<(&AuditCursor, AuditOrder)>,
+) -> Document {
     let mut document = Document::new();
     if let Some(actor_id) = filter.actor_id {
         document.insert("actor.user_id", user_id_filter(actor_id));
@@ -132,14 +142,18 @@ pub(crate) fn filter_document(filter: &AuditFilter, after: Option<&AuditCursor>)
     if !range.is_empty() {
         document.insert("occurred_at", range);
     }
-    if let Some(cursor) = after {
+    if let Some((cursor, order)) = after {
         let at = bson::DateTime::from_chrono(cursor.occurred_at);
         let id = bson::Uuid::from(cursor.id);
+        let beyond = match order {
+            AuditOrder::Desc => "$lt",
+            AuditOrder::Asc => "$gt",
+        };
         document.insert(
             "$or",
             vec![
-                doc! { "occurred_at": { "$lt": at } },
-                doc! { "occurred_at": at, "_id": { "$lt": id } },
+                doc! { "occurred_at": { beyond: at } },
+                doc! { "occurred_at": at, "_id": { beyond: id } },
             ],
         );
     }
@@ -191,7 +205,7 @@ mod tests {
             occurred_at: Utc.timestamp_millis_opt(5_000).unwrap(),
             id: Uuid::now_v7(),
         };
-        let document = filter_document(&filter, Some(&cursor));
+        let document = filter_document(&filter, Some((&cursor, AuditOrder::Desc)));
         assert_eq!(
             document.get("actor.user_id"),
             Some(&crate::repo::mongo::documents::user_id_filter(actor)),

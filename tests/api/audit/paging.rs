@@ -99,3 +99,49 @@ async fn pages_neither_repeat_nor_skip_while_new_events_arrive() {
         "the new events are listed on top"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn order_asc_lists_oldest_first_and_its_pages_continue_that_way() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_admin().await;
+    let tied = (Utc::now() - chrono::Duration::seconds(5)).trunc_subsecs(3);
+    let events: Vec<_> = (0..7)
+        .map(|n| {
+            let mut event = crafted("test.ordered", "ordered", &n.to_string());
+            if n % 2 == 0 {
+                event.occurred_at = tied;
+            }
+            event
+        })
+        .collect();
+    record(&app, &events).await;
+    wait_listed(&app, &admin.access_token, "target_type=ordered", 7).await;
+
+    let mut oldest_first = newest_first(&events);
+    oldest_first.reverse();
+    let base = "/api/v1/audit-events";
+    let asc = all_pages(
+        &app,
+        &admin.access_token,
+        base,
+        "target_type=ordered&order=asc&limit=2",
+    );
+    assert_eq!(ids(&asc.await), oldest_first);
+    let desc = all_pages(
+        &app,
+        &admin.access_token,
+        base,
+        "target_type=ordered&order=desc&limit=3",
+    );
+    assert_eq!(ids(&desc.await), newest_first(&events));
+
+    let bad = app
+        .send_as(
+            reqwest::Method::GET,
+            &format!("{base}?order=sideways"),
+            &admin.access_token,
+            None,
+        )
+        .await;
+    assert_eq!(super::support::invalid_fields(bad).await, ["order"]);
+}
