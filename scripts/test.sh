@@ -12,7 +12,7 @@
 # own tests (only when it is in use), the reference audit verifier (tools/audit-verify),
 # cargo fmt --check, cargo clippy -D warnings,
 # cargo test, conformance (scripts/conformance.sh: schemathesis against the live
-# service). Exports TEST_DATABASE_URL, TEST_MONGODB_URL (and TEST_MONGODB_STAND_IN=1|0)
+# service), the console in headless Chromium (scripts/console-test.sh). Exports TEST_DATABASE_URL, TEST_MONGODB_URL (and TEST_MONGODB_STAND_IN=1|0)
 # for the Rust tests. Stops only what it started.
 # Exits non-zero if any phase failed; prints a timing summary.
 # Functions here are called indirectly (run_phase "$@", traps):
@@ -174,6 +174,14 @@ if ((${#CARGO_TEST_ARGS[@]} == 0)) || [[ "${CONFORMANCE:-}" == 1 ]]; then
     run_phase "conformance" timeout --kill-after=30s "${CONFORMANCE_TIMEOUT:-10m}" scripts/conformance.sh || true
 else
     skip_phase "conformance" "a narrowed run (set CONFORMANCE=1 to include it)"
+fi
+
+# The console in headless Chromium (scripts/console-test.sh), on full runs only, like
+# conformance; CONSOLE=1 includes it in a narrowed run.
+if ((${#CARGO_TEST_ARGS[@]} == 0)) || [[ "${CONSOLE:-}" == 1 ]]; then
+    run_phase "console" timeout --kill-after=30s "${CONSOLE_TIMEOUT:-5m}" scripts/console-test.sh || true
+else
+    skip_phase "console" "a narrowed run (set CONSOLE=1 to include it)"
 fi
 
 if ((FAILED != 0)); then

@@ -226,6 +226,7 @@ pub fn app(
                 poem::endpoint::make_sync(move |_| poem::web::Html(docs.clone())),
             ),
         )
+        .nest("/console", crate::http::console::routes())
         .nest("/", service)
         .with_if(cors.is_some(), cors.unwrap_or_default())
         .data(auth)

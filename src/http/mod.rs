@@ -1,9 +1,11 @@
 //! The HTTP layer below the operations: the server's accept loop and connection limits, the
 //! request layer (request id, limits, metrics), problem documents, the JSON body and
-//! response types, and the completion of the OpenAPI document. Nothing here knows a resource.
+//! response types, the completion of the OpenAPI document and the console's embedded files.
+//! Nothing here knows a resource.
 
 pub mod client_ip;
 mod connection;
+pub mod console;
 pub mod head_problem;
 pub mod json;
 pub mod json_body;

@@ -11,6 +11,7 @@ mod audit_trail;
 mod auth;
 mod binary;
 mod catalog;
+mod console;
 mod docs;
 mod errors;
 mod event_store;

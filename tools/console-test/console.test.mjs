@@ -1,0 +1,116 @@
+// The console in a real browser: Debian's Chromium, headless, driven by playwright-core.
+// Signs in, changes a product through the API, sees its audit event appear, filters by the
+// target, opens the change, opens the target's history, signs out; a user without
+// audit:read sees the explanation, not an error. No page may break its
+// Content-Security-Policy or log an error. Screenshots go to $CONSOLE_ARTEFACTS.
+//
+//   BASE=http://127.0.0.1:8080 ADMIN_EMAIL=... ADMIN_PASSWORD=... node console.test.mjs
+
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { chromium } from "playwright-core";
+
+const BASE = process.env.BASE;
+const ADMIN = { email: process.env.ADMIN_EMAIL, password: process.env.ADMIN_PASSWORD };
+const ARTEFACTS = process.env.CONSOLE_ARTEFACTS || "/tmp/console-artefacts";
+const EXECUTABLE = process.env.CHROMIUM || "/usr/bin/chromium";
+mkdirSync(ARTEFACTS, { recursive: true });
+
+async function api(path, { method = "GET", token, body } = {}) {
+  const headers = { "content-type": "application/json" };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const response = await fetch(`${BASE}/api/v1${path}`, {
+    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  assert.ok(response.ok, `${method} ${path}: ${response.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+// The data the flow looks for: a product whose price an administrator changes.
+const { access_token: token } = await api("/auth/login", { method: "POST", body: ADMIN });
+const stamp = Date.now().toString(36);
+const category = await api("/categories", { method: "POST", token, body: { name: `Console ${stamp}` } });
+const product = await api("/products", {
+  method: "POST", token,
+  body: { name: `Claw hammer ${stamp}`, sku: `CON-${stamp}`, price: "12.50", stock_quantity: 3, category_id: category.id },
+});
+await api(`/products/${product.id}`, { method: "PATCH", token, body: { price: "14.00" } });
+const plain = { email: `viewer-${stamp}@example.com`, password: "a console viewer passphrase" };
+await api("/auth/register", { method: "POST", body: { ...plain, full_name: "Viewer" } });
+
+const browser = await chromium.launch({ executablePath: EXECUTABLE, headless: true, args: ["--no-sandbox"] });
+const problems = [];
+const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+page.on("console", (message) => { if (message.type() === "error") problems.push(message.text()); });
+page.on("pageerror", (error) => problems.push(String(error)));
+await page.addInitScript(() => {
+  document.addEventListener("securitypolicyviolation", (e) => console.error(`CSP: ${e.violatedDirective}`));
+});
+
+async function signIn(who, { here = false } = {}) {
+  if (!here) await page.goto(`${BASE}/console`);
+  await page.getByLabel("Email").fill(who.email);
+  await page.getByLabel("Password").fill(who.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign out" }).waitFor();
+}
+
+await signIn(ADMIN);
+await page.screenshot({ path: `${ARTEFACTS}/console-audit.png`, fullPage: true });
+
+// The change's event arrives through the outbox: apply the filter until it is there.
+await page.getByLabel("Target type").fill("product");
+await page.getByLabel("Target id").fill(product.id);
+const updated = page.locator("#audit-table tbody tr", { hasText: "product.updated" });
+for (let attempt = 0; attempt < 40; attempt++) {
+  await page.getByRole("button", { name: "Apply" }).click();
+  await page.waitForTimeout(250);
+  if ((await updated.count()) > 0) break;
+}
+assert.equal(await updated.count(), 1, "the product.updated event is listed");
+assert.match(page.url(), new RegExp(`target_id=${product.id}`), "the filters are in the URL");
+
+// Keyboard: the row opens with Enter, and shows the change as before -> after.
+await updated.focus();
+await page.keyboard.press("Enter");
+const change = page.locator("#detail-changes tbody tr", { hasText: "price" });
+await change.waitFor();
+assert.match(await change.innerText(), /"12\.50"\s*→ "14\.00"/);
+await page.screenshot({ path: `${ARTEFACTS}/console-event.png`, fullPage: true });
+
+// History of the target: every change of the product, oldest first.
+await page.getByRole("button", { name: "History of this target" }).click();
+await page.locator("#audit-table tbody tr").first().filter({ hasText: "product.created" }).waitFor();
+const actions = await page.locator("#audit-table tbody tr td:nth-child(2)").allInnerTexts();
+assert.deepEqual(actions.slice(0, 2), ["product.created", "product.updated"]);
+assert.match(page.url(), /order=asc/);
+await page.screenshot({ path: `${ARTEFACTS}/console-history.png`, fullPage: true });
+
+const shared = page.url();
+await page.setViewportSize({ width: 390, height: 844 });
+await page.screenshot({ path: `${ARTEFACTS}/console-narrow.png`, fullPage: true });
+await page.setViewportSize({ width: 1280, height: 900 });
+
+await page.getByRole("button", { name: "Sign out" }).click();
+await page.getByRole("heading", { name: "Sign in" }).waitFor();
+assert.equal(await page.locator("#audit").isVisible(), false, "nothing of the trail stays shown");
+
+// A user without audit:read is told why, and is shown no error.
+await signIn(plain);
+await page.locator("#audit-forbidden").waitFor();
+assert.equal(await page.locator("#notice").innerText(), "");
+await page.screenshot({ path: `${ARTEFACTS}/console-no-permission.png`, fullPage: true });
+await page.getByRole("button", { name: "Sign out" }).click();
+
+// A shared link opens the same view once signed in (tokens are not kept across page loads).
+await page.goto(shared);
+await signIn(ADMIN, { here: true });
+await page.locator("#audit-table tbody tr").first().filter({ hasText: "product.created" }).waitFor();
+assert.equal(await page.getByLabel("Target id").inputValue(), product.id);
+const again = await page.locator("#audit-table tbody tr td:nth-child(2)").allInnerTexts();
+assert.deepEqual(again.slice(0, 2), ["product.created", "product.updated"]);
+
+await browser.close();
+assert.deepEqual(problems, [], "no CSP violation or script error");
+console.log(`console test passed; screenshots in ${ARTEFACTS}`);
