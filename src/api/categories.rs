@@ -10,7 +10,7 @@ use super::permitted::{Permitted, permission};
 use super::views::Page;
 use crate::domain::catalog::{CategoryDescription, CategoryName, CategoryRecord};
 use crate::domain::page::PageRequest;
-use crate::http::json::Json as SerdeJson;
+use crate::http::json::Json;
 use crate::http::json_body::Body;
 use crate::http::problem::ApiError;
 use crate::http::settable::{Clearable, Settable};
@@ -43,10 +43,7 @@ pub struct UpdateCategoryRequest {
 pub enum CreateCategoryResponse {
     /// Created at `Location`.
     #[oai(status = 201)]
-    Created(
-        SerdeJson<CategoryRecord>,
-        #[oai(header = "Location")] String,
-    ),
+    Created(Json<CategoryRecord>, #[oai(header = "Location")] String),
 }
 
 #[derive(ApiResponse)]
@@ -70,9 +67,9 @@ impl CategoriesApi {
         &self,
         auth: Permitted<permission::ProductsRead>,
         page: PageRequest,
-    ) -> Result<SerdeJson<Page<CategoryRecord>>, ApiError> {
+    ) -> Result<Json<Page<CategoryRecord>>, ApiError> {
         let found = self.categories.list(&auth.0, page).await?;
-        Ok(SerdeJson(Page::of(found, page)))
+        Ok(Json(Page::of(found, page)))
     }
 
     /// Create a category.
@@ -95,10 +92,7 @@ impl CategoriesApi {
         };
         let category = self.categories.create(&auth.0, input).await?;
         let location = format!("/api/v1/categories/{}", category.id);
-        Ok(CreateCategoryResponse::Created(
-            SerdeJson(category),
-            location,
-        ))
+        Ok(CreateCategoryResponse::Created(Json(category), location))
     }
 
     /// One category.
@@ -114,8 +108,8 @@ impl CategoriesApi {
         auth: Permitted<permission::ProductsRead>,
         /// The category's id.
         id: Path<Uuid>,
-    ) -> Result<SerdeJson<CategoryRecord>, ApiError> {
-        Ok(SerdeJson(self.categories.get(&auth.0, id.0).await?))
+    ) -> Result<Json<CategoryRecord>, ApiError> {
+        Ok(Json(self.categories.get(&auth.0, id.0).await?))
     }
 
     /// Rename a category or change its description.
@@ -133,13 +127,13 @@ impl CategoriesApi {
         /// The category's id.
         id: Path<Uuid>,
         body: Body<UpdateCategoryRequest>,
-    ) -> Result<SerdeJson<CategoryRecord>, ApiError> {
+    ) -> Result<Json<CategoryRecord>, ApiError> {
         let update = CategoryUpdate {
             name: body.0.name.into(),
             description: body.0.description.into_maybe_undefined().into(),
         };
         let category = self.categories.update(&auth.0, id.0, update).await?;
-        Ok(SerdeJson(category))
+        Ok(Json(category))
     }
 
     /// Delete a category.

@@ -16,7 +16,7 @@ use crate::domain::catalog::{
 };
 use crate::domain::page::PageRequest;
 use crate::domain::text::SearchTerm;
-use crate::http::json::Json as SerdeJson;
+use crate::http::json::Json;
 use crate::http::json_body::Body;
 use crate::http::problem::ApiError;
 use crate::http::settable::{Clearable, Settable};
@@ -75,7 +75,7 @@ pub struct StockAdjustmentRequest {
 pub enum ProductResponse {
     /// The product as it now is; `ETag` is its version, `"<version>"`.
     #[oai(status = 200)]
-    Ok(SerdeJson<ProductView>, #[oai(header = "ETag")] String),
+    Ok(Json<ProductView>, #[oai(header = "ETag")] String),
 }
 
 #[derive(ApiResponse)]
@@ -83,7 +83,7 @@ pub enum CreateProductResponse {
     /// Created at `Location`, version 1 (`ETag: "1"`).
     #[oai(status = 201)]
     Created(
-        SerdeJson<ProductView>,
+        Json<ProductView>,
         #[oai(header = "Location")] String,
         #[oai(header = "ETag")] String,
     ),
@@ -102,7 +102,7 @@ fn etag(product: &ProductRecord) -> String {
 
 fn one(product: ProductRecord) -> ProductResponse {
     let tag = etag(&product);
-    ProductResponse::Ok(SerdeJson(product), tag)
+    ProductResponse::Ok(Json(product), tag)
 }
 
 /// `If-Match`: `*`, or a list of entity tags of which a strong `"<version>"` may match.
@@ -140,7 +140,7 @@ impl ProductsApi {
         /// Order (default `name`); ties are broken by id.
         sort: Query<Option<ProductSort>>,
         page: PageRequest,
-    ) -> Result<SerdeJson<Page<ProductView>>, ApiError> {
+    ) -> Result<Json<Page<ProductView>>, ApiError> {
         let query = ProductQuery {
             category_id: category_id.0,
             supplier_id: supplier_id.0,
@@ -151,7 +151,7 @@ impl ProductsApi {
             sort: sort.0.unwrap_or_default(),
         };
         let found = self.products.list(&auth.0, query, page).await?;
-        Ok(SerdeJson(Page::of(found, page)))
+        Ok(Json(Page::of(found, page)))
     }
 
     /// Create a product.
@@ -177,11 +177,7 @@ impl ProductsApi {
         let product = self.products.create(&auth.0, input).await?;
         let location = format!("/api/v1/products/{}", product.id);
         let tag = etag(&product);
-        Ok(CreateProductResponse::Created(
-            SerdeJson(product),
-            location,
-            tag,
-        ))
+        Ok(CreateProductResponse::Created(Json(product), location, tag))
     }
 
     /// One live product.

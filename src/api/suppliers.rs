@@ -12,7 +12,7 @@ use crate::domain::catalog::{SupplierName, SupplierNotes, SupplierPhone, Supplie
 use crate::domain::identity::Email;
 use crate::domain::page::PageRequest;
 use crate::domain::text::SearchTerm;
-use crate::http::json::Json as SerdeJson;
+use crate::http::json::Json;
 use crate::http::json_body::Body;
 use crate::http::problem::ApiError;
 use crate::http::settable::{Clearable, Settable};
@@ -51,7 +51,7 @@ pub struct UpdateSupplierRequest {
 pub enum SupplierResponse {
     /// The supplier; `ETag` is its version.
     #[oai(status = 200)]
-    Ok(SerdeJson<SupplierRecord>, #[oai(header = "ETag")] String),
+    Ok(Json<SupplierRecord>, #[oai(header = "ETag")] String),
 }
 
 #[derive(ApiResponse)]
@@ -59,7 +59,7 @@ pub enum CreateSupplierResponse {
     /// Created at `Location`; `ETag` is its version.
     #[oai(status = 201)]
     Created(
-        SerdeJson<SupplierRecord>,
+        Json<SupplierRecord>,
         #[oai(header = "Location")] String,
         #[oai(header = "ETag")] String,
     ),
@@ -74,7 +74,7 @@ pub enum DeleteSupplierResponse {
 
 fn one(supplier: SupplierRecord) -> SupplierResponse {
     let tag = versioning::etag(supplier.version);
-    SupplierResponse::Ok(SerdeJson(supplier), tag)
+    SupplierResponse::Ok(Json(supplier), tag)
 }
 
 pub struct SuppliersApi {
@@ -96,13 +96,13 @@ impl SuppliersApi {
         /// `true` (the default): live suppliers; `false`: the deleted ones.
         is_active: Query<Option<bool>>,
         page: PageRequest,
-    ) -> Result<SerdeJson<Page<SupplierRecord>>, ApiError> {
+    ) -> Result<Json<Page<SupplierRecord>>, ApiError> {
         let query = SupplierQuery {
             q: q.0.and_then(SearchTerm::into_option),
             is_active: is_active.0,
         };
         let found = self.suppliers.list(&auth.0, query, page).await?;
-        Ok(SerdeJson(Page::of(found, page)))
+        Ok(Json(Page::of(found, page)))
     }
 
     /// Create a supplier.
@@ -126,7 +126,7 @@ impl SuppliersApi {
         let location = format!("/api/v1/suppliers/{}", supplier.id);
         let tag = versioning::etag(supplier.version);
         Ok(CreateSupplierResponse::Created(
-            SerdeJson(supplier),
+            Json(supplier),
             location,
             tag,
         ))
