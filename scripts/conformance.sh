@@ -11,7 +11,8 @@
 # What is configured, and why, is in tools/conformance/schemathesis.toml (checks, phases,
 # limits) and tools/conformance/hooks.py (the rules the schema cannot state, applied to the
 # generated valid requests only). Then openapi-python-client (pinned in
-# tools/conformance/client-requirements.txt) must generate every operation of the document.
+# tools/conformance/client-requirements.txt) must generate every operation of the document,
+# and a short flow through the generated client must work (tools/conformance/client_flow.py).
 # Exit status: 0 when both found nothing wrong.
 set -euo pipefail
 
@@ -124,5 +125,11 @@ if grep -q "Authentication failed" "$OUTPUT"; then
     log "the admin token stopped working during the run (see 'Authentication failed' above)"
     status=1
 fi
-check_client_generation || status=1
+if check_client_generation; then
+    # ... and the client it generated works: a short flow through it.
+    PYTHONPATH="$TMP_DIR/python-client" CONFORMANCE_ADMIN_EMAIL="$ADMIN_EMAIL" \
+        "$CLIENT_VENV/bin/python" "$CONFORMANCE_DIR/client_flow.py" || status=1
+else
+    status=1
+fi
 exit "$status"
