@@ -1,4 +1,4 @@
-//! `/console`: the browser console, its four files embedded in the binary at compile time
+//! `/console`: the browser console, its five files embedded in the binary at compile time
 //! (no build step, no network). It reads nothing itself: the page signs in through the
 //! public API and keeps its tokens in memory.
 //!
@@ -11,6 +11,7 @@ use poem::{Response, Route, handler};
 
 const INDEX: &str = include_str!("console/index.html");
 const SCRIPT: &str = include_str!("console/console.js");
+const ANALYTICS: &str = include_str!("console/analytics.js");
 const STYLE: &str = include_str!("console/console.css");
 const ICON: &str = include_str!("console/favicon.svg");
 
@@ -40,6 +41,11 @@ fn script() -> Response {
 }
 
 #[handler]
+fn analytics() -> Response {
+    asset("text/javascript; charset=utf-8", ANALYTICS)
+}
+
+#[handler]
 fn style() -> Response {
     asset("text/css; charset=utf-8", STYLE)
 }
@@ -54,6 +60,7 @@ pub fn routes() -> Route {
     Route::new()
         .at("/", page)
         .at("/console.js", script)
+        .at("/analytics.js", analytics)
         .at("/console.css", style)
         .at("/favicon.svg", icon)
 }

@@ -36,6 +36,9 @@ const product = await api("/products", {
   body: { name: `Claw hammer ${stamp}`, sku: `CON-${stamp}`, price: "12.50", stock_quantity: 3, category_id: category.id },
 });
 await api(`/products/${product.id}`, { method: "PATCH", token, body: { price: "14.00" } });
+// Activity for the dashboard: a view of the product and a search that finds it.
+await api(`/products/${product.id}`, { token });
+await api(`/products?q=${encodeURIComponent(`hammer ${stamp}`)}`, { token });
 const plain = { email: `viewer-${stamp}@example.com`, password: "a console viewer passphrase" };
 await api("/auth/register", { method: "POST", body: { ...plain, full_name: "Viewer" } });
 
@@ -87,6 +90,20 @@ assert.deepEqual(actions.slice(0, 2), ["product.created", "product.updated"]);
 assert.match(page.url(), /order=asc/);
 await page.screenshot({ path: `${ARTEFACTS}/console-history.png`, fullPage: true });
 
+// The dashboard draws the seeded counts: a chart, the product among the most viewed, the search.
+const viewed = page.locator("#analytics-output table", { hasText: product.name });
+for (let attempt = 0; attempt < 40; attempt++) {
+  await page.getByRole("button", { name: "Show" }).click();
+  await page.waitForTimeout(250);
+  if ((await viewed.count()) > 0) break;
+}
+assert.equal(await viewed.count(), 1, "the viewed product is listed");
+assert.ok((await page.locator("#analytics-output svg.chart path[data-series]").count()) >= 1, "a chart is drawn");
+const term = page.locator("#analytics-output td").filter({ hasText: new RegExp(`^hammer ${stamp}$`) });
+assert.equal(await term.count(), 1, "the search is listed");
+assert.match(await page.locator("#analytics-output").innerText(), /\(UTC\)/);
+await page.locator("#analytics").screenshot({ path: `${ARTEFACTS}/console-analytics.png` });
+
 const shared = page.url();
 await page.setViewportSize({ width: 390, height: 844 });
 await page.screenshot({ path: `${ARTEFACTS}/console-narrow.png`, fullPage: true });
@@ -99,6 +116,7 @@ assert.equal(await page.locator("#audit").isVisible(), false, "nothing of the tr
 // A user without audit:read is told why, and is shown no error.
 await signIn(plain);
 await page.locator("#audit-forbidden").waitFor();
+await page.locator("#analytics-forbidden").waitFor();
 assert.equal(await page.locator("#notice").innerText(), "");
 await page.screenshot({ path: `${ARTEFACTS}/console-no-permission.png`, fullPage: true });
 await page.getByRole("button", { name: "Sign out" }).click();

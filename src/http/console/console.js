@@ -1,6 +1,8 @@
 // The Stockroom console: the public API with the user's own tokens, held in memory only
 // (never in the browser's storage), refreshed through /auth/refresh before they expire.
 
+import { setupAnalytics } from "/console/analytics.js";
+
 const API = "/api/v1";
 const session = { access: null, refresh: null, timer: null, me: null };
 const $ = (id) => document.getElementById(id);
@@ -71,12 +73,17 @@ function show() {
   $("sign-in").hidden = signedIn;
   $("nav").hidden = !signedIn;
   $("audit").hidden = !signedIn;
+  $("analytics").hidden = !signedIn;
   if (!signedIn) return;
   $("who").textContent = session.me.email;
   const auditAllowed = holds("audit:read");
   $("audit-forbidden").hidden = auditAllowed;
   $("audit-body").hidden = !auditAllowed;
   if (auditAllowed) loadAudit();
+  const analyticsAllowed = holds("analytics:read");
+  $("analytics-forbidden").hidden = analyticsAllowed;
+  $("analytics-body").hidden = !analyticsAllowed;
+  if (analyticsAllowed) loadAnalytics();
 }
 
 // Filters live in the page's URL, so a view can be shared.
@@ -241,6 +248,7 @@ async function signOut() {
   $("email").focus();
 }
 
+const loadAnalytics = setupAnalytics(call, notice);
 $("sign-in-form").addEventListener("submit", signIn);
 $("sign-out").addEventListener("click", signOut);
 $("audit-filters").addEventListener("submit", (e) => { e.preventDefault(); $("audit-detail").hidden = true; loadAudit(); });
