@@ -4,7 +4,7 @@
 import { setupAnalytics } from "/console/analytics.js";
 
 const API = "/api/v1";
-const session = { access: null, refresh: null, timer: null, me: null };
+const session = { access: null, refresh: null, timer: null, me: null, refreshing: null };
 const $ = (id) => document.getElementById(id);
 
 function notice(text) {
@@ -47,7 +47,15 @@ function keep(pair) {
   session.timer = setTimeout(refresh, seconds * 1000);
 }
 
-async function refresh() {
+// One refresh at a time: refresh tokens are single-use, so two requests that both met a 401
+// (the dashboard asks five at once) must share one rotation; presenting the same token twice
+// is reuse, and the service ends the whole session.
+function refresh() {
+  session.refreshing ||= rotate().finally(() => { session.refreshing = null; });
+  return session.refreshing;
+}
+
+async function rotate() {
   try {
     keep(await call("/auth/refresh", { method: "POST", body: { refresh_token: session.refresh }, auth: false }));
     return true;
