@@ -20,44 +20,15 @@ crate::choices! {
     }
 }
 
-/// An action the audit trail records, by the name events store (`resource.verb`). Each
-/// area declares its own beside its records (see [`super::names`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct AuditAction(&'static str);
-
-impl AuditAction {
-    /// For [`crate::names!`] only: the constants are the way to name an action.
-    #[doc(hidden)]
-    pub const fn declared(name: &'static str) -> Self {
-        Self(name)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        self.0
-    }
-
-    /// Every action some area declares.
-    pub fn all() -> impl Iterator<Item = AuditAction> {
-        super::names::AREAS
-            .iter()
-            .flat_map(|area| area.actions.iter().copied())
-    }
+crate::name_type! {
+    /// An action the audit trail records, by the name events store (`resource.verb`). Each
+    /// area declares its own beside its records (see [`super::names`]).
+    AuditAction from actions
 }
 
-/// What an audit event is about, by the name events store. Each area declares its own.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct TargetKind(&'static str);
-
-impl TargetKind {
-    /// For [`crate::names!`] only: the constants are the way to name a kind.
-    #[doc(hidden)]
-    pub const fn declared(name: &'static str) -> Self {
-        Self(name)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        self.0
-    }
+crate::name_type! {
+    /// What an audit event is about, by the name events store. Each area declares its own.
+    TargetKind from targets
 }
 
 crate::names! {

@@ -13,44 +13,10 @@ use uuid::Uuid;
 
 use super::text;
 
-/// A permission, by the name grants store. Each area declares those that guard it (see
-/// [`super::names`]); they order as the areas declare them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Permission(&'static str);
-
-impl Permission {
-    /// For [`crate::names!`] only: the constants are the way to name a permission.
-    #[doc(hidden)]
-    pub const fn declared(name: &'static str) -> Self {
-        Self(name)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        self.0
-    }
-
-    /// Every permission some area declares, in their order.
-    pub fn all() -> impl Iterator<Item = Permission> {
-        super::names::AREAS
-            .iter()
-            .flat_map(|area| area.permissions.iter().copied())
-    }
-
-    fn position(self) -> Option<usize> {
-        Self::all().position(|p| p == self)
-    }
-}
-
-impl Ord for Permission {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.position(), self.0).cmp(&(other.position(), other.0))
-    }
-}
-
-impl PartialOrd for Permission {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
+crate::name_type! {
+    /// A permission, by the name grants store. Each area declares those that guard it (see
+    /// [`super::names`]).
+    Permission from permissions
 }
 
 crate::names! {

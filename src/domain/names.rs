@@ -32,6 +32,37 @@ pub mod permission {
     pub use super::super::identity::permission::*;
 }
 
+/// Declares a name type: a name whose values are the constants the areas declare with
+/// [`crate::names!`], with `as_str` and `all` (every value some area declares, in the areas'
+/// order, read from the [`Names`] field `$field`).
+#[macro_export]
+macro_rules! name_type {
+    ($(#[$doc:meta])* $ty:ident from $field:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $ty(&'static str);
+
+        impl $ty {
+            /// For [`crate::names!`] only: the constants are the way to name one.
+            #[doc(hidden)]
+            pub const fn declared(name: &'static str) -> Self {
+                Self(name)
+            }
+
+            pub fn as_str(self) -> &'static str {
+                self.0
+            }
+
+            /// Every one some area declares, in the areas' order.
+            pub fn all() -> impl Iterator<Item = $ty> {
+                $crate::domain::names::AREAS
+                    .iter()
+                    .flat_map(|area| area.$field.iter().copied())
+            }
+        }
+    };
+}
+
 /// Declares an area's names: each becomes a constant of its type (`AuditAction::
 /// SupplierCreated`, `TargetKind::Supplier`, `Permission::SuppliersWrite`), each permission
 /// also a type in the area's `permission` module, and the area's [`Names`] as `NAMES`.
