@@ -187,10 +187,7 @@ impl Application {
             pool.clone(),
         );
         let state = ApiState {
-            services: ServiceContext {
-                pool: pool.clone(),
-                auth: auth_handle.clone(),
-            },
+            services: ServiceContext { pool: pool.clone() },
             health: HealthService::new(pool.clone(), events.clone(), HEALTH_CHECK_TIMEOUT),
             metrics: telemetry::metrics_handle(),
             auth: identity.auth,

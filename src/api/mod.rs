@@ -4,7 +4,6 @@ pub mod analytics;
 pub mod audit;
 pub mod audit_trail;
 pub mod auth;
-pub mod catalog_views;
 pub mod categories;
 pub mod me;
 pub mod money;

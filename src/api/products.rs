@@ -9,7 +9,6 @@ use super::ApiTags;
 use super::money::{PriceInput, PriceParam};
 use super::permitted::{Permitted, permission};
 use super::views::Page;
-use crate::domain::catalog::ProductRecord as ProductView;
 use crate::domain::catalog::{
     AdjustmentReason, ProductDescription, ProductName, ProductRecord, ProductSort, Sku, StockDelta,
     StockQuantity,
@@ -75,7 +74,7 @@ pub struct StockAdjustmentRequest {
 pub enum ProductResponse {
     /// The product as it now is; `ETag` is its version, `"<version>"`.
     #[oai(status = 200)]
-    Ok(Json<ProductView>, #[oai(header = "ETag")] String),
+    Ok(Json<ProductRecord>, #[oai(header = "ETag")] String),
 }
 
 #[derive(ApiResponse)]
@@ -83,7 +82,7 @@ pub enum CreateProductResponse {
     /// Created at `Location`, version 1 (`ETag: "1"`).
     #[oai(status = 201)]
     Created(
-        Json<ProductView>,
+        Json<ProductRecord>,
         #[oai(header = "Location")] String,
         #[oai(header = "ETag")] String,
     ),
@@ -140,7 +139,7 @@ impl ProductsApi {
         /// Order (default `name`); ties are broken by id.
         sort: Query<Option<ProductSort>>,
         page: PageRequest,
-    ) -> Result<Json<Page<ProductView>>, ApiError> {
+    ) -> Result<Json<Page<ProductRecord>>, ApiError> {
         let query = ProductQuery {
             category_id: category_id.0,
             supplier_id: supplier_id.0,

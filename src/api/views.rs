@@ -125,6 +125,8 @@ mod tests {
     use poem_openapi::types::ToJSON;
 
     use super::*;
+    use crate::domain::catalog::{CategoryRecord, ProductRecord};
+    use crate::domain::money::Price;
 
     #[test]
     fn serde_and_poem_openapi_write_the_same_json() {
@@ -167,6 +169,49 @@ mod tests {
         assert_eq!(
             Some(serde_json::to_value(&permission).unwrap()),
             permission.to_json()
+        );
+    }
+
+    fn product(description: Option<&str>) -> ProductRecord {
+        ProductRecord {
+            id: Uuid::now_v7(),
+            name: "Hammer \"claw\" \u{e9}".into(),
+            description: description.map(str::to_owned),
+            sku: "HAM-1".into(),
+            price: Price::parse_text("12.5").unwrap(),
+            stock_quantity: 7,
+            category_id: Some(Uuid::now_v7()),
+            supplier_id: None,
+            is_active: true,
+            version: 3,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn catalogue_records_write_the_same_json_both_ways() {
+        for view in [product(None), product(Some("line\nbreak"))] {
+            let serde = serde_json::to_value(&view).unwrap();
+            assert_eq!(Some(serde), view.to_json());
+        }
+        let page = Page {
+            items: vec![product(None)],
+            total: 1,
+            skip: 0,
+            limit: 20,
+        };
+        assert_eq!(Some(serde_json::to_value(&page).unwrap()), page.to_json());
+        let category = CategoryRecord {
+            id: Uuid::now_v7(),
+            name: "Tools".into(),
+            description: None,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        assert_eq!(
+            Some(serde_json::to_value(&category).unwrap()),
+            category.to_json()
         );
     }
 }

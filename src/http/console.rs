@@ -6,14 +6,38 @@
 //! style and API (no inline script or style, no other origin, no framing), so an injected
 //! string in an audit event can never run.
 
+use poem::endpoint::make_sync;
 use poem::http::{StatusCode, header};
-use poem::{Response, Route, handler};
+use poem::{Response, Route};
 
-const INDEX: &str = include_str!("console/index.html");
-const SCRIPT: &str = include_str!("console/console.js");
-const ANALYTICS: &str = include_str!("console/analytics.js");
-const STYLE: &str = include_str!("console/console.css");
-const ICON: &str = include_str!("console/favicon.svg");
+/// The console's files: their path under `/console`, content type and body.
+const FILES: &[(&str, &str, &str)] = &[
+    (
+        "/",
+        "text/html; charset=utf-8",
+        include_str!("console/index.html"),
+    ),
+    (
+        "/console.js",
+        "text/javascript; charset=utf-8",
+        include_str!("console/console.js"),
+    ),
+    (
+        "/analytics.js",
+        "text/javascript; charset=utf-8",
+        include_str!("console/analytics.js"),
+    ),
+    (
+        "/console.css",
+        "text/css; charset=utf-8",
+        include_str!("console/console.css"),
+    ),
+    (
+        "/favicon.svg",
+        "image/svg+xml",
+        include_str!("console/favicon.svg"),
+    ),
+];
 
 /// What the console's page may load and do.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
@@ -30,37 +54,11 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
         .body(body)
 }
 
-#[handler]
-fn page() -> Response {
-    asset("text/html; charset=utf-8", INDEX)
-}
-
-#[handler]
-fn script() -> Response {
-    asset("text/javascript; charset=utf-8", SCRIPT)
-}
-
-#[handler]
-fn analytics() -> Response {
-    asset("text/javascript; charset=utf-8", ANALYTICS)
-}
-
-#[handler]
-fn style() -> Response {
-    asset("text/css; charset=utf-8", STYLE)
-}
-
-#[handler]
-fn icon() -> Response {
-    asset("image/svg+xml", ICON)
-}
-
 /// The console's routes, to nest at `/console`.
 pub fn routes() -> Route {
-    Route::new()
-        .at("/", page)
-        .at("/console.js", script)
-        .at("/analytics.js", analytics)
-        .at("/console.css", style)
-        .at("/favicon.svg", icon)
+    FILES
+        .iter()
+        .fold(Route::new(), |route, &(path, content_type, body)| {
+            route.at(path, make_sync(move |_| asset(content_type, body)))
+        })
 }

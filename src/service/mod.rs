@@ -21,10 +21,8 @@ pub mod suppliers;
 pub mod tokens;
 pub mod user_admin;
 
-/// What most services are built from: the pool their units of work come from and the
-/// permission checks they start with.
+/// What most services are built from: the pool their units of work come from.
 #[derive(Clone)]
 pub struct ServiceContext {
     pub pool: crate::repo::pg::PgPool,
-    pub auth: auth::AuthService,
 }

@@ -33,7 +33,7 @@ impl AuthService {
             family_id: Uuid::now_v7(),
             user_id,
             token_hash,
-            expires_at: self.refresh_expiry(),
+            expires_at: self.access_tokens.refresh_expiry(),
         };
         let mut work = UnitOfWork::begin(&self.pool).await?;
         self.users
@@ -47,10 +47,6 @@ impl AuthService {
             refresh_token,
             expires_in: access.expires_in,
         })
-    }
-
-    fn refresh_expiry(&self) -> chrono::DateTime<Utc> {
-        self.access_tokens.refresh_expiry()
     }
 
     /// Rotates a refresh token: the presented one is used up and its successor joins the
@@ -88,7 +84,7 @@ impl AuthService {
             family_id: token.family_id,
             user_id: token.user_id,
             token_hash,
-            expires_at: self.refresh_expiry(),
+            expires_at: self.access_tokens.refresh_expiry(),
         };
         self.tokens.mark_used(work.conn(), token.id).await?;
         self.tokens.issue(work.conn(), &next).await?;
