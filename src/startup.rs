@@ -157,7 +157,11 @@ impl Application {
 
         let auth_handle = identity.auth.clone();
         let query_time_limit = config.mongodb_query_timeout;
-        let audit = AuditService::new(AuditQueryRepo::new(&events, query_time_limit), pool.clone());
+        let audit = AuditService::new(
+            AuditQueryRepo::new(&events, query_time_limit),
+            identity.auth.clone(),
+            pool.clone(),
+        );
         let integrity = AuditIntegrityService::new(
             pool.clone(),
             AuditChainRepo::new(&events),

@@ -1,6 +1,7 @@
 //! `/api/v1/audit-events`: the audit trail, filtered, keyset-paginated and exportable.
 
 pub mod export;
+pub mod links;
 pub mod views;
 
 use chrono::{DateTime, Utc};
@@ -10,15 +11,18 @@ use uuid::Uuid;
 
 use super::ApiTags;
 use super::permitted::{Permitted, permission};
+use super::security::request_meta;
 use crate::domain::audit::Outcome;
 use crate::domain::audit_query::{
     ActionName, AuditCursor, AuditFilter, AuditOrder, ExportLimit, PageSize, TargetId,
     TargetTypeName,
 };
 use crate::http::json::Json;
+use crate::http::json_body::Body;
 use crate::http::problem::ApiError;
-use crate::service::audit::AuditService;
+use crate::service::audit::{AuditService, ExportRequest};
 use export::{ExportFormat, ExportResponse};
+use links::{CreateExportLinkResponse, ExportLinkRequest};
 use views::{AuditEventPage, AuditEventView};
 
 pub struct AuditApi {
@@ -127,11 +131,63 @@ impl AuditApi {
             from: from.0,
             to: to.0,
         };
-        let events = self
-            .audit
-            .export(&auth.0, filter, limit.0, format.0.as_str())
-            .await?;
+        let request = ExportRequest {
+            filter,
+            format: format.0,
+            limit: limit.0,
+        };
+        let events = self.audit.export(&auth.0, request).await?;
         Ok(ExportResponse::new(format.0, events))
+    }
+
+    /// A single-use link that downloads one export, for browsers.
+    ///
+    /// Needs `audit:read`. The body holds the export's filters, `format` and `limit`, as the
+    /// export's query does (checked now: 422). The answer's `url` (on this service's origin)
+    /// streams that export once, without an `Authorization` header, for 60 seconds; its use is
+    /// recorded as `audit.exported` in the caller's name (`via: export_link`), and only while
+    /// the caller is active and holds `audit:read`. Links live in PostgreSQL, so any instance
+    /// serves them. A caller holds at most 10 unused, unexpired links: past that, 429 with
+    /// `Retry-After`.
+    #[oai(
+        path = "/audit-events/export-links",
+        method = "post",
+        operation_id = "create_audit_export_link"
+    )]
+    async fn create_export_link(
+        &self,
+        auth: Permitted<permission::AuditRead>,
+        body: Body<ExportLinkRequest>,
+    ) -> Result<CreateExportLinkResponse, ApiError> {
+        let link = self
+            .audit
+            .create_export_link(&auth.0, body.0.into())
+            .await?;
+        Ok(CreateExportLinkResponse::Created(Json(link.into())))
+    }
+
+    /// Download an export through a single-use link.
+    ///
+    /// No `Authorization` header: the `token` from `POST /audit-events/export-links` is the
+    /// grant (in the query, which request logs leave out). As `GET /audit-events/export`
+    /// answers, streamed. A token unknown, already used or expired is 404; a link whose
+    /// maker has since lost `audit:read` is 403 (recorded as `access.denied`).
+    #[oai(
+        path = "/audit-events/export-links/download",
+        method = "get",
+        operation_id = "download_audit_export_link"
+    )]
+    async fn download_export_link(
+        &self,
+        req: &poem::Request,
+        /// The link's token.
+        token: Query<String>,
+    ) -> Result<ExportResponse, ApiError> {
+        let (format, events) = self
+            .audit
+            .redeem_export_link(&token.0, request_meta(req))
+            .await?;
+        Ok(ExportResponse::new(format, events))
     }
 
     /// One audit event.

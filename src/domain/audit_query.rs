@@ -17,6 +17,16 @@ pub type PageSize = Count<1, 100, 20>;
 /// How many events an export holds at most, when the caller bounds it: 1 to 1,000,000.
 pub type ExportLimit = Count<1, 1_000_000, 1_000_000>;
 
+crate::choices! {
+    /// How an export is encoded.
+    #[derive(Default)]
+    pub enum ExportFormat as "ExportFormat", "ndjson: one JSON audit event per line (`application/x-ndjson`); csv: RFC 4180 CSV with a header row (`text/csv; charset=utf-8`)." {
+        #[default]
+        Ndjson => "ndjson",
+        Csv => "csv",
+    }
+}
+
 /// Declares a filter value: text of 1 to `$max` characters, each admitted by `$allowed`.
 macro_rules! filter_text {
     ($(#[$doc:meta])* $ty:ident, $max:literal, $allowed:expr, $words:literal, $pattern:expr) => {

@@ -5,33 +5,51 @@
 //! then the parameters (422), then the store is read; so neither a 422 nor a 404 tells a
 //! caller without `audit:read` anything.
 
-use super::caller::Authorized;
-use crate::domain::names::permission;
+mod export_links;
+
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use uuid::Uuid;
 
-use super::caller::Caller;
+use super::auth::AuthService;
+use super::caller::{Authorized, Caller};
 use super::error::{ServiceError, ServiceResult};
 use crate::domain::audit::{AuditAction, AuditEvent, Outcome, Target, TargetKind};
 use crate::domain::audit_query::{
-    AuditCursor, AuditFilter, AuditOrder, AuditPage, ExportLimit, PageSize,
+    AuditCursor, AuditFilter, AuditOrder, AuditPage, ExportFormat, ExportLimit, PageSize,
 };
+use crate::domain::names::permission;
 use crate::repo::mongo::AuditQueryRepo;
-use crate::repo::pg::{PgOutbox, PgPool};
+use crate::repo::pg::{PgExportLinkRepo, PgOutbox, PgPool};
+pub use export_links::{EXPORT_LINK_LIFETIME, ExportLink, MAX_OUTSTANDING_EXPORT_LINKS};
 
 /// Events in export order; an `Err` item means the read broke off midway.
 pub type AuditEventStream = BoxStream<'static, ServiceResult<AuditEvent>>;
 
+/// One export: which events, how encoded, at most how many (the newest).
+pub struct ExportRequest {
+    pub filter: AuditFilter,
+    pub format: ExportFormat,
+    pub limit: Option<ExportLimit>,
+}
+
 #[derive(Clone)]
 pub struct AuditService {
     events: AuditQueryRepo,
+    links: PgExportLinkRepo,
+    /// Who made an export link, as they are when it is used.
+    auth: AuthService,
     pool: PgPool,
 }
 
 impl AuditService {
-    pub fn new(events: AuditQueryRepo, pool: PgPool) -> Self {
-        Self { events, pool }
+    pub fn new(events: AuditQueryRepo, auth: AuthService, pool: PgPool) -> Self {
+        Self {
+            events,
+            links: PgExportLinkRepo,
+            auth,
+            pool,
+        }
     }
 
     /// A page of the trail (`audit:read`), newest first.
@@ -68,11 +86,19 @@ impl AuditService {
     pub async fn export(
         &self,
         caller: &Authorized<permission::AuditRead>,
-        filter: AuditFilter,
-        limit: Option<ExportLimit>,
-        format: &str,
+        request: ExportRequest,
     ) -> ServiceResult<AuditEventStream> {
-        let filter = filter.checked()?;
+        self.export_via(caller, request, None).await
+    }
+
+    /// [`Self::export`], saying in the event how it was asked for when not directly.
+    async fn export_via(
+        &self,
+        caller: &Authorized<permission::AuditRead>,
+        request: ExportRequest,
+        via: Option<&str>,
+    ) -> ServiceResult<AuditEventStream> {
+        let filter = request.filter.checked()?;
         let mut exported = caller
             .event(
                 AuditAction::AuditExported,
@@ -80,12 +106,15 @@ impl AuditService {
                 Target::unidentified(TargetKind::AuditTrail),
             )
             .with_metadata("filters", filter.described().into())
-            .with_metadata("format", format.into());
-        if let Some(limit) = limit {
+            .with_metadata("format", request.format.as_str().into());
+        if let Some(limit) = request.limit {
             exported = exported.with_metadata("limit", limit.value().into());
         }
+        if let Some(via) = via {
+            exported = exported.with_metadata("via", via.into());
+        }
         PgOutbox.record(&self.pool, &[exported]).await?;
-        let stream = self.events.stream(&filter, limit).await?;
+        let stream = self.events.stream(&filter, request.limit).await?;
         Ok(stream.map(|item| item.map_err(ServiceError::from)).boxed())
     }
 

@@ -13,7 +13,7 @@ use crate::config::JwtConfig;
 
 /// Clock skew tolerated on `exp`/`nbf`, in seconds.
 const LEEWAY_SECS: u64 = 5;
-const REFRESH_TOKEN_BYTES: usize = 32;
+const OPAQUE_TOKEN_BYTES: usize = 32;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Claims {
@@ -109,16 +109,17 @@ impl AccessTokens {
     }
 }
 
-/// A new opaque refresh token (256 random bits, URL-safe) and the hash that is stored.
-pub fn new_refresh_token() -> anyhow::Result<(String, Vec<u8>)> {
-    let mut bytes = [0u8; REFRESH_TOKEN_BYTES];
+/// A new opaque token (256 random bits, URL-safe: a refresh token, an export link) and the
+/// hash that is stored in its place.
+pub fn new_opaque_token() -> anyhow::Result<(String, Vec<u8>)> {
+    let mut bytes = [0u8; OPAQUE_TOKEN_BYTES];
     getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("random source: {e}"))?;
     let token = URL_SAFE_NO_PAD.encode(bytes);
-    let hash = hash_refresh_token(&token);
+    let hash = hash_opaque_token(&token);
     Ok((token, hash))
 }
 
-pub fn hash_refresh_token(token: &str) -> Vec<u8> {
+pub fn hash_opaque_token(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
@@ -171,11 +172,11 @@ mod tests {
 
     #[test]
     fn refresh_tokens_are_random_and_only_their_hash_is_kept() {
-        let (a, hash_a) = new_refresh_token().unwrap();
-        let (b, _) = new_refresh_token().unwrap();
+        let (a, hash_a) = new_opaque_token().unwrap();
+        let (b, _) = new_opaque_token().unwrap();
         assert_ne!(a, b);
         assert_eq!(a.len(), 43, "256 bits, base64url without padding");
-        assert_eq!(hash_a, hash_refresh_token(&a));
+        assert_eq!(hash_a, hash_opaque_token(&a));
         assert_eq!(hash_a.len(), 32);
     }
 }

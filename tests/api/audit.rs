@@ -3,6 +3,7 @@
 
 mod activity;
 mod export;
+mod export_links;
 mod filters;
 mod paging;
 mod support;

@@ -14,6 +14,7 @@ use poem_openapi::types::ToJSON;
 
 use super::views::AuditEventView;
 use crate::domain::audit::AuditEvent;
+pub use crate::domain::audit_query::ExportFormat;
 use crate::service::audit::AuditEventStream;
 
 /// Events already read are written out in chunks of at most this many.
@@ -34,16 +35,6 @@ pub const CSV_COLUMNS: [&str; 13] = [
     "changes",
     "metadata",
 ];
-
-crate::choices! {
-    /// How an export is encoded.
-    #[derive(Default)]
-    pub enum ExportFormat as "ExportFormat", "ndjson: one JSON audit event per line (`application/x-ndjson`); csv: RFC 4180 CSV with a header row (`text/csv; charset=utf-8`)." {
-        #[default]
-        Ndjson => "ndjson",
-        Csv => "csv",
-    }
-}
 
 impl ExportFormat {
     fn content_type(self) -> &'static str {

@@ -47,6 +47,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    audit_export_links (token_hash) {
+        token_hash -> Bytea,
+        user_id -> Uuid,
+        format -> Text,
+        actor_id -> Nullable<Uuid>,
+        action -> Nullable<Text>,
+        target_type -> Nullable<Text>,
+        target_id -> Nullable<Text>,
+        outcome -> Nullable<Text>,
+        from_at -> Nullable<Timestamptz>,
+        to_at -> Nullable<Timestamptz>,
+        export_limit -> Nullable<Int8>,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     permissions (name) {
         name -> Text,
         description -> Text,
@@ -154,6 +172,7 @@ diesel::table! {
 
 diesel::joinable!(product_counts -> categories (category_id));
 diesel::joinable!(products -> categories (category_id));
+diesel::joinable!(audit_export_links -> users (user_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(role_permissions -> permissions (permission));
 diesel::joinable!(role_permissions -> roles (role_id));
@@ -164,6 +183,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     categories,
     audit_chain_head,
     audit_checkpoints,
+    audit_export_links,
     outbox,
     permissions,
     product_counts,

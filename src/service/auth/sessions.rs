@@ -14,7 +14,7 @@ use crate::repo::pg::UnitOfWork;
 use crate::repo::pg::refresh_tokens::{NewRefreshToken, PresentedToken};
 use crate::service::caller::RequestMeta;
 use crate::service::error::{ServiceError, ServiceResult};
-use crate::service::tokens::{hash_refresh_token, new_refresh_token};
+use crate::service::tokens::{hash_opaque_token, new_opaque_token};
 
 const INVALID_REFRESH_TOKEN: &str = "The refresh token is invalid.";
 
@@ -27,7 +27,7 @@ impl AuthService {
         upgraded_hash: Option<&str>,
         events: &[AuditEvent],
     ) -> ServiceResult<TokenPair> {
-        let (refresh_token, token_hash) = new_refresh_token()?;
+        let (refresh_token, token_hash) = new_opaque_token()?;
         let token = NewRefreshToken {
             id: Uuid::now_v7(),
             family_id: Uuid::now_v7(),
@@ -78,7 +78,7 @@ impl AuthService {
         if token.expires_at <= Utc::now() || !user_active {
             return Err(ServiceError::Unauthorized(INVALID_REFRESH_TOKEN));
         }
-        let (refresh_token, token_hash) = new_refresh_token()?;
+        let (refresh_token, token_hash) = new_opaque_token()?;
         let next = NewRefreshToken {
             id: Uuid::now_v7(),
             family_id: token.family_id,
@@ -131,7 +131,7 @@ impl AuthService {
     ) -> ServiceResult<(PresentedToken, bool, String)> {
         let token = self
             .tokens
-            .lock_presented(work.conn(), &hash_refresh_token(presented.expose()))
+            .lock_presented(work.conn(), &hash_opaque_token(presented.expose()))
             .await?
             .filter(|token| token.revoked_at.is_none())
             .ok_or(ServiceError::Unauthorized(INVALID_REFRESH_TOKEN))?;
