@@ -39,9 +39,14 @@ ensure_playwright() {
 [[ -n "${TEST_MONGODB_URL:-}" ]] || ensure_mongodb
 ensure_chromium
 ensure_playwright
+log "the proof check on the documented test vectors (node --test)"
+node --test "$TEST_DIR/proof.test.mjs" >"$TMP_DIR/console-proof-test.log" 2>&1 ||
+    { cat "$TMP_DIR/console-proof-test.log"; die "the console's proof check fails its vectors"; }
 log "building the service"
 cargo build --locked --quiet
 BIN="${CARGO_TARGET_DIR:-target}/debug/stockroom"
+# A checkpoint and a verification a second, so the flow can check a fresh event's proof.
+export AUDIT_CHECKPOINT_INTERVAL_SECONDS=1 AUDIT_VERIFY_INTERVAL_SECONDS=1
 start_scratch_service "$BIN" "$PORT" console
 ADMIN_EMAIL="console-admin@example.com"
 [[ -n "$(create_admin_token "$ADMIN_EMAIL" "$PASSWORD")" ]] || die "no admin token"

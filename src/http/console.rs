@@ -1,4 +1,4 @@
-//! `/console`: the browser console, its five files embedded in the binary at compile time
+//! `/console`: the browser console, its files embedded in the binary at compile time
 //! (no build step, no network). It reads nothing itself: the page signs in through the
 //! public API and keeps its tokens in memory.
 //!
@@ -26,6 +26,11 @@ const FILES: &[(&str, &str, &str)] = &[
         "/analytics.js",
         "text/javascript; charset=utf-8",
         include_str!("console/analytics.js"),
+    ),
+    (
+        "/proof.js",
+        "text/javascript; charset=utf-8",
+        include_str!("console/proof.js"),
     ),
     (
         "/console.css",

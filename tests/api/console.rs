@@ -1,4 +1,4 @@
-//! `/console` over HTTP: the page and its two files, each under a strict
+//! `/console` over HTTP: the page and its files, each under a strict
 //! Content-Security-Policy, small, and holding no data (the browser test in
 //! `tools/console-test` drives it).
 
@@ -17,6 +17,7 @@ async fn the_console_and_its_files_are_served_under_a_strict_policy() {
         ("/console/", "text/html; charset=utf-8"),
         ("/console/console.js", "text/javascript; charset=utf-8"),
         ("/console/analytics.js", "text/javascript; charset=utf-8"),
+        ("/console/proof.js", "text/javascript; charset=utf-8"),
         ("/console/console.css", "text/css; charset=utf-8"),
         ("/console/favicon.svg", "image/svg+xml"),
     ] {
@@ -48,6 +49,7 @@ async fn the_console_keeps_tokens_in_memory_only() {
     let app = TestApp::spawn().await;
     let mut script = app.get("/console/console.js").await.text().await.unwrap();
     script += &app.get("/console/analytics.js").await.text().await.unwrap();
+    script += &app.get("/console/proof.js").await.text().await.unwrap();
     for storage in [
         "localStorage",
         "sessionStorage",

@@ -10,50 +10,52 @@ use crate::domain::audit_query::{
     ActionName, AuditFilter, ExportFormat, ExportLimit, TargetId, TargetTypeName,
 };
 use crate::http::json::Json;
+use crate::http::settable::Settable;
 use crate::service::audit::{ExportLink, ExportRequest};
 
 /// Where a link is used: its token goes in the query, which request logs leave out.
 pub const EXPORT_LINK_PATH: &str = "/api/v1/audit-events/export-links/download";
 
 /// The export a link is for: the filters, format and limit of `GET /audit-events/export`.
+/// Every field may be left out; none may be `null`.
 #[derive(Debug, Default, Object, Deserialize)]
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields, default)]
 pub struct ExportLinkRequest {
     /// `ndjson` (default) or `csv`.
-    pub format: Option<ExportFormat>,
+    pub format: Settable<ExportFormat>,
     /// Only events by this user (`actor.user_id`).
-    pub actor_id: Option<Uuid>,
+    pub actor_id: Settable<Uuid>,
     /// Exact action, e.g. `user.updated`.
-    pub action: Option<ActionName>,
+    pub action: Settable<ActionName>,
     /// Exact target type, e.g. `user`.
-    pub target_type: Option<TargetTypeName>,
+    pub target_type: Settable<TargetTypeName>,
     /// Exact target id.
-    pub target_id: Option<TargetId>,
-    pub outcome: Option<Outcome>,
+    pub target_id: Settable<TargetId>,
+    pub outcome: Settable<Outcome>,
     /// Events at or after this instant (RFC 3339).
-    pub from: Option<DateTime<Utc>>,
+    pub from: Settable<DateTime<Utc>>,
     /// Events at or before this instant (RFC 3339); must not precede `from`.
-    pub to: Option<DateTime<Utc>>,
+    pub to: Settable<DateTime<Utc>>,
     /// At most this many events, the newest ones: 1 to 1,000,000. Without it, every
     /// matching event.
-    pub limit: Option<ExportLimit>,
+    pub limit: Settable<ExportLimit>,
 }
 
 impl From<ExportLinkRequest> for ExportRequest {
     fn from(body: ExportLinkRequest) -> Self {
         Self {
             filter: AuditFilter {
-                actor_id: body.actor_id,
-                action: body.action,
-                target_type: body.target_type,
-                target_id: body.target_id,
-                outcome: body.outcome,
-                from: body.from,
-                to: body.to,
+                actor_id: body.actor_id.into(),
+                action: body.action.into(),
+                target_type: body.target_type.into(),
+                target_id: body.target_id.into(),
+                outcome: body.outcome.into(),
+                from: body.from.into(),
+                to: body.to.into(),
             },
-            format: body.format.unwrap_or_default(),
-            limit: body.limit,
+            format: body.format.into_option().unwrap_or_default(),
+            limit: body.limit.into(),
         }
     }
 }

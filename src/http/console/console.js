@@ -2,6 +2,7 @@
 // (never in the browser's storage), refreshed through /auth/refresh before they expire.
 
 import { setupAnalytics } from "/console/analytics.js";
+import { setupIntegrity } from "/console/proof.js";
 
 const API = "/api/v1";
 const session = { access: null, refresh: null, timer: null, me: null, refreshing: null };
@@ -21,12 +22,14 @@ function problemText(problem, status) {
 async function call(path, { method = "GET", body, auth = true, retried = false } = {}) {
   const headers = {};
   if (body !== undefined) headers["content-type"] = "application/json";
-  if (auth && session.access) headers.authorization = `Bearer ${session.access}`;
+  const sent = session.access;
+  if (auth && sent) headers.authorization = `Bearer ${sent}`;
   const response = await fetch(API + path, {
     method, headers, body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (response.status === 401 && auth && !retried && session.refresh) {
-    if (await refresh()) return call(path, { method, body, auth, retried: true });
+    // Sent with a token replaced meanwhile: the new one is already here.
+    if (session.access !== sent || await refresh()) return call(path, { method, body, auth, retried: true });
   }
   if (response.status === 204) return null;
   const data = await response.json().catch(() => null);
@@ -135,6 +138,7 @@ async function loadAudit(older = false) {
   const params = filtersToUrl();
   params.set("limit", "50");
   if (older && nextCursor) params.set("cursor", nextCursor);
+  else integrity.loadStatus();
   try {
     const page = await call(`/audit-events?${params}`);
     const body = $("audit-table").tBodies[0];
@@ -213,6 +217,7 @@ function showDetail(event) {
     body.append(tr);
   }
   changes.hidden = body.rows.length === 0;
+  $("detail-proof").replaceChildren();
   $("detail-history").hidden = !event.target.id;
   $("audit-detail").hidden = false;
   $("detail-close").focus();
@@ -227,6 +232,29 @@ function showTargetHistory() {
   form.elements.order.value = "asc";
   $("audit-detail").hidden = true;
   loadAudit();
+}
+
+// Exports download through a single-use link, so the browser streams the file to disk
+// instead of holding it (a download cannot carry the Authorization header).
+async function exportAs(format) {
+  const params = filtersToUrl();
+  const body = { format };
+  for (const name of FILTERS) {
+    if (name !== "order" && params.get(name)) body[name] = params.get(name);
+  }
+  try {
+    const link = await call("/audit-events/export-links", { method: "POST", body });
+    const anchor = document.createElement("a");
+    anchor.href = link.url;
+    anchor.download = `audit-events.${format}`;
+    anchor.hidden = true;
+    document.body.append(anchor);
+    anchor.click();
+    anchor.remove();
+    $("export-status").textContent = `${format.toUpperCase()} export of the matching events started (newest first).`;
+  } catch (error) {
+    notice(error.message);
+  }
 }
 
 async function signIn(event) {
@@ -257,6 +285,7 @@ async function signOut() {
 }
 
 const loadAnalytics = setupAnalytics(call, notice);
+const integrity = setupIntegrity(call, notice);
 $("sign-in-form").addEventListener("submit", signIn);
 $("sign-out").addEventListener("click", signOut);
 $("audit-filters").addEventListener("submit", (e) => { e.preventDefault(); $("audit-detail").hidden = true; loadAudit(); });
@@ -264,5 +293,8 @@ $("audit-clear").addEventListener("click", () => { $("audit-filters").reset(); l
 $("audit-older").addEventListener("click", () => loadAudit(true));
 $("detail-close").addEventListener("click", () => { $("audit-detail").hidden = true; });
 $("detail-history").addEventListener("click", showTargetHistory);
+$("detail-proof-check").addEventListener("click", () => detailEvent && integrity.showProof(detailEvent));
+$("export-csv").addEventListener("click", () => exportAs("csv"));
+$("export-ndjson").addEventListener("click", () => exportAs("ndjson"));
 filtersFromUrl();
 show();

@@ -153,6 +153,7 @@ async fn links_need_audit_read_valid_filters_and_are_bounded_per_user() {
         (json!({ "limit": 0 }), "limit"),
         (json!({ "action": "Not An Action" }), "action"),
         (json!({ "what": 1 }), "what"),
+        (json!({ "limit": null }), "limit"),
         (
             json!({ "from": "2026-12-02T00:00:00Z", "to": "2026-12-01T00:00:00Z" }),
             "from",

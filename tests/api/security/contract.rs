@@ -31,13 +31,15 @@ pub enum Who {
     Authenticated,
     /// Anyone presenting a refresh token in the body (no bearer token).
     RefreshToken,
+    /// Anyone presenting an export link's token (no bearer token): the link is the grant.
+    ExportLink,
     Permission(&'static str),
 }
 
-use Who::{Anyone, Authenticated, Permission, RefreshToken};
+use Who::{Anyone, Authenticated, ExportLink, Permission, RefreshToken};
 
 /// (method, path template, who), in the contract's order.
-pub const CONTRACT: [(&str, &str, Who); 50] = [
+pub const CONTRACT: [(&str, &str, Who); 52] = [
     ("POST", "/api/v1/auth/register", Anyone),
     ("POST", "/api/v1/auth/login", Anyone),
     ("POST", "/api/v1/auth/refresh", RefreshToken),
@@ -129,6 +131,16 @@ pub const CONTRACT: [(&str, &str, Who); 50] = [
         Permission("audit:read"),
     ),
     (
+        "POST",
+        "/api/v1/audit-events/export-links",
+        Permission("audit:read"),
+    ),
+    (
+        "GET",
+        "/api/v1/audit-events/export-links/download",
+        ExportLink,
+    ),
+    (
         "GET",
         "/api/v1/analytics/events/counts",
         Permission("analytics:read"),
@@ -212,6 +224,7 @@ async fn the_document_has_exactly_the_contracts_operations_each_stating_who_may_
         let stated = match who {
             Anyone => !bearer && text.to_lowercase().contains("anyone"),
             RefreshToken => !bearer && text.contains("refresh token"),
+            ExportLink => !bearer && text.contains("single-use link"),
             Authenticated => {
                 bearer && named_permissions.is_empty() && text.contains("no permission")
             }

@@ -10,7 +10,7 @@ use crate::helpers::TestApp;
 /// What the contract expects of `role` calling an operation open to `who`.
 fn expected(who: Who, role: Role) -> Expected {
     match (who, role) {
-        (Who::Anyone | Who::RefreshToken, _) => Expected::Success,
+        (Who::Anyone | Who::RefreshToken | Who::ExportLink, _) => Expected::Success,
         (_, Role::Anonymous) => Expected::Unauthenticated,
         (Who::Authenticated, _) => Expected::Success,
         (Who::Permission(permission), role) if role.permissions().contains(&permission) => {

@@ -177,6 +177,27 @@ impl Targets {
                     None,
                 )
             }
+            // Each attempt starts with no outstanding links, so the per-user bound (10) is
+            // never what answers.
+            ("POST", "/api/v1/audit-events/export-links") => {
+                forget_export_links(app).await;
+                let body = json!({ "format": "csv", "target_type": "product" });
+                (template.to_owned(), Some(body))
+            }
+            ("GET", "/api/v1/audit-events/export-links/download") => {
+                forget_export_links(app).await;
+                let made = app
+                    .send_as(
+                        Method::POST,
+                        "/api/v1/audit-events/export-links",
+                        admin,
+                        Some(&json!({ "limit": 1 })),
+                    )
+                    .await;
+                assert_eq!(made.status(), 201);
+                let link: Value = made.json().await.unwrap();
+                (link["url"].as_str().unwrap().to_owned(), None)
+            }
             ("GET", "/api/v1/audit-events/{id}") => (
                 format!("/api/v1/audit-events/{}", self.audit_event_id),
                 None,
@@ -205,4 +226,15 @@ fn product_body(category_id: &str) -> Value {
         "name": "Matrix product", "sku": unique_sku("m"), "price": "3.50",
         "stock_quantity": 5, "category_id": category_id,
     })
+}
+
+/// Removes every export link, as if each had been used.
+async fn forget_export_links(app: &TestApp) {
+    let mut conn = app.handles.pool.get().await.unwrap();
+    diesel_async::RunQueryDsl::execute(
+        diesel::sql_query("DELETE FROM audit_export_links"),
+        &mut conn,
+    )
+    .await
+    .unwrap();
 }
