@@ -2,6 +2,7 @@
 //!
 //! Every problem names the variable it comes from, so a bad deployment fails with one clear line.
 
+mod catalog_cache;
 mod env;
 
 use std::net::SocketAddr;
@@ -10,6 +11,7 @@ use std::time::Duration;
 use env::EnvReader;
 
 use crate::domain::audit_checkpoint::{AuditKeys, CheckpointPolicy};
+pub use catalog_cache::CatalogCacheConfig;
 pub use env::{ConfigError, TrustedProxies};
 
 /// Values a JWT secret must never be: the placeholders people copy from examples.
@@ -39,6 +41,7 @@ pub struct Config {
     pub rate_limit_password_change_per_minute: u32,
     pub outbox: OutboxConfig,
     pub activity: ActivityConfig,
+    pub catalog_cache: CatalogCacheConfig,
     pub audit: AuditConfig,
     pub password_hash: PasswordHashConfig,
     /// A folder to read the MongoDB spec files from instead of those built into the binary.
@@ -244,6 +247,7 @@ impl Config {
                 retention: activity_retention,
                 rollups: rollup_config(env, activity_retention)?,
             },
+            catalog_cache: CatalogCacheConfig::from_env(env)?,
             audit: AuditConfig {
                 keys: audit_keys(env)?,
                 checkpoint: CheckpointPolicy {

@@ -31,6 +31,7 @@ use crate::service::audit_integrity::AuditIntegrityService;
 use crate::service::audit_trail::{AuditTrailParts, AuditTrailService, LatestVerification};
 use crate::service::auth::AuthService;
 use crate::service::health::HealthService;
+use crate::service::product_cache::ProductCache;
 use crate::service::products::ProductService;
 use crate::telemetry;
 use crate::worker::activity::activity_pipeline;
@@ -38,7 +39,7 @@ use crate::worker::checkpoints::Checkpointer;
 use crate::worker::relay::OutboxRelay;
 use crate::worker::rollups::RollupWorker;
 use crate::worker::verifier::BackgroundVerifier;
-use crate::worker::{cleanup, event_store_setup, identity_listener};
+use crate::worker::{catalog_notifier, cleanup, event_store_setup, listener};
 pub use command_line::{audit_integrity, create_admin};
 pub use identity::Identity;
 
@@ -148,9 +149,20 @@ impl Application {
         tasks.push(tokio::spawn(writer.run(background.clone())));
 
         let identity = Identity::build(&config, pool.clone(), activity.clone()).await?;
-        tasks.push(tokio::spawn(identity_listener::run(
+        tasks.push(tokio::spawn(listener::run(
             config.database_url.clone(),
             identity.identities.clone(),
+            background.clone(),
+        )));
+        let (catalog_cache, announcements) = ProductCache::new(&config.catalog_cache);
+        tasks.push(tokio::spawn(listener::run(
+            config.database_url.clone(),
+            catalog_cache.clone(),
+            background.clone(),
+        )));
+        tasks.push(tokio::spawn(catalog_notifier::run(
+            pool.clone(),
+            announcements,
             background.clone(),
         )));
         tasks.push(tokio::spawn(cleanup::run(pool.clone(), background.clone())));
@@ -200,7 +212,7 @@ impl Application {
             audit_trail,
             users: identity.users,
             roles: identity.roles,
-            products: ProductService::new(pool.clone(), activity.clone()),
+            products: ProductService::new(pool.clone(), activity.clone(), catalog_cache.clone()),
             analytics,
         };
         let endpoint = api::app(

@@ -1,5 +1,7 @@
 //! `/api/v1/products`, `/api/v1/products/{id}` and `/api/v1/products/{id}/stock-adjustments`.
 
+use std::sync::Arc;
+
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde::Deserialize;
@@ -13,9 +15,9 @@ use crate::domain::catalog::{
     AdjustmentReason, ProductDescription, ProductName, ProductRecord, ProductSort, Sku, StockDelta,
     StockQuantity,
 };
-use crate::domain::page::PageRequest;
+use crate::domain::page::{PageRequest, Paged};
 use crate::domain::text::SearchTerm;
-use crate::http::json::Json;
+use crate::http::json::{Json, Serialized};
 use crate::http::json_body::Body;
 use crate::http::problem::ApiError;
 use crate::http::settable::{Clearable, Settable};
@@ -75,6 +77,29 @@ pub enum ProductResponse {
     /// The product as it now is; `ETag` is its version, `"<version>"`.
     #[oai(status = 200)]
     Ok(Json<ProductRecord>, #[oai(header = "ETag")] String),
+}
+
+#[derive(ApiResponse)]
+pub enum ProductPageResponse {
+    /// The page; `ETag` is a weak tag over it.
+    #[oai(status = 200)]
+    Ok(
+        Serialized<Page<ProductRecord>>,
+        #[oai(header = "ETag")] String,
+    ),
+    /// `If-None-Match` names the page as it still is: nothing to send.
+    #[oai(status = 304)]
+    NotModified(#[oai(header = "ETag")] String),
+}
+
+#[derive(ApiResponse)]
+pub enum ReadProductResponse {
+    /// The product; `ETag` is its version, `"<version>"`.
+    #[oai(status = 200)]
+    Ok(Json<Arc<ProductRecord>>, #[oai(header = "ETag")] String),
+    /// `If-None-Match` names the current version: nothing to send.
+    #[oai(status = 304)]
+    NotModified(#[oai(header = "ETag")] String),
 }
 
 #[derive(ApiResponse)]
@@ -139,7 +164,10 @@ impl ProductsApi {
         /// Order (default `name`); ties are broken by id.
         sort: Query<Option<ProductSort>>,
         page: PageRequest,
-    ) -> Result<Json<Page<ProductRecord>>, ApiError> {
+        /// The `ETag` of an earlier answer: 304 with no body while the page is the same.
+        #[oai(name = "If-None-Match")]
+        if_none_match: Header<Option<String>>,
+    ) -> Result<ProductPageResponse, ApiError> {
         let query = ProductQuery {
             category_id: category_id.0,
             supplier_id: supplier_id.0,
@@ -150,7 +178,12 @@ impl ProductsApi {
             sort: sort.0.unwrap_or_default(),
         };
         let found = self.products.list(&auth.0, query, page).await?;
-        Ok(Json(Page::of(found, page)))
+        let body = Serialized::new(&Page::of(Paged::clone(&found), page))?;
+        let tag = body.weak_etag();
+        if versioning::is_not_modified(if_none_match.0.as_deref(), &tag) {
+            return Ok(ProductPageResponse::NotModified(tag));
+        }
+        Ok(ProductPageResponse::Ok(body, tag))
     }
 
     /// Create a product.
@@ -188,8 +221,16 @@ impl ProductsApi {
         auth: Permitted<permission::ProductsRead>,
         /// The product's id.
         id: Path<Uuid>,
-    ) -> Result<ProductResponse, ApiError> {
-        Ok(one(self.products.get(&auth.0, id.0).await?))
+        /// A tag from an earlier answer: 304 with no body while it is still current.
+        #[oai(name = "If-None-Match")]
+        if_none_match: Header<Option<String>>,
+    ) -> Result<ReadProductResponse, ApiError> {
+        let product = self.products.get(&auth.0, id.0).await?;
+        let tag = etag(&product);
+        if versioning::is_not_modified(if_none_match.0.as_deref(), &tag) {
+            return Ok(ReadProductResponse::NotModified(tag));
+        }
+        Ok(ReadProductResponse::Ok(Json(product), tag))
     }
 
     /// Change some of a product's fields.

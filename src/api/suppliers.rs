@@ -55,6 +55,16 @@ pub enum SupplierResponse {
 }
 
 #[derive(ApiResponse)]
+pub enum ReadSupplierResponse {
+    /// The supplier; `ETag` is its version.
+    #[oai(status = 200)]
+    Ok(Json<SupplierRecord>, #[oai(header = "ETag")] String),
+    /// `If-None-Match` names the current version: nothing to send.
+    #[oai(status = 304)]
+    NotModified(#[oai(header = "ETag")] String),
+}
+
+#[derive(ApiResponse)]
 pub enum CreateSupplierResponse {
     /// Created at `Location`; `ETag` is its version.
     #[oai(status = 201)]
@@ -141,8 +151,16 @@ impl SuppliersApi {
         auth: Permitted<permission::ProductsRead>,
         /// The supplier's id.
         id: Path<Uuid>,
-    ) -> Result<SupplierResponse, ApiError> {
-        Ok(one(self.suppliers.get(&auth.0, id.0).await?))
+        /// A tag from an earlier answer: 304 with no body while it is still current.
+        #[oai(name = "If-None-Match")]
+        if_none_match: Header<Option<String>>,
+    ) -> Result<ReadSupplierResponse, ApiError> {
+        let supplier = self.suppliers.get(&auth.0, id.0).await?;
+        let tag = versioning::etag(supplier.version);
+        if versioning::is_not_modified(if_none_match.0.as_deref(), &tag) {
+            return Ok(ReadSupplierResponse::NotModified(tag));
+        }
+        Ok(ReadSupplierResponse::Ok(Json(supplier), tag))
     }
 
     /// Change a supplier.

@@ -1,4 +1,5 @@
-//! Versioned resources over HTTP: the `ETag` of a version and what an `If-Match` names.
+//! Versioned resources over HTTP: the `ETag` of a version, what an `If-Match` names, and
+//! when an `If-None-Match` makes a read 304.
 
 use crate::domain::value::VersionPrecondition;
 
@@ -20,9 +21,38 @@ pub fn parse_if_match(raw: &str) -> VersionPrecondition {
     VersionPrecondition::OneOf(versions)
 }
 
+/// Whether an `If-None-Match` names `current` (a tag as sent in `ETag`): `*`, or a listed
+/// tag equal to it by weak comparison (RFC 9110 8.8.3.2: `W/"3"` and `"3"` are the same),
+/// so a `GET` answers 304 without a body.
+pub fn is_not_modified(if_none_match: Option<&str>, current: &str) -> bool {
+    let Some(raw) = if_none_match else {
+        return false;
+    };
+    let opaque = |tag: &str| {
+        tag.trim()
+            .strip_prefix("W/")
+            .unwrap_or(tag.trim())
+            .to_owned()
+    };
+    let current = opaque(current);
+    raw.trim() == "*" || raw.split(',').any(|tag| opaque(tag) == current)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn if_none_match_compares_weakly() {
+        assert!(is_not_modified(Some("\"3\""), "\"3\""));
+        assert!(is_not_modified(Some("W/\"3\""), "\"3\""));
+        assert!(is_not_modified(Some("\"1\", W/\"3\""), "\"3\""));
+        assert!(is_not_modified(Some("\"ab\""), "W/\"ab\""));
+        assert!(is_not_modified(Some("*"), "\"3\""));
+        for other in [None, Some("\"4\""), Some(""), Some("3"), Some("\"33\"")] {
+            assert!(!is_not_modified(other, "\"3\""), "{other:?}");
+        }
+    }
 
     #[test]
     fn if_match_names_versions_strongly() {

@@ -9,8 +9,11 @@ use super::caller::Authorized;
 use crate::domain::names::permission;
 use uuid::Uuid;
 
+use std::sync::Arc;
+
 use super::catalog_events;
 use super::error::{FieldIssue, ServiceError, ServiceResult};
+use super::product_cache::{PageKey, ProductCache};
 use crate::domain::activity::ActivityEvent;
 use crate::domain::analytics::normalised_query;
 use crate::domain::catalog::{
@@ -66,27 +69,38 @@ pub struct ProductService {
     listing: PgProductListRepo,
     suppliers: PgSupplierRepo,
     activity: ActivitySink,
+    cache: ProductCache,
 }
 
 impl ProductService {
-    pub fn new(pool: PgPool, activity: ActivitySink) -> Self {
+    pub fn new(pool: PgPool, activity: ActivitySink, cache: ProductCache) -> Self {
         Self {
             pool,
             products: PgProductRepo,
             listing: PgProductListRepo,
             suppliers: PgSupplierRepo,
             activity,
+            cache,
         }
     }
 
-    /// A live product; recorded as `product.viewed` activity with the category it is in
-    /// now (views per category count the category a product had when it was viewed).
+    /// A live product, from memory when remembered (see `product_cache`); recorded as
+    /// `product.viewed` activity with the category it is in now (views per category count
+    /// the category a product had when it was viewed).
     pub async fn get(
         &self,
         caller: &Authorized<permission::ProductsRead>,
         id: Uuid,
-    ) -> ServiceResult<ProductRecord> {
-        let product = self.products.find(&self.pool, id).await?;
+    ) -> ServiceResult<Arc<ProductRecord>> {
+        let product = match self.cache.product(id) {
+            Some(product) => product,
+            None => {
+                let ticket = self.cache.product_ticket();
+                let product = Arc::new(self.products.find(&self.pool, id).await?);
+                self.cache.store_product(ticket, product.clone());
+                product
+            }
+        };
         let mut viewed = ActivityEvent::new(
             "product.viewed",
             Some(caller.id()),
@@ -109,10 +123,24 @@ impl ProductService {
         caller: &Authorized<permission::ProductsRead>,
         query: ProductQuery,
         page: PageRequest,
-    ) -> ServiceResult<Paged<ProductRecord>> {
+    ) -> ServiceResult<Arc<Paged<ProductRecord>>> {
         let filter = parse_query(&query)?;
         let sort = query.sort;
-        let found = self.listing.list(&self.pool, &filter, sort, page).await?;
+        let found = match filter
+            .only_category()
+            .and_then(|c| PageKey::first_pages(c, sort, page))
+        {
+            Some(key) => match self.cache.page(&key) {
+                Some(found) => found,
+                None => {
+                    let ticket = self.cache.page_ticket();
+                    let found = Arc::new(self.listing.list(&self.pool, &filter, sort, page).await?);
+                    self.cache.store_page(ticket, key, found.clone());
+                    found
+                }
+            },
+            None => Arc::new(self.listing.list(&self.pool, &filter, sort, page).await?),
+        };
         let mut searched =
             ActivityEvent::new("product.searched", Some(caller.id()), "product", None);
         searched.metadata = search_metadata(&query, sort, page, found.total);
@@ -142,6 +170,7 @@ impl ProductService {
         let created = self.products.insert(work.conn(), &product).await?;
         work.commit_with(&[catalog_events::product_created(caller, &created)])
             .await?;
+        self.cache.changed(created.id);
         Ok(created)
     }
 
@@ -175,6 +204,7 @@ impl ProductService {
         let after = self.products.update(work.conn(), id, &changes).await?;
         let event = catalog_events::product_updated(caller, &before, &after);
         work.commit_with(event.as_slice()).await?;
+        self.cache.changed(id);
         Ok(after)
     }
 
@@ -188,6 +218,7 @@ impl ProductService {
         let deleted = self.products.soft_delete(work.conn(), id).await?;
         work.commit_with(&[catalog_events::product_deleted(caller, &deleted)])
             .await?;
+        self.cache.changed(id);
         Ok(())
     }
 
@@ -220,6 +251,7 @@ impl ProductService {
         };
         let event = catalog_events::stock_adjusted(caller, &adjusted, delta, reason.as_str());
         work.commit_with(&[event]).await?;
+        self.cache.changed(id);
         Ok(adjusted)
     }
 

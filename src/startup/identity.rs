@@ -25,7 +25,7 @@ pub struct Identity {
     pub accounts: AccountService,
     pub users: AdminUserService,
     pub roles: RoleService,
-    /// Inert until a listener resumes it (see `worker::identity_listener`).
+    /// Inert until a listener resumes it (see `worker::listener`).
     pub identities: IdentityCache,
 }
 

@@ -21,6 +21,7 @@ mod identity_cache;
 mod me;
 mod outbox;
 mod passwords;
+mod product_cache;
 mod query_time_limit;
 mod rate_limits;
 mod roles;

@@ -14,9 +14,11 @@ mod rows;
 
 pub mod audit_chain;
 pub mod audit_checkpoints;
+pub mod catalog_changes;
 pub mod categories;
 pub mod export_links;
 pub mod identity_changes;
+pub mod notifications;
 pub mod outbox;
 pub mod product_list;
 pub mod products;

@@ -37,6 +37,11 @@ impl ProductFilter {
             && self.max_price.is_none()
             && self.in_stock.is_none()
     }
+
+    /// `Some(category_id)` when nothing but (perhaps) the category filters.
+    pub fn only_category(&self) -> Option<Option<Uuid>> {
+        self.has_only_category().then_some(self.category_id)
+    }
 }
 
 /// The filtered live products. `products::is_active` is put as a bare column (not `= $n`)

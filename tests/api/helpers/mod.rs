@@ -10,8 +10,8 @@ mod users;
 use std::time::Duration;
 
 use stockroom::config::{
-    ActivityConfig, AuditConfig, Config, HttpConfig, JwtConfig, LogFormat, OutboxConfig,
-    PasswordHashConfig, RollupConfig, TrustedProxies,
+    ActivityConfig, AuditConfig, CatalogCacheConfig, Config, HttpConfig, JwtConfig, LogFormat,
+    OutboxConfig, PasswordHashConfig, RollupConfig, TrustedProxies,
 };
 use stockroom::domain::audit_checkpoint::{AuditKeys, CheckpointPolicy};
 use stockroom::startup::{Application, Handles};
@@ -288,6 +288,13 @@ pub fn test_config(
                 interval: Duration::from_millis(200),
                 retention: Duration::from_secs(730 * 86_400),
             },
+        },
+        catalog_cache: CatalogCacheConfig {
+            product_entries: 10_000,
+            product_bytes: 16 * 1_048_576,
+            page_entries: 1_000,
+            page_bytes: 16 * 1_048_576,
+            lifetime: Duration::from_secs(300),
         },
         password_hash: PasswordHashConfig {
             memory_kib: 19_456,
