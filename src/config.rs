@@ -97,6 +97,9 @@ pub struct OutboxConfig {
 
 #[derive(Clone, Debug)]
 pub struct ActivityConfig {
+    /// `ACTIVITY_SINK=discard` (benchmarks only): batches are counted, never written, so a
+    /// benchmark shows the service's own ceiling apart from the event store's.
+    pub discard: bool,
     pub channel_capacity: usize,
     pub batch_size: usize,
     pub flush_interval: Duration,
@@ -237,6 +240,7 @@ impl Config {
                 retention: env.duration_or("OUTBOX_RETENTION_HOURS", 168, 1..=87_600)?,
             },
             activity: ActivityConfig {
+                discard: activity_discard(env)?,
                 channel_capacity: env.number_or(
                     "ACTIVITY_CHANNEL_CAPACITY",
                     10_000,
@@ -357,6 +361,17 @@ fn rollup_config(env: &EnvReader, raw: Duration) -> Result<RollupConfig, ConfigE
         ));
     }
     Ok(rollups)
+}
+
+fn activity_discard(env: &EnvReader) -> Result<bool, ConfigError> {
+    match env.string_or("ACTIVITY_SINK", "mongodb")?.as_str() {
+        "mongodb" => Ok(false),
+        "discard" => Ok(true),
+        other => Err(ConfigError::new(
+            "ACTIVITY_SINK",
+            format!("must be `mongodb` or `discard` (benchmarks only; got `{other}`)"),
+        )),
+    }
 }
 
 fn log_format(env: &EnvReader) -> Result<LogFormat, ConfigError> {

@@ -222,3 +222,23 @@ fn the_audit_signing_key_is_required_and_read_strictly() {
         .unwrap();
     assert_eq!(err.variable, "AUDIT_PREVIOUS_PUBLIC_KEYS");
 }
+
+#[test]
+fn the_catalogue_cache_is_bounded_and_the_benchmark_sink_is_opt_in() {
+    let config = load(&[]).expect("valid config");
+    assert_eq!(config.catalog_cache.product_entries, 50_000);
+    assert_eq!(config.catalog_cache.product_bytes, 32 * 1_048_576);
+    assert_eq!(config.catalog_cache.lifetime, Duration::from_secs(300));
+    assert!(!config.activity.discard);
+    let off = load(&[("PRODUCT_CACHE_ENTRIES", "0"), ("ACTIVITY_SINK", "discard")]).unwrap();
+    assert_eq!(off.catalog_cache.product_entries, 0);
+    assert!(off.activity.discard);
+    for (name, value) in [
+        ("ACTIVITY_SINK", "null"),
+        ("PRODUCT_CACHE_MIB", "0"),
+        ("PRODUCT_CACHE_LIFETIME_SECONDS", "0"),
+    ] {
+        let err = load(&[(name, value)]).err().expect("must fail");
+        assert_eq!(err.variable, name);
+    }
+}

@@ -127,6 +127,10 @@ impl ProductCache {
 
     pub fn store_product(&self, ticket: LoadTicket, product: Arc<ProductRecord>) {
         self.views.store(ticket, product.id, product);
+        // Stores follow misses, which cost a query: the gauges are cheap beside it.
+        let (entries, bytes) = self.views.usage();
+        metrics::gauge!("product_cache_entries").set(entries as f64);
+        metrics::gauge!("product_cache_bytes").set(bytes as f64);
     }
 
     pub fn page(&self, key: &PageKey) -> Option<Arc<Paged<ProductRecord>>> {

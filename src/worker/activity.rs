@@ -20,6 +20,7 @@ pub struct ActivityWriter {
     events: EventStore,
     batch_size: usize,
     flush_interval: Duration,
+    discard: bool,
 }
 
 pub fn activity_pipeline(
@@ -32,6 +33,7 @@ pub fn activity_pipeline(
         events,
         batch_size: config.batch_size,
         flush_interval: config.flush_interval,
+        discard: config.discard,
     };
     (sink, writer)
 }
@@ -80,6 +82,11 @@ impl ActivityWriter {
         if batch.is_empty() {
             return;
         }
+        if self.discard {
+            metrics::counter!("activity_events_discarded_total").increment(batch.len() as u64);
+            batch.clear();
+            return;
+        }
         for attempt in 0..2 {
             match self.events.insert_activity_batch(batch).await {
                 Ok(written) => {
@@ -114,6 +121,7 @@ mod tests {
             .unwrap();
         let events = EventStore::new(client.database("unused"));
         let config = ActivityConfig {
+            discard: false,
             channel_capacity: 2,
             batch_size: 10,
             flush_interval: Duration::from_secs(1),

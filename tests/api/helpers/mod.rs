@@ -279,6 +279,7 @@ pub fn test_config(
             retention: Duration::from_secs(3_600),
         },
         activity: ActivityConfig {
+            discard: false,
             channel_capacity: 1_000,
             batch_size: 100,
             flush_interval: Duration::from_millis(50),
