@@ -1,6 +1,6 @@
 //! `/api/v1/categories` and `/api/v1/categories/{id}`.
 
-use poem_openapi::param::Path;
+use poem_openapi::param::{Header, Path};
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -14,6 +14,7 @@ use crate::http::json::Json;
 use crate::http::json_body::Body;
 use crate::http::problem::ApiError;
 use crate::http::settable::{Clearable, Settable};
+use crate::http::tagged_page::TaggedPage;
 use crate::service::categories::{CategoryService, CategoryUpdate, NewCategoryInput};
 
 #[derive(Debug, Object, Deserialize)]
@@ -67,9 +68,12 @@ impl CategoriesApi {
         &self,
         auth: Permitted<permission::ProductsRead>,
         page: PageRequest,
-    ) -> Result<Json<Page<CategoryRecord>>, ApiError> {
+        /// The `ETag` of an earlier answer: 304 with no body while the page is the same.
+        #[oai(name = "If-None-Match")]
+        if_none_match: Header<Option<String>>,
+    ) -> Result<TaggedPage<Page<CategoryRecord>>, ApiError> {
         let found = self.categories.list(&auth.0, page).await?;
-        Ok(Json(Page::of(found, page)))
+        TaggedPage::answer(&Page::of(found, page), if_none_match.0.as_deref())
     }
 
     /// Create a category.

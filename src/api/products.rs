@@ -17,10 +17,11 @@ use crate::domain::catalog::{
 };
 use crate::domain::page::{PageRequest, Paged};
 use crate::domain::text::SearchTerm;
-use crate::http::json::{Json, Serialized};
+use crate::http::json::Json;
 use crate::http::json_body::Body;
 use crate::http::problem::ApiError;
 use crate::http::settable::{Clearable, Settable};
+use crate::http::tagged_page::TaggedPage;
 use crate::http::versioning;
 use crate::service::products::{NewProductInput, ProductQuery, ProductService, ProductUpdate};
 
@@ -77,19 +78,6 @@ pub enum ProductResponse {
     /// The product as it now is; `ETag` is its version, `"<version>"`.
     #[oai(status = 200)]
     Ok(Json<ProductRecord>, #[oai(header = "ETag")] String),
-}
-
-#[derive(ApiResponse)]
-pub enum ProductPageResponse {
-    /// The page; `ETag` is a weak tag over it.
-    #[oai(status = 200)]
-    Ok(
-        Serialized<Page<ProductRecord>>,
-        #[oai(header = "ETag")] String,
-    ),
-    /// `If-None-Match` names the page as it still is: nothing to send.
-    #[oai(status = 304)]
-    NotModified(#[oai(header = "ETag")] String),
 }
 
 #[derive(ApiResponse)]
@@ -167,7 +155,7 @@ impl ProductsApi {
         /// The `ETag` of an earlier answer: 304 with no body while the page is the same.
         #[oai(name = "If-None-Match")]
         if_none_match: Header<Option<String>>,
-    ) -> Result<ProductPageResponse, ApiError> {
+    ) -> Result<TaggedPage<Page<ProductRecord>>, ApiError> {
         let query = ProductQuery {
             category_id: category_id.0,
             supplier_id: supplier_id.0,
@@ -178,12 +166,8 @@ impl ProductsApi {
             sort: sort.0.unwrap_or_default(),
         };
         let found = self.products.list(&auth.0, query, page).await?;
-        let body = Serialized::new(&Page::of(Paged::clone(&found), page))?;
-        let tag = body.weak_etag();
-        if versioning::is_not_modified(if_none_match.0.as_deref(), &tag) {
-            return Ok(ProductPageResponse::NotModified(tag));
-        }
-        Ok(ProductPageResponse::Ok(body, tag))
+        let page = Page::of(Paged::clone(&found), page);
+        TaggedPage::answer(&page, if_none_match.0.as_deref())
     }
 
     /// Create a product.

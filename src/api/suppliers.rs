@@ -16,6 +16,7 @@ use crate::http::json::Json;
 use crate::http::json_body::Body;
 use crate::http::problem::ApiError;
 use crate::http::settable::{Clearable, Settable};
+use crate::http::tagged_page::TaggedPage;
 use crate::http::versioning;
 use crate::service::suppliers::{NewSupplierInput, SupplierQuery, SupplierService, SupplierUpdate};
 
@@ -106,13 +107,16 @@ impl SuppliersApi {
         /// `true` (the default): live suppliers; `false`: the deleted ones.
         is_active: Query<Option<bool>>,
         page: PageRequest,
-    ) -> Result<Json<Page<SupplierRecord>>, ApiError> {
+        /// The `ETag` of an earlier answer: 304 with no body while the page is the same.
+        #[oai(name = "If-None-Match")]
+        if_none_match: Header<Option<String>>,
+    ) -> Result<TaggedPage<Page<SupplierRecord>>, ApiError> {
         let query = SupplierQuery {
             q: q.0.and_then(SearchTerm::into_option),
             is_active: is_active.0,
         };
         let found = self.suppliers.list(&auth.0, query, page).await?;
-        Ok(Json(Page::of(found, page)))
+        TaggedPage::answer(&Page::of(found, page), if_none_match.0.as_deref())
     }
 
     /// Create a supplier.

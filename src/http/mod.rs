@@ -16,4 +16,5 @@ pub mod request_context;
 pub mod server;
 pub mod settable;
 pub mod spec;
+pub mod tagged_page;
 pub mod versioning;

@@ -275,7 +275,7 @@ async fn reads_with_a_current_if_none_match_are_304_without_a_body() {
     let shop = Shop::open(&app).await;
     let token = &shop.admin.access_token;
     let product = shop.product(&app, "Tagged", "4.00", 1).await;
-    let get = |path: String, tag: Option<&'static str>| {
+    let tagged = |path: String, tag: Option<String>| {
         let app = &app;
         async move {
             let mut request = app.client.get(app.url(&path)).bearer_auth(token);
@@ -291,42 +291,46 @@ async fn reads_with_a_current_if_none_match_are_304_without_a_body() {
     let supplier_path = format!("/api/v1/suppliers/{}", supplier["id"].as_str().unwrap());
     for path in [product_path(&product), supplier_path] {
         for tag in ["\"1\"", "W/\"1\"", "\"7\", \"1\"", "*"] {
-            let response = get(path.clone(), Some(tag)).await;
+            let response = tagged(path.clone(), Some(tag.to_owned())).await;
             assert_eq!(response.status(), 304, "{path} {tag}");
             assert_eq!(response.headers()["etag"], "\"1\"");
             assert!(response.bytes().await.unwrap().is_empty(), "no body");
         }
-        let response = get(path.clone(), Some("\"2\"")).await;
+        let response = tagged(path.clone(), Some("\"2\"".to_owned())).await;
         assert_eq!(response.status(), 200);
         assert_eq!(response.headers()["etag"], "\"1\"");
     }
 
-    let list = format!("{PRODUCTS}?category_id={}", shop.category_id());
-    let first = get(list.clone(), None).await;
-    let tag = first.headers()["etag"].to_str().unwrap().to_owned();
-    assert!(tag.starts_with("W/\""), "{tag}");
-    let again = app
-        .client
-        .get(app.url(&list))
-        .bearer_auth(token)
-        .header("if-none-match", &tag)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(again.status(), 304, "nothing changed on the page");
-    assert!(again.bytes().await.unwrap().is_empty());
-    assert_eq!(
-        app.adjust_stock(token, &product, 1, "tag").await.status(),
-        200
-    );
-    let changed = app
-        .client
-        .get(app.url(&list))
-        .bearer_auth(token)
-        .header("if-none-match", &tag)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(changed.status(), 200, "the page changed");
-    assert_ne!(changed.headers()["etag"].to_str().unwrap(), tag);
+    // Every list page: a weak tag over its bytes, 304 while it holds, 200 once it changed.
+    let lists = [
+        format!("{PRODUCTS}?category_id={}", shop.category_id()),
+        "/api/v1/suppliers".to_owned(),
+        "/api/v1/categories".to_owned(),
+    ];
+    for (n, list) in lists.iter().enumerate() {
+        let first = tagged(list.clone(), None).await;
+        assert_eq!(first.status(), 200);
+        let tag = first.headers()["etag"].to_str().unwrap().to_owned();
+        assert!(tag.starts_with("W/\""), "{list}: {tag}");
+        let again = tagged(list.clone(), Some(tag.clone())).await;
+        assert_eq!(again.status(), 304, "{list}: nothing changed on the page");
+        assert_eq!(again.headers()["etag"].to_str().unwrap(), tag);
+        assert!(again.bytes().await.unwrap().is_empty());
+        match n {
+            0 => assert_eq!(
+                app.adjust_stock(token, &product, 1, "tag").await.status(),
+                200
+            ),
+            1 => {
+                app.create_supplier(token, &json!({ "name": "A second supplier" }))
+                    .await;
+            }
+            _ => {
+                app.create_category(token, "A second category").await;
+            }
+        }
+        let changed = tagged(list.clone(), Some(tag.clone())).await;
+        assert_eq!(changed.status(), 200, "{list}: the page changed");
+        assert_ne!(changed.headers()["etag"].to_str().unwrap(), tag);
+    }
 }
