@@ -14,7 +14,7 @@ use crate::http::json::Json;
 use crate::http::json_body::Body;
 use crate::http::problem::ApiError;
 use crate::http::settable::{Clearable, Settable};
-use crate::http::tagged_page::TaggedPage;
+use crate::http::tagged::TaggedPage;
 use crate::service::categories::{CategoryService, CategoryUpdate, NewCategoryInput};
 
 #[derive(Debug, Object, Deserialize)]

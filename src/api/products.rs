@@ -21,7 +21,7 @@ use crate::http::json::Json;
 use crate::http::json_body::Body;
 use crate::http::problem::ApiError;
 use crate::http::settable::{Clearable, Settable};
-use crate::http::tagged_page::TaggedPage;
+use crate::http::tagged::{TaggedPage, TaggedVersion};
 use crate::http::versioning;
 use crate::service::products::{NewProductInput, ProductQuery, ProductService, ProductUpdate};
 
@@ -78,16 +78,6 @@ pub enum ProductResponse {
     /// The product as it now is; `ETag` is its version, `"<version>"`.
     #[oai(status = 200)]
     Ok(Json<ProductRecord>, #[oai(header = "ETag")] String),
-}
-
-#[derive(ApiResponse)]
-pub enum ReadProductResponse {
-    /// The product; `ETag` is its version, `"<version>"`.
-    #[oai(status = 200)]
-    Ok(Json<Arc<ProductRecord>>, #[oai(header = "ETag")] String),
-    /// `If-None-Match` names the current version: nothing to send.
-    #[oai(status = 304)]
-    NotModified(#[oai(header = "ETag")] String),
 }
 
 #[derive(ApiResponse)]
@@ -208,13 +198,9 @@ impl ProductsApi {
         /// A tag from an earlier answer: 304 with no body while it is still current.
         #[oai(name = "If-None-Match")]
         if_none_match: Header<Option<String>>,
-    ) -> Result<ReadProductResponse, ApiError> {
+    ) -> Result<TaggedVersion<Arc<ProductRecord>>, ApiError> {
         let product = self.products.get(&auth.0, id.0).await?;
-        let tag = etag(&product);
-        if versioning::is_not_modified(if_none_match.0.as_deref(), &tag) {
-            return Ok(ReadProductResponse::NotModified(tag));
-        }
-        Ok(ReadProductResponse::Ok(Json(product), tag))
+        TaggedVersion::answer(&product, product.version, if_none_match.0.as_deref())
     }
 
     /// Change some of a product's fields.

@@ -16,7 +16,7 @@ use crate::http::json::Json;
 use crate::http::json_body::Body;
 use crate::http::problem::ApiError;
 use crate::http::settable::{Clearable, Settable};
-use crate::http::tagged_page::TaggedPage;
+use crate::http::tagged::{TaggedPage, TaggedVersion};
 use crate::http::versioning;
 use crate::service::suppliers::{NewSupplierInput, SupplierQuery, SupplierService, SupplierUpdate};
 
@@ -53,16 +53,6 @@ pub enum SupplierResponse {
     /// The supplier; `ETag` is its version.
     #[oai(status = 200)]
     Ok(Json<SupplierRecord>, #[oai(header = "ETag")] String),
-}
-
-#[derive(ApiResponse)]
-pub enum ReadSupplierResponse {
-    /// The supplier; `ETag` is its version.
-    #[oai(status = 200)]
-    Ok(Json<SupplierRecord>, #[oai(header = "ETag")] String),
-    /// `If-None-Match` names the current version: nothing to send.
-    #[oai(status = 304)]
-    NotModified(#[oai(header = "ETag")] String),
 }
 
 #[derive(ApiResponse)]
@@ -158,13 +148,9 @@ impl SuppliersApi {
         /// A tag from an earlier answer: 304 with no body while it is still current.
         #[oai(name = "If-None-Match")]
         if_none_match: Header<Option<String>>,
-    ) -> Result<ReadSupplierResponse, ApiError> {
+    ) -> Result<TaggedVersion<SupplierRecord>, ApiError> {
         let supplier = self.suppliers.get(&auth.0, id.0).await?;
-        let tag = versioning::etag(supplier.version);
-        if versioning::is_not_modified(if_none_match.0.as_deref(), &tag) {
-            return Ok(ReadSupplierResponse::NotModified(tag));
-        }
-        Ok(ReadSupplierResponse::Ok(Json(supplier), tag))
+        TaggedVersion::answer(&supplier, supplier.version, if_none_match.0.as_deref())
     }
 
     /// Change a supplier.

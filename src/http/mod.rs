@@ -16,5 +16,5 @@ pub mod request_context;
 pub mod server;
 pub mod settable;
 pub mod spec;
-pub mod tagged_page;
+pub mod tagged;
 pub mod versioning;

@@ -21,7 +21,7 @@ use crate::domain::audit_query::{
 use crate::domain::names::permission;
 use crate::repo::mongo::AuditQueryRepo;
 use crate::repo::pg::{PgExportLinkRepo, PgOutbox, PgPool};
-pub use export_links::{EXPORT_LINK_LIFETIME, ExportLink, MAX_OUTSTANDING_EXPORT_LINKS};
+pub use export_links::ExportLink;
 
 /// Events in export order; an `Err` item means the read broke off midway.
 pub type AuditEventStream = BoxStream<'static, ServiceResult<AuditEvent>>;

@@ -23,28 +23,24 @@ pub const CACHED_PAGE_DEPTH: i64 = 100;
 /// Changes waiting to be announced; past it the next announcement says "everything".
 const ANNOUNCEMENT_BACKLOG: usize = 10_000;
 
+/// A product's size in memory: the record and the text it owns.
+fn product_bytes(product: &ProductRecord) -> usize {
+    size_of::<ProductRecord>()
+        + product.name.len()
+        + product.sku.len()
+        + product.description.as_ref().map_or(0, String::len)
+}
+
 impl Footprint for Arc<ProductRecord> {
     fn footprint(&self) -> u64 {
-        (size_of::<ProductRecord>()
-            + self.name.len()
-            + self.sku.len()
-            + self.description.as_ref().map_or(0, String::len)) as u64
+        product_bytes(self) as u64
     }
 }
 
 impl Footprint for Arc<Paged<ProductRecord>> {
     fn footprint(&self) -> u64 {
-        let items: usize = self
-            .items
-            .iter()
-            .map(|p| size_of::<ProductRecord>() + p.name.len() + p.sku.len())
-            .sum();
-        let descriptions: usize = self
-            .items
-            .iter()
-            .filter_map(|p| p.description.as_ref().map(String::len))
-            .sum();
-        (size_of::<Paged<ProductRecord>>() + items + descriptions) as u64
+        let items: usize = self.items.iter().map(product_bytes).sum();
+        (size_of::<Paged<ProductRecord>>() + items) as u64
     }
 }
 
@@ -179,10 +175,5 @@ impl ProductCache {
     pub fn suspend(&self) {
         self.views.suspend();
         self.pages.suspend();
-    }
-
-    /// Entries and bytes held, for the metrics: (products, pages).
-    pub fn usage(&self) -> ((usize, u64), (usize, u64)) {
-        (self.views.usage(), self.pages.usage())
     }
 }

@@ -126,20 +126,20 @@ impl ProductService {
     ) -> ServiceResult<Arc<Paged<ProductRecord>>> {
         let filter = parse_query(&query)?;
         let sort = query.sort;
-        let found = match filter
+        // Only the first pages of the unfiltered and per-category lists are remembered.
+        let key = filter
             .only_category()
-            .and_then(|c| PageKey::first_pages(c, sort, page))
-        {
-            Some(key) => match self.cache.page(&key) {
-                Some(found) => found,
-                None => {
-                    let ticket = self.cache.page_ticket();
-                    let found = Arc::new(self.listing.list(&self.pool, &filter, sort, page).await?);
+            .and_then(|category| PageKey::first_pages(category, sort, page));
+        let found = match key.as_ref().and_then(|key| self.cache.page(key)) {
+            Some(found) => found,
+            None => {
+                let ticket = self.cache.page_ticket();
+                let found = Arc::new(self.listing.list(&self.pool, &filter, sort, page).await?);
+                if let Some(key) = key {
                     self.cache.store_page(ticket, key, found.clone());
-                    found
                 }
-            },
-            None => Arc::new(self.listing.list(&self.pool, &filter, sort, page).await?),
+                found
+            }
         };
         let mut searched =
             ActivityEvent::new("product.searched", Some(caller.id()), "product", None);

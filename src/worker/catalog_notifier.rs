@@ -33,8 +33,8 @@ pub async fn run(pool: PgPool, mut announcements: Announcements, stop: Cancellat
                 Err(_) => break,
             };
         }
-        let overflowed = announcements.overflowed.swap(false, Ordering::AcqRel);
-        let change = if overflowed || ids.len() > MAX_IDS_PER_NOTIFICATION {
+        // More ids than one notification can name are sent as "everything" by the encoding.
+        let change = if announcements.overflowed.swap(false, Ordering::AcqRel) {
             CatalogChange::Everything
         } else {
             CatalogChange::Products(ids.into_iter().collect::<Vec<Uuid>>())

@@ -129,21 +129,17 @@ impl AuditService {
 /// The request a link was made for, read back from its row (each value was valid when it
 /// was stored, so a failure here is a defect, not the caller's).
 fn stored_request(row: &ExportLinkRow) -> ServiceResult<ExportRequest> {
-    fn read<T, E: std::fmt::Display>(
-        value: Option<&str>,
-        parse: impl Fn(&str) -> Result<T, E>,
+    fn read<R, T, E: std::fmt::Display>(
+        value: Option<R>,
+        parse: impl Fn(R) -> Result<T, E>,
     ) -> ServiceResult<Option<T>> {
         value
             .map(parse)
             .transpose()
             .map_err(|e| anyhow::anyhow!("a stored export link does not read back: {e}").into())
     }
-    let format = read(Some(&row.format), ExportFormat::parse)?.unwrap_or_default();
-    let limit = row
-        .export_limit
-        .map(ExportLimit::parse)
-        .transpose()
-        .map_err(|e| anyhow::anyhow!("a stored export link does not read back: {e}"))?;
+    let format = read(Some(row.format.as_str()), ExportFormat::parse)?.unwrap_or_default();
+    let limit = read(row.export_limit, ExportLimit::parse)?;
     Ok(ExportRequest {
         filter: AuditFilter {
             actor_id: row.actor_id,
