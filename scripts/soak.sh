@@ -69,25 +69,7 @@ psql "$DATABASE_URL" -AtqX -c "SELECT id FROM categories" >"$SOAK_CATEGORY_IDS"
 # The product cache full at its default budget before the load (and kept so: the soak's
 # products are read throughout): 60,000 more products with 600-byte descriptions, more than
 # PRODUCT_CACHE_MIB holds, each read once.
-psql "$DATABASE_URL" -qX -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
-INSERT INTO products (id, name, description, sku, price, stock_quantity, category_id)
-SELECT gen_random_uuid(), 'Soak filler ' || lpad(g::text, 6, '0'), repeat('d', 600),
-       'SOAK-FILL-' || g, 9.99, 1, (SELECT id FROM categories ORDER BY name LIMIT 1)
-FROM generate_series(1, 60000) g;
-SQL
-FILL_IDS="$TMP_DIR/soak-fill-ids"
-psql "$DATABASE_URL" -AtqX -c "SELECT id FROM products WHERE sku LIKE 'SOAK-FILL-%'" >"$FILL_IDS"
-cat >"$TMP_DIR/soak-fill.lua" <<LUA
-local ids = {}
-for line in io.lines("$FILL_IDS") do ids[#ids + 1] = line end
-local next_id = 0
-request = function()
-    next_id = next_id % #ids + 1
-    return wrk.format("GET", "/api/v1/products/" .. ids[next_id])
-end
-LUA
-wrk -t1 -c8 -d20s -H "Authorization: Bearer $SOAK_USER_TOKEN" -s "$TMP_DIR/soak-fill.lua" "$BASE" >/dev/null
-cache_usage() { curl -fsS "$BASE/metrics" | awk '/^product_cache_(entries|bytes) / { printf "%s %s  ", $1, $2 }'; }
+fill_product_cache "$SOAK_USER_TOKEN" 8 20
 log "product cache before the load: $(cache_usage)"
 
 # route connections pause-ms: about 500 requests/s in all on the benchmark machine

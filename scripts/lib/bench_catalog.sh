@@ -173,28 +173,11 @@ printf '%-40s %s\n' "change seen on 2 other instances" "$("$(stand_in_python)" "
 
 # Resident memory with the catalogue cache full at its default budget: 60,000 more products
 # with 600-byte descriptions (more than PRODUCT_CACHE_MIB holds), each read at least once.
-psql "$DATABASE_URL" -qX -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
-INSERT INTO products (id, name, description, sku, price, stock_quantity, category_id)
-SELECT gen_random_uuid(), 'Filler ' || lpad(g::text, 6, '0'), repeat('d', 600), 'FILL-' || g,
-       9.99, 1, (SELECT id FROM categories ORDER BY name LIMIT 1)
-FROM generate_series(1, 60000) g;
-SQL
-FILL_IDS="$TMP_DIR/bench-fill-ids"
-psql "$DATABASE_URL" -AtqX -c "SELECT id FROM products" >"$FILL_IDS"
-FILL_LUA="$TMP_DIR/bench-fill.lua"
-cat >"$FILL_LUA" <<LUA
-local ids = {}
-for line in io.lines("$FILL_IDS") do ids[#ids + 1] = line end
-local next_id = 0
-request = function()
-    next_id = next_id % #ids + 1
-    return wrk.format("GET", "/api/v1/products/" .. ids[next_id])
-end
-LUA
-wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" -H "Authorization: Bearer $TOKEN" -s "$FILL_LUA" "$BASE" >/dev/null
+fill_product_cache "$TOKEN" "$CONNECTIONS" "$SECONDS_PER_RUN"
 sleep 1
-printf '%-40s %s MB resident; cache: %s\n' "with the cache full ($(wc -l <"$FILL_IDS") products)" "$(rss_mb)" \
-    "$(curl -fsS "$BASE/metrics" | awk '/^product_cache_(entries|bytes)/ { printf "%s %s  ", $1, $2 }')"
+printf '%-40s %s MB resident; cache: %s\n' \
+    "with the cache full ($(psql "$DATABASE_URL" -AtqX -c "SELECT count(*) FROM products") products)" \
+    "$(rss_mb)" "$(cache_usage)"
 
 # Many clients: 1,000 connections at once; then 10,000 idle keep-alive connections (one
 # request each, then silent) held open while 64 active ones run, against the run without.

@@ -54,6 +54,33 @@ create_admin_token() { # EMAIL PASSWORD (the binary is $BIN)
     login_token "$1" "$2"
 }
 
+# fill_product_cache TOKEN CONNECTIONS SECONDS: seeds 60,000 products with 600-byte
+# descriptions in the first category (more than PRODUCT_CACHE_MIB's default holds) and reads
+# each through $BASE, in turn, so the product cache is full at its budget.
+fill_product_cache() {
+    local ids="$TMP_DIR/cache-fill-ids" lua="$TMP_DIR/cache-fill.lua"
+    psql "$DATABASE_URL" -qX -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+INSERT INTO products (id, name, description, sku, price, stock_quantity, category_id)
+SELECT gen_random_uuid(), 'Filler ' || lpad(g::text, 6, '0'), repeat('d', 600), 'FILL-' || g,
+       9.99, 1, (SELECT id FROM categories ORDER BY name LIMIT 1)
+FROM generate_series(1, 60000) g;
+SQL
+    psql "$DATABASE_URL" -AtqX -c "SELECT id FROM products WHERE sku LIKE 'FILL-%'" >"$ids"
+    cat >"$lua" <<LUA
+local ids = {}
+for line in io.lines("$ids") do ids[#ids + 1] = line end
+local next_id = 0
+request = function()
+    next_id = next_id % #ids + 1
+    return wrk.format("GET", "/api/v1/products/" .. ids[next_id])
+end
+LUA
+    wrk -t2 -c"$2" -d"$3s" -H "Authorization: Bearer $1" -s "$lua" "$BASE" >/dev/null
+}
+
+# cache_usage: the product cache's entries and bytes, from $BASE/metrics.
+cache_usage() { curl -fsS "$BASE/metrics" | awk '/^product_cache_(entries|bytes) / { printf "%s %s  ", $1, $2 }'; }
+
 ensure_wrk() {
     command -v wrk >/dev/null 2>&1 || { log "installing wrk"; as_root apt-get install -y wrk >/dev/null || { as_root apt-get update && as_root apt-get install -y wrk; }; }
     command -v curl >/dev/null 2>&1 || as_root apt-get install -y curl >/dev/null

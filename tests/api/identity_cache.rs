@@ -5,23 +5,12 @@ use std::time::Duration;
 
 use crate::helpers::{TestApp, eventually};
 
-/// Runs `sql` on a connection of the test's own.
-async fn execute(app: &TestApp, sql: &str) {
-    let mut conn = app.handles.pool.get().await.unwrap();
-    diesel_async::SimpleAsyncConnection::batch_execute(&mut *conn, sql)
-        .await
-        .unwrap();
-}
-
 /// Deactivates the account with triggers off: a change nobody announces.
 async fn deactivate_silently(app: &TestApp, id: &str) {
-    execute(
-        app,
-        &format!(
-            "BEGIN; SET LOCAL session_replication_role = replica; \
+    app.execute_sql(&format!(
+        "BEGIN; SET LOCAL session_replication_role = replica; \
              UPDATE users SET is_active = false WHERE id = '{id}'; COMMIT;"
-        ),
-    )
+    ))
     .await;
 }
 
@@ -48,13 +37,10 @@ async fn a_remembered_identity_is_dropped_when_a_change_is_announced() {
     // Unannounced, the change is not seen: proof that the request did not read the view.
     assert_eq!(status_of_me(&app, &user.access_token).await, 200);
     // Any announced change to this user (here a no-op update) drops it.
-    execute(
-        &app,
-        &format!(
-            "UPDATE users SET full_name = full_name WHERE id = '{}'",
-            user.id
-        ),
-    )
+    app.execute_sql(&format!(
+        "UPDATE users SET full_name = full_name WHERE id = '{}'",
+        user.id
+    ))
     .await;
     eventually("the change to be heard", Duration::from_secs(5), || async {
         (status_of_me(&app, &user.access_token).await == 401).then_some(())
@@ -71,14 +57,11 @@ async fn without_a_listener_nothing_is_remembered_and_it_comes_back() {
     })
     .await;
     assert_eq!(status_of_me(&app, &user.access_token).await, 200);
-    execute(
-        &app,
-        &format!(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+    app.execute_sql(&format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
              WHERE datname = current_database() AND application_name = '{}'",
-            stockroom::repo::pg::identity_changes::APPLICATION_NAME
-        ),
-    )
+        stockroom::repo::pg::identity_changes::APPLICATION_NAME
+    ))
     .await;
     // Whatever is remembered must not outlive the listener: a silent change is seen once
     // the loss is noticed (at once: the connection reports it).
@@ -97,21 +80,6 @@ async fn without_a_listener_nothing_is_remembered_and_it_comes_back() {
 }
 
 async fn listener_pids(app: &TestApp) -> i64 {
-    #[derive(diesel::QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let mut conn = app.handles.pool.get().await.unwrap();
-    let count: Count = diesel_async::RunQueryDsl::get_result(
-        diesel::sql_query(format!(
-            "SELECT count(*) AS n FROM pg_stat_activity \
-             WHERE datname = current_database() AND application_name = '{}'",
-            stockroom::repo::pg::identity_changes::APPLICATION_NAME
-        )),
-        &mut conn,
-    )
-    .await
-    .unwrap();
-    count.n
+    app.connections_named(stockroom::repo::pg::identity_changes::APPLICATION_NAME)
+        .await
 }

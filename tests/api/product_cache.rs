@@ -11,41 +11,17 @@ use serde_json::{Value, json};
 use crate::catalog::{PRODUCTS, Shop, product_path};
 use crate::helpers::{TestApp, eventually};
 
-/// Runs `sql` on a connection of the test's own: a change no instance announces.
-async fn execute(app: &TestApp, sql: &str) {
-    let mut conn = app.handles.pool.get().await.unwrap();
-    diesel_async::SimpleAsyncConnection::batch_execute(&mut *conn, sql)
-        .await
-        .unwrap();
-}
-
 async fn rename_silently(app: &TestApp, product: &Value, name: &str) {
     let id = product["id"].as_str().unwrap();
-    execute(
-        app,
-        &format!("UPDATE products SET name = '{name}', version = version + 1 WHERE id = '{id}'"),
-    )
+    app.execute_sql(&format!(
+        "UPDATE products SET name = '{name}', version = version + 1 WHERE id = '{id}'"
+    ))
     .await;
 }
 
 async fn listeners(app: &TestApp) -> i64 {
-    #[derive(diesel::QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let mut conn = app.handles.pool.get().await.unwrap();
-    let count: Count = diesel_async::RunQueryDsl::get_result(
-        diesel::sql_query(format!(
-            "SELECT count(*) AS n FROM pg_stat_activity \
-             WHERE datname = current_database() AND application_name = '{}'",
-            stockroom::repo::pg::catalog_changes::APPLICATION_NAME
-        )),
-        &mut conn,
-    )
-    .await
-    .unwrap();
-    count.n
+    app.connections_named(stockroom::repo::pg::catalog_changes::APPLICATION_NAME)
+        .await
 }
 
 async fn wait_for_listeners(app: &TestApp, count: i64) {
@@ -192,14 +168,11 @@ async fn a_lost_listener_empties_the_cache_and_nothing_stale_is_read_after_it_re
         "from memory"
     );
 
-    execute(
-        &app,
-        &format!(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+    app.execute_sql(&format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
              WHERE datname = current_database() AND application_name = '{}'",
-            stockroom::repo::pg::catalog_changes::APPLICATION_NAME
-        ),
-    )
+        stockroom::repo::pg::catalog_changes::APPLICATION_NAME
+    ))
     .await;
     // Not even announced: what was remembered must still be gone once the loss is noticed.
     rename_silently(&app, &product, "Changed while deaf").await;

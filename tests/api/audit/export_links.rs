@@ -6,7 +6,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::support::{PROBLEM, crafted, record, wait_listed};
-use crate::helpers::{TestApp, wait_for_audit_event};
+use crate::helpers::{TestApp, problem_fields, wait_for_audit_event};
 
 const LINKS: &str = "/api/v1/audit-events/export-links";
 
@@ -160,17 +160,10 @@ async fn links_need_audit_read_valid_filters_and_are_bounded_per_user() {
         ),
     ] {
         let response = create_link(&app, &admin.access_token, &body).await;
-        assert_eq!(response.status(), 422, "{body}");
-        let problem: Value = response.json().await.unwrap();
-        let fields: Vec<&str> = problem["errors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["field"].as_str().unwrap())
-            .collect();
+        let fields = problem_fields(response, 422).await;
         assert!(
             fields.iter().any(|f| f.contains(field)),
-            "{body}: {problem}"
+            "{body}: {fields:?}"
         );
     }
 
@@ -206,14 +199,8 @@ async fn a_link_expires_and_works_only_while_its_maker_may_export() {
     let admin = app.new_admin().await;
 
     let expired = link(&app, &admin.access_token, &json!({})).await;
-    let mut conn = app.handles.pool.get().await.unwrap();
-    diesel_async::RunQueryDsl::execute(
-        diesel::sql_query("UPDATE audit_export_links SET expires_at = now() - interval '1 second'"),
-        &mut conn,
-    )
-    .await
-    .unwrap();
-    drop(conn);
+    app.execute_sql("UPDATE audit_export_links SET expires_at = now() - interval '1 second'")
+        .await;
     assert_eq!(download(&app, &expired).await.status(), 404, "expired");
 
     let auditor = app.new_user_with_roles(&admin, &["auditor"]).await;

@@ -5,6 +5,7 @@ mod admin;
 mod databases;
 mod processes;
 mod proxy;
+mod sql;
 mod users;
 
 use std::time::Duration;

@@ -230,11 +230,5 @@ fn product_body(category_id: &str) -> Value {
 
 /// Removes every export link, as if each had been used.
 async fn forget_export_links(app: &TestApp) {
-    let mut conn = app.handles.pool.get().await.unwrap();
-    diesel_async::RunQueryDsl::execute(
-        diesel::sql_query("DELETE FROM audit_export_links"),
-        &mut conn,
-    )
-    .await
-    .unwrap();
+    app.execute_sql("DELETE FROM audit_export_links").await;
 }
