@@ -7,6 +7,7 @@ use diesel::sql_types::{Array, BigInt, Bytea};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use super::reused::Reused;
 use super::schema::{audit_chain_head, outbox};
 use super::{DbError, PgPool};
 use crate::domain::audit::AuditEvent;
@@ -175,17 +176,20 @@ impl ChainColumns {
     }
 
     async fn store(self, conn: &mut diesel_async::AsyncPgConnection) -> Result<(), DbError> {
-        diesel::sql_query(
-            "UPDATE outbox SET chain_seq = v.chain_seq, prev_hash = v.prev_hash, \
-             content_hash = v.content_hash, hash = v.hash \
-             FROM unnest($1, $2, $3, $4, $5) AS v(seq, chain_seq, prev_hash, content_hash, hash) \
-             WHERE outbox.seq = v.seq",
+        Reused(
+            diesel::sql_query(
+                "UPDATE outbox SET chain_seq = v.chain_seq, prev_hash = v.prev_hash, \
+                 content_hash = v.content_hash, hash = v.hash \
+                 FROM unnest($1, $2, $3, $4, $5) \
+                 AS v(seq, chain_seq, prev_hash, content_hash, hash) \
+                 WHERE outbox.seq = v.seq",
+            )
+            .bind::<Array<BigInt>, _>(self.rows)
+            .bind::<Array<BigInt>, _>(self.seqs)
+            .bind::<Array<Bytea>, _>(self.prev_hashes)
+            .bind::<Array<Bytea>, _>(self.content_hashes)
+            .bind::<Array<Bytea>, _>(self.hashes),
         )
-        .bind::<Array<BigInt>, _>(self.rows)
-        .bind::<Array<BigInt>, _>(self.seqs)
-        .bind::<Array<Bytea>, _>(self.prev_hashes)
-        .bind::<Array<Bytea>, _>(self.content_hashes)
-        .bind::<Array<Bytea>, _>(self.hashes)
         .execute(conn)
         .await?;
         Ok(())

@@ -24,6 +24,7 @@ pub mod product_list;
 pub mod products;
 pub mod rate_limits;
 pub mod refresh_tokens;
+pub mod reused;
 pub mod roles;
 pub mod schema;
 pub mod suppliers;

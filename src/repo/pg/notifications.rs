@@ -7,6 +7,7 @@ use diesel::sql_types::Text;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use futures::StreamExt;
 
+use super::reused::Reused;
 use super::{DbError, PgPool};
 
 /// How long a silent connection may go unchecked.
@@ -70,10 +71,12 @@ impl Listener {
 /// of its own.
 pub async fn notify(pool: &PgPool, channel: Channel, payload: &str) -> Result<(), DbError> {
     let mut conn = pool.get().await?;
-    diesel::sql_query("SELECT pg_notify($1, $2)")
-        .bind::<Text, _>(channel.name)
-        .bind::<Text, _>(payload)
-        .execute(&mut conn)
-        .await?;
+    Reused(
+        diesel::sql_query("SELECT pg_notify($1, $2)")
+            .bind::<Text, _>(channel.name)
+            .bind::<Text, _>(payload),
+    )
+    .execute(&mut conn)
+    .await?;
     Ok(())
 }

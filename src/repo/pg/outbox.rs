@@ -6,21 +6,15 @@ use std::future::Future;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{self, Array};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use super::reused::Reused;
 use super::schema::outbox;
 use super::{DbError, PgPool};
 use crate::domain::audit::AuditEvent;
 use crate::domain::audit_chain::{ChainLink, Digest32};
-
-#[derive(Insertable)]
-#[diesel(table_name = outbox)]
-struct NewOutboxRow {
-    event_id: Uuid,
-    occurred_at: DateTime<Utc>,
-    payload: serde_json::Value,
-}
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = outbox)]
@@ -79,21 +73,28 @@ impl PgOutbox {
         conn: &mut AsyncPgConnection,
         events: &[AuditEvent],
     ) -> Result<(), DbError> {
-        let rows = events
+        let payloads = events
             .iter()
             .map(|event| {
-                Ok(NewOutboxRow {
-                    event_id: event.id,
-                    occurred_at: event.occurred_at,
-                    payload: serde_json::to_value(event)
-                        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?,
-                })
+                serde_json::to_value(event)
+                    .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
             })
-            .collect::<Result<Vec<_>, diesel::result::Error>>()?;
-        diesel::insert_into(outbox::table)
-            .values(&rows)
-            .execute(conn)
-            .await?;
+            .collect::<Result<Vec<_>, _>>()?;
+        // Columns as arrays: one statement text for any number of events, prepared once
+        // per connection (rows are numbered in the order given).
+        Reused(
+            diesel::sql_query(
+                "INSERT INTO outbox (event_id, occurred_at, payload) \
+                 SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::jsonb[])",
+            )
+            .bind::<Array<sql_types::Uuid>, _>(events.iter().map(|e| e.id).collect::<Vec<_>>())
+            .bind::<Array<sql_types::Timestamptz>, _>(
+                events.iter().map(|e| e.occurred_at).collect::<Vec<_>>(),
+            )
+            .bind::<Array<sql_types::Jsonb>, _>(payloads),
+        )
+        .execute(conn)
+        .await?;
         Ok(())
     }
 
@@ -202,10 +203,12 @@ impl PgOutbox {
             }
 
             if !delivered.is_empty() {
-                diesel::update(outbox::table.filter(outbox::seq.eq_any(&delivered)))
-                    .set(outbox::delivered_at.eq(diesel::dsl::now))
-                    .execute(conn)
-                    .await?;
+                Reused(
+                    diesel::update(outbox::table.filter(outbox::seq.eq_any(&delivered)))
+                        .set(outbox::delivered_at.eq(diesel::dsl::now)),
+                )
+                .execute(conn)
+                .await?;
             }
             let mut failed = 0;
             for (reason, seqs) in &failures {

@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::DbError;
+use super::reused::Reused;
 use super::schema::products;
 use crate::domain::catalog::MAX_STOCK;
 pub use crate::domain::catalog::ProductRecord;
@@ -86,18 +87,20 @@ impl PgProductRepo {
         id: Uuid,
         delta: i64,
     ) -> Result<StockAdjustment, DbError> {
-        let adjusted = diesel::update(
-            products::table
-                .find(id)
-                .filter(products::is_active)
-                .filter((products::stock_quantity + delta).between(0, MAX_STOCK)),
+        let adjusted = Reused(
+            diesel::update(
+                products::table
+                    .find(id)
+                    .filter(products::is_active)
+                    .filter((products::stock_quantity + delta).between(0, MAX_STOCK)),
+            )
+            .set((
+                products::stock_quantity.eq(products::stock_quantity + delta),
+                products::version.eq(products::version + 1),
+                products::updated_at.eq(diesel::dsl::now),
+            ))
+            .returning(PRODUCT_COLUMNS),
         )
-        .set((
-            products::stock_quantity.eq(products::stock_quantity + delta),
-            products::version.eq(products::version + 1),
-            products::updated_at.eq(diesel::dsl::now),
-        ))
-        .returning(PRODUCT_COLUMNS)
         .get_result(conn)
         .await
         .optional()?;
