@@ -178,7 +178,7 @@ sleep 1
 printf '%-40s %s MB resident; cache: %s\n' \
     "with the cache full ($(psql "$DATABASE_URL" -AtqX -c "SELECT count(*) FROM products") products)" \
     "$(rss_mb)" "$(cache_usage)"
-# The fill pushed most of the 10,000 read below out of the cache; like the first pass, read
+# The fill pushed part of the 10,000 read below out of the cache; like the first pass, read
 # them again before measuring (after such a scan they are all back within about 10 s).
 wrk -t2 -c"$CONNECTIONS" -d10s -H "Authorization: Bearer $TOKEN" -s "$GET_LUA" "$BASE" >/dev/null
 

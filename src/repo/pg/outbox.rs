@@ -81,11 +81,13 @@ impl PgOutbox {
             })
             .collect::<Result<Vec<_>, _>>()?;
         // Columns as arrays: one statement text for any number of events, prepared once
-        // per connection (rows are numbered in the order given).
+        // per connection; rows take their `seq` in the order given.
         Reused(
             diesel::sql_query(
                 "INSERT INTO outbox (event_id, occurred_at, payload) \
-                 SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::jsonb[])",
+                 SELECT event_id, occurred_at, payload \
+                 FROM unnest($1::uuid[], $2::timestamptz[], $3::jsonb[]) WITH ORDINALITY \
+                 AS v(event_id, occurred_at, payload, position) ORDER BY position",
             )
             .bind::<Array<sql_types::Uuid>, _>(events.iter().map(|e| e.id).collect::<Vec<_>>())
             .bind::<Array<sql_types::Timestamptz>, _>(

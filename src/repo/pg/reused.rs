@@ -2,9 +2,9 @@
 //!
 //! diesel never reuses the prepared statement of an UPDATE, a multi-row INSERT or raw SQL
 //! (their text may vary with the values: optional changeset fields, the number of rows), so
-//! PostgreSQL parses and plans each of them on every call, one extra round trip each. On the
-//! write path that is most of PostgreSQL's work (a stock adjustment's statements parsed each
-//! time run at 0.71 x the same statements prepared, measured with pgbench). [`Reused`] marks
+//! PostgreSQL parses and plans each of them on every call, one extra round trip each (a stock
+//! adjustment's statements parsed each time run at 0.71 x the same statements prepared,
+//! measured with pgbench). [`Reused`] marks
 //! a statement whose text is fixed where it is written: the connection's statement cache
 //! then keys it by that text and prepares it once.
 //!
