@@ -16,6 +16,8 @@ use crate::helpers::{Service, TestDatabase, TestMongo, create_admin, mongo_url, 
 const ROUNDS: usize = 6;
 const INSTANCES: usize = 3;
 const LOAD_BEFORE_STOP: Duration = Duration::from_millis(700);
+/// Far beyond a clean stop (the relay's final flush is bounded by 5 s, the HTTP drain too).
+const LOAD_DEADLINE: Duration = Duration::from_secs(60);
 
 /// Writes (audit events for the relay), reads (activity events for the writer) and an
 /// export (a live cursor) through `service` until `stop` is set.
@@ -108,7 +110,19 @@ async fn instances_stopped_under_load_exit_cleanly_every_time() {
             }
             stop.store(true, Ordering::Relaxed);
         };
-        tokio::join!(loads, stopper);
+        // A request a stopping instance neither answers nor closes would hang the test;
+        // fail instead, with what each instance logged.
+        if tokio::time::timeout(LOAD_DEADLINE, async { tokio::join!(loads, stopper) })
+            .await
+            .is_err()
+        {
+            let logs: Vec<String> = instances.iter().map(Service::logs).collect();
+            panic!(
+                "round {round}: a request was still unanswered {LOAD_DEADLINE:?} into the round \
+                 (the stop begins after {LOAD_BEFORE_STOP:?}):\n{}",
+                logs.join("\n----\n")
+            );
+        }
         for instance in &mut instances {
             instance.wait_for_clean_exit().await;
             let logs = instance.logs();
